@@ -1,0 +1,78 @@
+# SeedLM developer entry points. Each target installs what it needs (Debian
+# packages, when missing), configures and builds; see README.md.
+#
+#   make demo    compress the real stories260K model and print its table
+#   make test    build and run the whole test suite (ctest in build/)
+#   make build   build only            make bench   run the benchmarks
+#   make bazel   build + test everything with Bazel (offline)
+#   make fuzz    run the container fuzzer (FUZZ_SECONDS, default 60)
+
+SHELL := /bin/bash
+BUILD ?= build
+JOBS ?= $(shell nproc)
+SHARED ?= ../shared
+FUZZ_SECONDS ?= 60
+DEMO_OUT ?= out/stories260K.seedlm
+DEMO_PRESET ?= 4bit
+
+DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
+  libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev \
+  nlohmann-json3-dev libre2-dev zlib1g-dev
+FUZZ_PKGS := clang libclang-rt-14-dev
+BAZEL_PKGS := bazel-bootstrap
+
+.PHONY: all deps configure build test demo bench bazel bazel-core fuzz clean
+
+all: build
+
+# Installs missing Debian packages (as root, or through sudo).
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PKGS))
+
+configure: deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then \
+	  cmake -G Ninja -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	fi
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	@mkdir -p $(dir $(DEMO_OUT))
+	$(BUILD)/bin/seedlm compress $(SHARED)/data/stories260K/stories260K.bin \
+	  $(DEMO_OUT) --preset $(DEMO_PRESET)
+
+bench: build
+	$(BUILD)/bin/seedlm-bench quality
+
+fuzz:
+	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))
+	bash tests/fuzz_container.sh $(FUZZ_SECONDS)
+
+BAZEL_FLAGS := --spawn_strategy=processwrapper-sandbox --color=no \
+  --curses=no --show_progress_rate_limit=30
+bazel:
+	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
+	bazel test $(BAZEL_FLAGS) --test_output=errors //...
+
+# What CI runs with Bazel: the core library, the CLI and the core tests.
+bazel-core:
+	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
+	bazel test $(BAZEL_FLAGS) --test_output=errors //core/... //client/...
+
+clean:
+	rm -rf $(BUILD) out

@@ -1,0 +1,55 @@
+// seedlm-bench: the project's measurement tool. One binary, one subcommand per
+// measurement:
+//   seedlm-bench quality [flags]   reconstruction error vs. RTN baselines
+// To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
+// and add a line to kSubcommands below.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/quality.h"
+
+namespace seedlm {
+namespace {
+
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"quality", "reconstruction error of the presets vs. RTN baselines",
+     &QualityMain},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "usage: seedlm-bench <subcommand> [flags]\n"
+               "       seedlm-bench <subcommand> --help\n"
+               "subcommands:\n");
+  for (const Subcommand& s : kSubcommands) {
+    std::fprintf(out, "  %-10s %s\n", s.name, s.summary);
+  }
+}
+
+}  // namespace
+}  // namespace seedlm
+
+int main(int argc, char** argv) {
+  using seedlm::kSubcommands;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
+      std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
+    seedlm::PrintUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& s : kSubcommands) {
+    if (std::strcmp(argv[1], s.name) == 0) {
+      return s.run(std::vector<std::string>(argv + 2, argv + argc));
+    }
+  }
+  std::fprintf(stderr, "seedlm-bench: unknown subcommand '%s'\n", argv[1]);
+  seedlm::PrintUsage(stderr);
+  return 2;
+}

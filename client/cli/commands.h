@@ -1,0 +1,21 @@
+// The subcommands of the `seedlm` CLI. Each returns OK or the error to print
+// as one line; main.cc maps errors to exit codes (2 for usage errors, i.e.
+// INVALID_ARGUMENT, 1 otherwise).
+#ifndef SEEDLM_CLIENT_CLI_COMMANDS_H_
+#define SEEDLM_CLIENT_CLI_COMMANDS_H_
+
+#include "absl/status/status.h"
+
+namespace seedlm::cli {
+
+// seedlm compress MODEL OUT.seedlm [--preset P] [--exponent M] [--threads N]
+//   [--include R]... [--exclude R]... [--tokenizer F] [--json]
+absl::Status RunCompress(int argc, char** argv);
+// seedlm inspect FILE [--json] [--tensor NAME --blocks A:B]
+absl::Status RunInspect(int argc, char** argv);
+// seedlm decompress IN.seedlm OUT.safetensors
+absl::Status RunDecompress(int argc, char** argv);
+
+}  // namespace seedlm::cli
+
+#endif  // SEEDLM_CLIENT_CLI_COMMANDS_H_

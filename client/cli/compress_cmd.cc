@@ -1,0 +1,127 @@
+// `seedlm compress`: model in, .seedlm out, per-tensor table on stdout.
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/cli/args.h"
+#include "client/cli/commands.h"
+#include "client/cli/progress_bar.h"
+#include "core/compress/model_compressor.h"
+#include "core/util/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace seedlm::cli {
+namespace {
+
+absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
+  CompressOptions opt;
+  ASSIGN_OR_RETURN(opt.search.codec, PresetByName(args.Get("preset", "4bit")));
+  ASSIGN_OR_RETURN(opt.search.mode,
+                   ParseExponentMode(args.Get("exponent", "search")));
+  opt.include = args.All("include");
+  opt.exclude = args.All("exclude");
+  return opt;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, "x"), "]");
+}
+
+void PrintTable(const CompressReport& r, const std::string& out_path,
+                uint64_t file_bytes) {
+  std::printf("%-40s %-12s %-7s %9s %9s %8s\n", "tensor", "shape", "storage",
+              "bits/w", "rel.err", "seconds");
+  int64_t all_w = 0, comp_w = 0, blocks = 0;
+  uint64_t comp_bytes = 0;
+  double se = 0, sn = 0, secs = 0;
+  for (const TensorReport& t : r.tensors) {
+    const bool packed = t.storage == Storage::kSeedLM;
+    std::printf("%-40s %-12s %-7s %9.3f %9s %8s\n", t.name.c_str(),
+                ShapeString(t.shape).c_str(), StorageName(t.storage),
+                t.bits_per_weight,
+                packed ? absl::StrFormat("%.4f", t.rel_error).c_str() : "-",
+                packed ? absl::StrFormat("%.2f", t.seconds).c_str() : "-");
+    all_w += t.weights;
+    if (packed) {
+      comp_w += t.weights;
+      comp_bytes += t.payload_bytes;
+      se += t.sq_error;
+      sn += t.sq_norm;
+      secs += t.seconds;
+      blocks += t.blocks;
+    }
+  }
+  std::printf(
+      "total: %zu tensors, %lld weights; %lld compressed at %.3f bits/weight, "
+      "rel.err %.4f, %.1f s (%.0f blocks/s)\n",
+      r.tensors.size(), static_cast<long long>(all_w),
+      static_cast<long long>(comp_w),
+      comp_w ? 8.0 * comp_bytes / comp_w : 0.0, sn > 0 ? std::sqrt(se / sn) : 0.0,
+      secs, secs > 0 ? blocks / secs : 0.0);
+  std::printf("wrote %s: %llu bytes (%.3f bits/weight over all weights)\n",
+              out_path.c_str(), static_cast<unsigned long long>(file_bytes),
+              all_w ? 8.0 * file_bytes / all_w : 0.0);
+}
+
+nlohmann::json ReportJson(const CompressReport& r) {
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const TensorReport& t : r.tensors) {
+    tensors.push_back({{"name", t.name},
+                       {"shape", t.shape},
+                       {"storage", StorageName(t.storage)},
+                       {"weights", t.weights},
+                       {"bits_per_weight", t.bits_per_weight},
+                       {"rel_error", t.rel_error},
+                       {"blocks", t.blocks},
+                       {"seconds", t.seconds}});
+  }
+  return {{"tensors", tensors}, {"seconds", r.seconds}};
+}
+
+}  // namespace
+
+absl::Status RunCompress(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"preset", "exponent", "threads", "include", "exclude",
+                     "tokenizer"};
+  spec.repeated = {"include", "exclude"};
+  spec.boolean = {"json"};
+  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
+  if (args.positional.size() != 2) {
+    return absl::InvalidArgumentError(
+        "usage: seedlm compress MODEL OUT.seedlm [flags] (see seedlm --help)");
+  }
+  ASSIGN_OR_RETURN(CompressOptions opt, OptionsFromArgs(args));
+  ASSIGN_OR_RETURN(long long threads, args.GetInt("threads", 0));
+  if (threads < 0 || threads > 1024) {
+    return absl::InvalidArgumentError("--threads must be in 0..1024");
+  }
+  OpenModelOptions mopt;
+  mopt.tokenizer_path = args.Get("tokenizer");
+  ASSIGN_OR_RETURN(std::unique_ptr<ModelSource> source,
+                   OpenModel(args.positional[0], mopt));
+  ThreadPool pool(static_cast<int>(threads));
+  ProgressBar bar;
+  CompressCallbacks cb;
+  cb.progress = [&](const std::string& name, int64_t done, int64_t total) {
+    bar.Update(name, done, total);
+  };
+  const std::string& out = args.positional[1];
+  absl::StatusOr<CompressReport> report =
+      CompressModel(*source, out, opt, &pool, cb);
+  bar.Clear();
+  if (!report.ok()) return report.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<ContainerReader> written,
+                   ContainerReader::Open(out));
+  if (args.Bool("json")) {
+    std::printf("%s\n", ReportJson(*report).dump(2).c_str());
+  } else {
+    PrintTable(*report, out, written->file_size());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace seedlm::cli

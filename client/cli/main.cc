@@ -1,0 +1,50 @@
+// `seedlm`: compress, inspect and decompress models (docs/ARCHITECTURE.md).
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "client/cli/commands.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: seedlm <command> [args]\n"
+    "\n"
+    "commands:\n"
+    "  compress MODEL OUT.seedlm [--preset 4bit|3bit|4bit-i8|3bit-i8]\n"
+    "           [--exponent search|fit|paper] [--threads N]\n"
+    "           [--include REGEX]... [--exclude REGEX]... [--tokenizer FILE]\n"
+    "           [--json]\n"
+    "      Compress a llama2.c .bin, a Hugging Face directory, a .safetensors\n"
+    "      or a GGUF (F32/F16/BF16) model and print a per-tensor table.\n"
+    "  inspect FILE.seedlm [--json] [--tensor NAME --blocks A:B]\n"
+    "      Show the header and tensors, or blocks A..B-1 of one tensor.\n"
+    "  decompress IN.seedlm OUT.safetensors\n"
+    "      Write every tensor back as float32.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
+      !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  absl::Status s;
+  if (cmd == "compress") {
+    s = seedlm::cli::RunCompress(argc, argv);
+  } else if (cmd == "inspect") {
+    s = seedlm::cli::RunInspect(argc, argv);
+  } else if (cmd == "decompress") {
+    s = seedlm::cli::RunDecompress(argc, argv);
+  } else {
+    std::fprintf(stderr, "seedlm: unknown command '%s' (try seedlm --help)\n",
+                 cmd.c_str());
+    return 2;
+  }
+  if (s.ok()) return 0;
+  std::fprintf(stderr, "seedlm %s: %s\n", cmd.c_str(),
+               std::string(s.message()).c_str());
+  return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}

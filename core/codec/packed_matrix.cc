@@ -1,0 +1,47 @@
+#include "core/codec/packed_matrix.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace seedlm {
+
+absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
+                              const PackedGeometry& g,
+                              absl::Span<const uint8_t> payload,
+                              int64_t row_begin, int64_t row_end,
+                              absl::Span<float> out) {
+  if (payload.size() != g.payload_bytes()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("packed payload is ", payload.size(), " bytes, expected ",
+                     g.payload_bytes()));
+  }
+  if (row_begin < 0 || row_end > g.rows || row_begin > row_end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rows [", row_begin, ", ", row_end, ") outside 0..", g.rows));
+  }
+  if (static_cast<int64_t>(out.size()) != (row_end - row_begin) * g.cols) {
+    return absl::InvalidArgumentError("output size does not match the rows");
+  }
+  const BlockLayout layout = codec.layout();
+  const int64_t bpr = g.blocks_per_row();
+  float buf[kMaxC];
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    float* row_out = &out[(r - row_begin) * g.cols];
+    for (int64_t b = 0; b < bpr; ++b) {
+      const Block block =
+          UnpackBlock(layout, payload.data(), static_cast<uint64_t>(r * bpr + b));
+      if (block.seed == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("block ", b, " of row ", r, " has seed 0"));
+      }
+      DecodeBlock(codec, bias, block, buf);
+      const int64_t c0 = b * codec.C;
+      const int64_t n = std::min<int64_t>(codec.C, g.cols - c0);
+      std::copy(buf, buf + n, row_out + c0);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace seedlm

@@ -1,0 +1,92 @@
+#include "core/compress/tensor_compressor.h"
+
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "core/search/reference_search.h"
+
+namespace seedlm {
+namespace {
+
+std::vector<float> Gaussian(size_t n, uint32_t seed, double sigma) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g(0.0, sigma);
+  std::vector<float> w(n);
+  for (float& x : w) x = static_cast<float>(g(rng));
+  return w;
+}
+
+// Rows that are not a multiple of C: every packed block equals the reference
+// search of the zero-padded block, and the reported error is the decode's.
+TEST(CompressMatrixTest, PaddedRowsMatchPerBlockReference) {
+  for (const char* preset : {"4bit-i8", "3bit"}) {
+    SearchOptions opt;
+    opt.codec = *PresetByName(preset);
+    auto searcher = *ReferenceSearcher::Create(opt);
+    const int64_t rows = 3, cols = 13;
+    const std::vector<float> w = Gaussian(rows * cols, 9, 0.02);
+    ThreadPool pool(2);
+    auto m = CompressMatrix(*searcher, w, rows, cols, &pool, {});
+    ASSERT_TRUE(m.ok()) << m.status();
+    const int C = opt.codec.C;
+    ASSERT_EQ(m->geometry.blocks_per_row(), (cols + C - 1) / C);
+    ASSERT_EQ(m->payload.size(), m->geometry.payload_bytes());
+    auto table = *SeedTable::Get(opt.codec);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t b = 0; b < m->geometry.blocks_per_row(); ++b) {
+        std::vector<double> blk(C, 0.0);
+        for (int c = 0; c < C && b * C + c < cols; ++c) blk[c] = w[r * cols + b * C + c];
+        const BlockResult want = ReferenceSearchBlock(*table, opt, blk.data());
+        const Block got = UnpackBlock(opt.codec.layout(), m->payload.data(),
+                                      r * m->geometry.blocks_per_row() + b);
+        EXPECT_EQ(got, want.block) << preset << " row " << r << " block " << b;
+      }
+    }
+    std::vector<float> dec(rows * cols);
+    ASSERT_TRUE(DecodePackedRows(opt.codec, 0, m->geometry, m->payload, 0, rows,
+                                 absl::MakeSpan(dec)).ok());
+    double se = 0, sn = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      se += (double(w[i]) - dec[i]) * (double(w[i]) - dec[i]);
+      sn += double(w[i]) * w[i];
+    }
+    EXPECT_DOUBLE_EQ(m->sq_error, se);
+    EXPECT_DOUBLE_EQ(m->sq_norm, sn);
+    EXPECT_GT(m->rel_error(), 0.02);
+    EXPECT_LT(m->rel_error(), 0.4);
+  }
+}
+
+TEST(CompressMatrixTest, RejectsBadInput) {
+  SearchOptions opt;
+  auto searcher = *ReferenceSearcher::Create(opt);
+  std::vector<float> w(16, 0.0f);
+  EXPECT_EQ(CompressMatrix(*searcher, w, 3, 5, nullptr, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  w[3] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(CompressMatrix(*searcher, w, 2, 8, nullptr, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DecodePackedRowsTest, SliceEqualsWhole) {
+  SearchOptions opt;
+  opt.codec = *PresetByName("3bit-i8");
+  auto searcher = *ReferenceSearcher::Create(opt);
+  const std::vector<float> w = Gaussian(5 * 7, 4, 0.01);
+  auto m = *CompressMatrix(*searcher, w, 5, 7, nullptr, {});
+  std::vector<float> all(35), part(14);
+  ASSERT_TRUE(DecodePackedRows(opt.codec, 0, m.geometry, m.payload, 0, 5,
+                               absl::MakeSpan(all)).ok());
+  ASSERT_TRUE(DecodePackedRows(opt.codec, 0, m.geometry, m.payload, 2, 4,
+                               absl::MakeSpan(part)).ok());
+  for (int i = 0; i < 14; ++i) EXPECT_EQ(part[i], all[14 + i]);
+  EXPECT_FALSE(DecodePackedRows(opt.codec, 0, m.geometry, m.payload, 4, 6,
+                                absl::MakeSpan(part)).ok());
+  std::vector<uint8_t> short_payload(m.payload.begin(), m.payload.end() - 1);
+  EXPECT_FALSE(DecodePackedRows(opt.codec, 0, m.geometry, short_payload, 0, 5,
+                                absl::MakeSpan(all)).ok());
+}
+
+}  // namespace
+}  // namespace seedlm

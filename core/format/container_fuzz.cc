@@ -1,0 +1,115 @@
+// libFuzzer target for ContainerReader (and the same entry point is run over
+// core/format/testdata/fuzz/ by container_fuzz_regression_test).
+//
+// Each input is tried twice: as given (exercises the checksum and framing
+// checks) and with its checksums repaired (reaches the structural checks
+// behind the CRCs). Besides "no crash, no sanitizer report, no unbounded
+// allocation", it checks invariants and aborts when one breaks:
+//   * Open fails only with INVALID_ARGUMENT, UNIMPLEMENTED or DATA_LOSS;
+//   * VerifyAll fails only with DATA_LOSS;
+//   * once VerifyAll passes, every Payload, every small DecodeToFloat32 and
+//     the first and last GetBlock succeed, and GetBlock agrees with
+//     UnpackBlock of the payload.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/codec/block_format.h"
+#include "core/format/container.h"
+#include "core/format/container_testing.h"
+
+namespace seedlm {
+namespace {
+
+// Decode at most this many elements per tensor, so that a shape cannot make
+// the harness allocate without bound (the reader itself never does).
+constexpr int64_t kMaxDecodeElements = int64_t{1} << 16;
+
+void Check(bool ok, const char* what, const absl::Status& s) {
+  if (ok) return;
+  std::fprintf(stderr, "container_fuzz invariant broken: %s (%s)\n", what,
+               s.ToString().c_str());
+  std::abort();
+}
+
+void CheckBlock(const ContainerReader& r, size_t i, int64_t row,
+                int64_t block) {
+  const TensorEntry& e = r.tensors()[i];
+  absl::StatusOr<Block> b = r.GetBlock(i, row, block);
+  Check(b.ok(), "GetBlock of a verified tensor", b.status());
+  const Block ref = UnpackBlock(e.codec.layout(), r.UnverifiedPayload(i).data(),
+                                static_cast<uint64_t>(row * e.blocks_per_row() +
+                                                      block));
+  bool same = ref.seed == b->seed && ref.e == b->e;
+  for (int p = 0; p < kMaxP; ++p) same = same && ref.q[p] == b->q[p];
+  Check(same, "GetBlock disagrees with UnpackBlock", absl::OkStatus());
+}
+
+void ExerciseTensor(const ContainerReader& r, size_t i, bool verified) {
+  const TensorEntry& e = r.tensors()[i];
+  absl::StatusOr<size_t> found = r.FindTensor(e.name);
+  Check(found.ok() && *found == i, "FindTensor of a listed name",
+        found.status());
+  absl::StatusOr<absl::Span<const uint8_t>> payload = r.Payload(i);
+  Check(payload.ok() || payload.status().code() == absl::StatusCode::kDataLoss,
+        "Payload code", payload.status());
+  Check(!verified || payload.ok(), "Payload of a verified file",
+        payload.status());
+  if (e.num_elements() <= kMaxDecodeElements) {
+    std::vector<float> out(static_cast<size_t>(e.num_elements()));
+    absl::Status s = r.DecodeToFloat32(i, absl::MakeSpan(out));
+    Check(s.ok() || s.code() == absl::StatusCode::kDataLoss, "decode code", s);
+    Check(!verified || s.ok(), "decode of a verified file", s);
+  }
+  if (e.storage == Storage::kSeedLM && e.num_blocks() > 0 && verified) {
+    CheckBlock(r, i, 0, 0);
+    CheckBlock(r, i, e.rows() - 1, e.blocks_per_row() - 1);
+  }
+  absl::StatusOr<Block> past = r.GetBlock(i, e.rows(), 0);
+  Check(!past.ok(), "GetBlock past the last row", past.status());
+  if (e.storage == Storage::kSeedLM && e.num_blocks() > 0) {
+    absl::StatusOr<Block> first = r.GetBlock(i, 0, 0);  // verified or not
+    Check(first.ok() || first.status().code() == absl::StatusCode::kDataLoss,
+          "GetBlock code", first.status());
+  }
+}
+
+void Exercise(std::string bytes) {
+  absl::StatusOr<std::unique_ptr<ContainerReader>> r =
+      ContainerReader::OpenFromBuffer(std::move(bytes));
+  if (!r.ok()) {
+    const absl::StatusCode c = r.status().code();
+    Check(c == absl::StatusCode::kInvalidArgument ||
+              c == absl::StatusCode::kUnimplemented ||
+              c == absl::StatusCode::kDataLoss,
+          "Open code", r.status());
+    return;
+  }
+  const absl::Status v = (*r)->VerifyAll();
+  Check(v.ok() || v.code() == absl::StatusCode::kDataLoss, "VerifyAll code",
+        v);
+  for (size_t i = 0; i < (*r)->tensors().size(); ++i) {
+    ExerciseTensor(**r, i, v.ok());
+  }
+  const absl::StatusOr<size_t> absent = (*r)->FindTensor(std::string(1, '\0'));
+  Check(absent.status().code() == absl::StatusCode::kNotFound,
+        "FindTensor of an impossible name", absent.status());
+  absl::StatusOr<absl::Span<const uint8_t>> past =
+      (*r)->Payload((*r)->tensors().size());
+  Check(past.status().code() == absl::StatusCode::kOutOfRange,
+        "Payload past the end", past.status());
+}
+
+}  // namespace
+}  // namespace seedlm
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  seedlm::Exercise(bytes);
+  seedlm::container_testing::RepairChecksums(&bytes);
+  seedlm::Exercise(std::move(bytes));
+  return 0;
+}

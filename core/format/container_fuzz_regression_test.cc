@@ -1,0 +1,46 @@
+// Runs the fuzz target's entry point (container_fuzz.cc) over every file in
+// core/format/testdata/fuzz/: the seed corpus and every crasher the fuzzer
+// ever found. The entry point aborts on any broken invariant.
+#include <dirent.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/util/file_util.h"
+#include "gtest/gtest.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+namespace seedlm {
+namespace {
+
+std::vector<std::string> CorpusFiles() {
+  const std::string dir = std::string(SEEDLM_FORMAT_TESTDATA) + "/fuzz";
+  std::vector<std::string> files;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* ent = readdir(d)) {
+      if (ent->d_name[0] != '.') files.push_back(dir + "/" + ent->d_name);
+    }
+    closedir(d);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(ContainerFuzzRegressionTest, RunsEveryCorpusFile) {
+  const std::vector<std::string> files = CorpusFiles();
+  ASSERT_GE(files.size(), 2u) << "testdata/fuzz/ is missing or empty";
+  for (const std::string& f : files) {
+    SCOPED_TRACE(f);
+    auto bytes = ReadFileToString(f, uint64_t{1} << 24);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    EXPECT_EQ(LLVMFuzzerTestOneInput(
+                  reinterpret_cast<const uint8_t*>(bytes->data()),
+                  bytes->size()),
+              0);
+  }
+}
+
+}  // namespace
+}  // namespace seedlm

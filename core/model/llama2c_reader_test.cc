@@ -1,0 +1,283 @@
+#include "core/model/llama2c_reader.h"
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/model/model_source.h"
+#include "core/model/model_test_util.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace seedlm {
+namespace {
+
+using testing_util::Put;
+using testing_util::ReadAll;
+using testing_util::ScratchDir;
+
+const char kStories[] = "/work/shared/data/stories260K/stories260K.bin";
+
+// A llama2.c file whose k-th weight float has the value k.
+std::string MakeLlama2c(int32_t dim, int32_t hidden, int32_t layers,
+                        int32_t heads, int32_t kv_heads, int32_t vocab,
+                        int32_t seq) {
+  std::string out;
+  for (int32_t v : {dim, hidden, layers, heads, kv_heads, vocab, seq}) {
+    Put(&out, v);
+  }
+  const int64_t v = vocab < 0 ? -vocab : vocab;
+  const int64_t kv_dim = int64_t{dim} * kv_heads / heads;
+  const int64_t head_size = dim / heads;
+  const int64_t floats = v * dim + layers * (2 * dim + 2 * dim * dim +
+                                             2 * kv_dim * dim + 3 * dim * hidden) +
+                         dim + seq * head_size / 2 * 2 + (vocab < 0 ? v * dim : 0);
+  for (int64_t k = 0; k < floats; ++k) Put(&out, static_cast<float>(k));
+  return out;
+}
+
+std::string MakeTokenizer(int n) {
+  std::string out;
+  Put(&out, int32_t{3});
+  for (int i = 0; i < n; ++i) {
+    Put(&out, static_cast<float>(i));
+    const std::string piece = "t" + std::to_string(i % 10);
+    Put(&out, static_cast<int32_t>(piece.size()));
+    out += piece;
+  }
+  return out;
+}
+
+bool HaveStories() { return std::filesystem::exists(kStories); }
+
+TEST(Llama2cReaderTest, Stories260KShapesAndMetadata) {
+  if (!HaveStories()) GTEST_SKIP() << kStories << " not present";
+  auto model = OpenModel(kStories);
+  ASSERT_TRUE(model.ok()) << model.status();
+  const auto& t = (*model)->tensors();
+  ASSERT_EQ(t.size(), 5u * 9u + 2u);  // shared classifier: no output.weight
+  EXPECT_EQ(t[0].name, "tok_embeddings.weight");
+  EXPECT_EQ(t[0].shape, (std::vector<int64_t>{512, 64}));
+  EXPECT_EQ(t[1].name, "layers.0.attention_norm.weight");
+  EXPECT_EQ(t[1].shape, (std::vector<int64_t>{64}));
+  EXPECT_EQ(t.back().name, "norm.weight");
+  auto shape_of = [&](const std::string& name) {
+    auto i = (*model)->Find(name);
+    EXPECT_TRUE(i.ok()) << name;
+    return i.ok() ? t[*i].shape : std::vector<int64_t>{};
+  };
+  EXPECT_EQ(shape_of("layers.2.attention.wq.weight"),
+            (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(shape_of("layers.0.attention.wk.weight"),
+            (std::vector<int64_t>{32, 64}));
+  EXPECT_EQ(shape_of("layers.4.attention.wv.weight"),
+            (std::vector<int64_t>{32, 64}));
+  EXPECT_EQ(shape_of("layers.1.feed_forward.w1.weight"),
+            (std::vector<int64_t>{172, 64}));
+  EXPECT_EQ(shape_of("layers.4.feed_forward.w2.weight"),
+            (std::vector<int64_t>{64, 172}));
+  EXPECT_EQ((*model)->Find("output.weight").status().code(),
+            absl::StatusCode::kNotFound);
+  for (const TensorInfo& ti : t) EXPECT_EQ(ti.dtype, DType::kF32);
+
+  const ModelMetadata& m = (*model)->metadata();
+  EXPECT_EQ(m.source_format, "llama2c");
+  const auto cfg = nlohmann::json::parse(m.arch_config_json, nullptr, false);
+  ASSERT_TRUE(cfg.is_object()) << m.arch_config_json;
+  EXPECT_EQ(cfg["dim"], 64);
+  EXPECT_EQ(cfg["hidden_dim"], 172);
+  EXPECT_EQ(cfg["n_layers"], 5);
+  EXPECT_EQ(cfg["n_heads"], 8);
+  EXPECT_EQ(cfg["n_kv_heads"], 4);
+  EXPECT_EQ(cfg["vocab_size"], 512);
+  EXPECT_EQ(cfg["max_seq_len"], 512);
+  EXPECT_EQ(cfg["shared_classifier"], true);
+  EXPECT_EQ(cfg["rope_style"], "interleaved");
+  EXPECT_EQ(cfg["architecture"], "llama");
+  // The only tok*.bin beside it is tok512.bin.
+  EXPECT_EQ(m.tokenizer_format, "llama2c-bin");
+  EXPECT_EQ(m.tokenizer_data.size(), 6227u);
+}
+
+TEST(Llama2cReaderTest, Stories260KValuesMatchFileOffsets) {
+  if (!HaveStories()) GTEST_SKIP() << kStories << " not present";
+  const std::string bytes = ReadAll(kStories);
+  ASSERT_EQ(bytes.size(), 1056540u);
+  auto model = OpenModel(kStories);
+  ASSERT_TRUE(model.ok()) << model.status();
+  constexpr int64_t kDim = 64, kHidden = 172, kL = 5, kKv = 32, kVocab = 512;
+  struct Probe {
+    std::string name;
+    int64_t float_offset;
+    int64_t floats;
+  };
+  const int64_t wq = kVocab * kDim + kL * kDim;
+  const int64_t wk = wq + kL * kDim * kDim;
+  const int64_t w1 = wk + 2 * kL * kKv * kDim + kL * kDim * kDim + kL * kDim;
+  const int64_t w2 = w1 + kL * kHidden * kDim;
+  const int64_t norm = w2 + 2 * kL * kHidden * kDim;
+  const std::vector<Probe> probes = {
+      {"tok_embeddings.weight", 0, kVocab * kDim},
+      {"layers.3.attention_norm.weight", kVocab * kDim + 3 * kDim, kDim},
+      {"layers.3.attention.wk.weight", wk + 3 * kKv * kDim, kKv * kDim},
+      {"layers.4.feed_forward.w2.weight", w2 + 4 * kHidden * kDim,
+       kHidden * kDim},
+      {"norm.weight", norm, kDim},
+  };
+  for (const Probe& p : probes) {
+    auto i = (*model)->Find(p.name);
+    ASSERT_TRUE(i.ok()) << p.name;
+    auto raw = (*model)->RawBytes(*i);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_EQ(raw->size(), static_cast<size_t>(p.floats * 4)) << p.name;
+    EXPECT_EQ(std::memcmp(raw->data(), bytes.data() + 28 + 4 * p.float_offset,
+                          raw->size()),
+              0)
+        << p.name;
+    auto f = (*model)->ReadFloat32(*i);
+    ASSERT_TRUE(f.ok());
+    float expect_last;
+    std::memcpy(&expect_last,
+                bytes.data() + 28 + 4 * (p.float_offset + p.floats - 1), 4);
+    EXPECT_EQ(f->back(), expect_last) << p.name;
+  }
+  // rms_final is followed by exactly the two RoPE tables (512 * 4 each).
+  EXPECT_EQ(28 + 4 * (norm + kDim + 2 * 512 * 4), 1056540);
+}
+
+TEST(Llama2cReaderTest, UnsharedClassifierAndSliceOffsets) {
+  ScratchDir dir;
+  // dim 4, hidden 6, 2 layers, 2 heads, 1 kv head, vocab 5 unshared, seq 3.
+  const std::string path =
+      dir.Write("m.bin", MakeLlama2c(4, 6, 2, 2, 1, -5, 3));
+  auto model = OpenModel(path);
+  ASSERT_TRUE(model.ok()) << model.status();
+  const auto& t = (*model)->tensors();
+  ASSERT_EQ(t.size(), 2u * 9u + 3u);
+  EXPECT_EQ(t.back().name, "output.weight");
+  EXPECT_EQ(t.back().shape, (std::vector<int64_t>{5, 4}));
+  EXPECT_NE((*model)->metadata().arch_config_json.find(
+                "\"shared_classifier\":false"),
+            std::string::npos);
+  // Values equal their float index in the file.
+  const int64_t wk1 = 5 * 4 + 2 * 4 + 2 * 16 + 1 * 2 * 4;  // layers.1.wk
+  auto i = (*model)->Find("layers.1.attention.wk.weight");
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(t[*i].shape, (std::vector<int64_t>{2, 4}));
+  auto f = (*model)->ReadFloat32(*i);
+  ASSERT_TRUE(f.ok());
+  for (size_t k = 0; k < f->size(); ++k) EXPECT_EQ((*f)[k], static_cast<float>(wk1 + static_cast<int64_t>(k)));
+  auto out = (*model)->ReadFloat32(t.size() - 1);
+  ASSERT_TRUE(out.ok());
+  const int64_t total = static_cast<int64_t>(ReadAll(path).size() - 28) / 4;
+  EXPECT_EQ(out->back(), static_cast<float>(total - 1));
+  EXPECT_EQ(out->front(), static_cast<float>(total - 20));
+}
+
+TEST(Llama2cReaderTest, BadHeadersAndSizes) {
+  ScratchDir dir;
+  std::string good = MakeLlama2c(4, 6, 2, 2, 1, 5, 3);
+  ASSERT_TRUE(OpenLlama2c(dir.Write("ok.bin", good), {}).ok());
+  auto code = [&](const std::string& bytes) {
+    return OpenLlama2c(dir.Write("x.bin", bytes), {}).status().code();
+  };
+  EXPECT_EQ(code(good + "abcd"), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(code(good.substr(0, good.size() - 4)), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(code(good.substr(0, 20)), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(code(MakeLlama2c(5, 6, 2, 2, 1, 5, 3)),  // heads don't divide dim
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(code(MakeLlama2c(4, 6, 2, 2, 3, 5, 3)),  // kv_heads > heads
+            absl::StatusCode::kDataLoss);
+  std::string zero = good;
+  std::memset(&zero[8], 0, 4);  // n_layers = 0
+  EXPECT_EQ(code(zero), absl::StatusCode::kDataLoss);
+  std::string huge;  // products overflow 64 bits; must not crash
+  for (int32_t v : {0x7fffffff, 0x7fffffff, 0x7fffffff, 1, 1, 0x7fffffff,
+                    0x7fffffff}) {
+    Put(&huge, v);
+  }
+  EXPECT_EQ(code(huge), absl::StatusCode::kDataLoss);
+  std::string v1;  // llama2.c export version 1
+  Put(&v1, uint32_t{0x616b3432});
+  Put(&v1, int32_t{1});
+  v1.append(256 - 8, '\0');
+  EXPECT_EQ(code(v1), absl::StatusCode::kUnimplemented);
+}
+
+TEST(Llama2cReaderTest, DefaultTokenizerDiscovery) {
+  ScratchDir dir;
+  const std::string model = dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
+  auto m = OpenModel(model);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ((*m)->metadata().tokenizer_format, "");  // none: fine
+
+  const std::string tok5 = MakeTokenizer(5);
+  dir.Write("tok5.bin", tok5);
+  m = OpenModel(model);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ((*m)->metadata().tokenizer_data, tok5);
+
+  dir.Write("tok_other.bin", MakeTokenizer(5));
+  m = OpenModel(model);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("tok5.bin"), std::string::npos);
+  EXPECT_NE(m.status().message().find("tok_other.bin"), std::string::npos);
+
+  OpenModelOptions opts;
+  opts.tokenizer_path = dir.File("tok5.bin");
+  EXPECT_TRUE(OpenModel(model, opts).ok());
+
+  dir.Write("tokenizer.bin", MakeTokenizer(5));
+  m = OpenModel(model);  // tokenizer.bin wins over the ambiguous tok*.bin
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ((*m)->metadata().tokenizer_format, "llama2c-bin");
+}
+
+TEST(Llama2cReaderTest, TokenizerErrors) {
+  ScratchDir dir;
+  const std::string model = dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
+  OpenModelOptions opts;
+  opts.tokenizer_path = dir.File("missing.bin");
+  EXPECT_EQ(OpenModel(model, opts).status().code(), absl::StatusCode::kNotFound);
+  opts.tokenizer_path = dir.Write("t6.bin", MakeTokenizer(6));  // vocab is 5
+  EXPECT_EQ(OpenModel(model, opts).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  opts.tokenizer_path = dir.Write("t4.bin", MakeTokenizer(4));
+  EXPECT_EQ(OpenModel(model, opts).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::string bad = MakeTokenizer(5);
+  std::memset(&bad[4 + 4], 0xff, 4);  // first token length -1
+  opts.tokenizer_path = dir.Write("tbad.bin", bad);
+  EXPECT_EQ(OpenModel(model, opts).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Llama2cReaderTest, ConcurrentReadsAgree) {
+  ScratchDir dir;
+  auto model = OpenModel(dir.Write("m.bin", MakeLlama2c(8, 12, 3, 2, 2, 7, 4)));
+  ASSERT_TRUE(model.ok()) << model.status();
+  const ModelSource& src = **model;
+  std::vector<std::vector<float>> first(src.tensors().size());
+  for (size_t i = 0; i < first.size(); ++i) first[i] = *src.ReadFloat32(i);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int rep = 0; rep < 50; ++rep) {
+        for (size_t i = 0; i < first.size(); ++i) {
+          auto f = src.ReadFloat32(i);
+          if (!f.ok() || *f != first[i]) ++mismatches[w];
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int m : mismatches) EXPECT_EQ(m, 0);
+  EXPECT_EQ(src.RawBytes(first.size()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace seedlm

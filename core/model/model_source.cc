@@ -1,0 +1,108 @@
+#include "core/model/model_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/model/gguf_reader.h"
+#include "core/model/hf_checkpoint.h"
+#include "core/model/llama2c_reader.h"
+#include "core/model/mapped_source.h"
+#include "core/model/safetensors.h"
+#include "core/util/file_util.h"
+#include "core/util/status_macros.h"
+
+namespace seedlm {
+namespace {
+
+// Reads up to sizeof(buf) leading bytes of `path`; returns how many.
+absl::StatusOr<size_t> ReadHead(const std::string& path, uint8_t* buf,
+                                size_t n) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(errno, "cannot open", path);
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::read(fd, buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      const int err = errno;
+      ::close(fd);
+      return ErrnoToStatus(err, "cannot read", path);
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  return got;
+}
+
+// A safetensors file starts with a u64 header length followed by '{'.
+bool LooksLikeSafetensors(const uint8_t* head, size_t n, uint64_t file_size) {
+  if (n < 9 || head[8] != '{') return false;
+  const uint64_t len = model_internal::LoadU64(head);
+  return len >= 2 && len <= file_size - 8;
+}
+
+}  // namespace
+
+int64_t NumElements(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+absl::StatusOr<std::vector<float>> ModelSource::ReadFloat32(size_t i) const {
+  ASSIGN_OR_RETURN(const absl::Span<const uint8_t> raw, RawBytes(i));
+  const DType t = tensors()[i].dtype;
+  std::vector<float> out(raw.size() / DTypeSize(t));
+  RETURN_IF_ERROR(ConvertToFloat32(t, raw, absl::MakeSpan(out)));
+  return out;
+}
+
+absl::StatusOr<size_t> ModelSource::Find(absl::string_view name) const {
+  const std::vector<TensorInfo>& t = tensors();
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i].name == name) return i;
+  }
+  return absl::NotFoundError(absl::StrCat("no tensor named '", name, "'"));
+}
+
+absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
+    const std::string& path, const OpenModelOptions& opts) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec) return ErrnoToStatus(ec.value(), "cannot stat", path);
+  if (!fs::exists(st)) {
+    return absl::NotFoundError(absl::StrCat("no such model: ", path));
+  }
+  if (fs::is_directory(st)) return OpenHfCheckpoint(path, opts);
+  uint8_t head[28] = {};
+  ASSIGN_OR_RETURN(const size_t n, ReadHead(path, head, sizeof(head)));
+  const uint64_t size = fs::file_size(path, ec);
+  if (ec) return ErrnoToStatus(ec.value(), "cannot stat", path);
+  if ((n >= 4 && std::equal(head, head + 4, "GGUF")) ||
+      absl::EndsWith(path, ".gguf")) {
+    return OpenGguf(path, opts);
+  }
+  if (absl::EndsWith(path, ".safetensors") ||
+      LooksLikeSafetensors(head, n, size)) {
+    return OpenSafetensorsFile(path, opts);
+  }
+  if (absl::EndsWith(path, ".bin") &&
+      LooksLikeLlama2cHeader(absl::MakeConstSpan(head, n))) {
+    return OpenLlama2c(path, opts);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, " is not a supported model: expected a Hugging Face checkpoint "
+            "directory (config.json + safetensors), a .safetensors file, a "
+            "GGUF file, or a llama2.c .bin checkpoint"));
+}
+
+}  // namespace seedlm

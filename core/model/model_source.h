@@ -1,0 +1,126 @@
+// Read-only access to the tensors of an uncompressed model checkpoint, whatever
+// its on-disk format (llama2.c .bin, Hugging Face checkpoint directory, plain
+// safetensors file, GGUF file), plus the metadata a .seedlm container needs to
+// be servable on its own (architecture config and tokenizer bytes).
+//
+// OpenModel() picks the reader from the path; every reader memory-maps its
+// files and hands out views of the stored bytes, so opening a model costs no
+// copy of the weights.
+//
+// Errors (absl::Status codes, every message names the file):
+//   NOT_FOUND         the model path, a required file (config.json, a shard)
+//                     or an explicitly given tokenizer does not exist
+//   DATA_LOSS         the file is corrupt or inconsistent (bad header, sizes
+//                     that do not add up, offsets out of range, bad JSON)
+//   UNIMPLEMENTED     a valid file using something we do not support (tensor
+//                     dtypes other than f32/f16/bf16, quantized GGUF tensors,
+//                     llama2.c "version 1/2" exports, PyTorch pickles)
+//   INVALID_ARGUMENT  the path is no supported model, an ambiguous default
+//                     tokenizer, a bad tensor index
+//   RESOURCE_EXHAUSTED  a header or JSON side file larger than its sanity cap
+#ifndef SEEDLM_CORE_MODEL_MODEL_SOURCE_H_
+#define SEEDLM_CORE_MODEL_MODEL_SOURCE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/util/dtype.h"
+
+namespace seedlm {
+
+// One stored tensor. `shape` is row-major, outermost dimension first (as in
+// PyTorch / safetensors; GGUF's fastest-varying-first dims are reversed).
+// An empty shape is a scalar (one element).
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+  DType dtype = DType::kF32;
+};
+
+// Number of elements of `shape` (1 for a scalar). REQUIRES: the shape came
+// from a ModelSource (readers reject shapes whose product overflows).
+int64_t NumElements(const std::vector<int64_t>& shape);
+
+// What a .seedlm container carries so that it can be served without the
+// original checkpoint.
+struct ModelMetadata {
+  // "llama2c", "hf", "safetensors" or "gguf".
+  std::string source_format;
+  // Normalized architecture config as JSON text (keys sorted, no whitespace),
+  // empty when unknown (plain safetensors, GGUF).
+  //   llama2c: {"architecture":"llama","dim":..,"hidden_dim":..,
+  //             "max_seq_len":..,"n_heads":..,"n_kv_heads":..,"n_layers":..,
+  //             "norm_eps":1e-05,"rope_style":"interleaved",
+  //             "rope_theta":10000.0,"shared_classifier":true|false,
+  //             "vocab_size":..}
+  //   hf:      {"hf_config":{...config.json, untouched...},
+  //             "tie_word_embeddings":true|false,
+  //             "tied_embedding_tensor":"<stored name>"}  (last key only when
+  //             tied and one of the known embedding/head names is stored)
+  std::string arch_config_json;
+  // "llama2c-bin", "hf-tokenizer-json", or "" when there is no tokenizer.
+  std::string tokenizer_format;
+  // Raw bytes of the tokenizer file.
+  std::string tokenizer_data;
+};
+
+// An opened checkpoint. Immutable after construction: all methods are const
+// and safe to call concurrently from several threads.
+class ModelSource {
+ public:
+  virtual ~ModelSource() = default;
+
+  // All supported tensors, in a deterministic order (the order of the bytes in
+  // the file; for sharded checkpoints shard by shard, see hf_checkpoint.h).
+  // Names are unique.
+  virtual const std::vector<TensorInfo>& tensors() const = 0;
+  virtual const ModelMetadata& metadata() const = 0;
+
+  // The stored little-endian bytes of tensor i (NumElements * DTypeSize
+  // bytes). The view points into a memory map owned by this source and stays
+  // valid while the source lives. It may be unaligned.
+  // INVALID_ARGUMENT if i >= tensors().size().
+  virtual absl::StatusOr<absl::Span<const uint8_t>> RawBytes(
+      size_t i) const = 0;
+
+  // Tensor i widened to float32 (exact for f16/bf16).
+  absl::StatusOr<std::vector<float>> ReadFloat32(size_t i) const;
+
+  // Index of the tensor named `name`; NOT_FOUND if absent. Linear scan.
+  absl::StatusOr<size_t> Find(absl::string_view name) const;
+};
+
+struct OpenModelOptions {
+  // Tokenizer file to attach. Empty means the format's default:
+  //   llama2c: "tokenizer.bin" beside the model, else the single "tok*.bin"
+  //            beside it (several → INVALID_ARGUMENT listing them; none → no
+  //            tokenizer, not an error);
+  //   hf:      tokenizer.json in the directory if present;
+  //   safetensors, gguf: none.
+  // When set, the file must exist (NOT_FOUND otherwise); its format is
+  // "hf-tokenizer-json" if the name ends in ".json", else "llama2c-bin".
+  // A llama2c-bin tokenizer attached to a llama2c model must hold exactly
+  // vocab_size entries (INVALID_ARGUMENT otherwise: it belongs to another
+  // model).
+  std::string tokenizer_path;
+};
+
+// Opens the model at `path`:
+//   a directory                       → Hugging Face checkpoint
+//   a file starting with "GGUF", or *.gguf → GGUF
+//   *.safetensors, or a file that looks like one → plain safetensors
+//   *.bin with a plausible llama2.c header    → llama2.c
+// anything else → INVALID_ARGUMENT naming the supported formats.
+absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
+    const std::string& path, const OpenModelOptions& opts = {});
+
+}  // namespace seedlm
+
+#endif  // SEEDLM_CORE_MODEL_MODEL_SOURCE_H_

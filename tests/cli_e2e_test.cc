@@ -1,0 +1,184 @@
+// End-to-end tests of the `seedlm` binary on the real stories260K model
+// (../shared/data): compress (a subset of tensors, to keep the reference
+// search short), inspect, decompress, and the error paths a user meets.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "core/format/container.h"
+#include "core/model/model_source.h"
+#include "nlohmann/json.hpp"
+
+namespace seedlm {
+namespace {
+
+const char kModel[] = "../shared/data/stories260K/stories260K.bin";
+
+struct Result {
+  int code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs the seedlm binary with `args` (a shell-quoted string).
+Result RunSeedlm(const std::string& args) {
+  const std::string dir = ::testing::TempDir();
+  const std::string errf = dir + "/stderr." + std::to_string(::getpid());
+  const std::string cmd =
+      std::string(SEEDLM_BIN_DIR) + "/seedlm " + args + " 2>" + errf;
+  Result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  FILE* e = std::fopen(errf.c_str(), "r");
+  while (e && (n = std::fread(buf, 1, sizeof buf, e)) > 0) r.err.append(buf, n);
+  if (e) std::fclose(e);
+  std::remove(errf.c_str());
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "no " << kModel;
+    dir_ = ::testing::TempDir() + "/cli_e2e." + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(CliTest, CompressInspectDecompress) {
+  const std::string out = dir_ + "/l0.seedlm";
+  // Layer 0's wk (32x64) and w2 (64x172: rows padded to whole blocks).
+  Result r = RunSeedlm("compress " + std::string(kModel) + " " + out +
+          " --preset 4bit-i8 --threads 2 --json"
+          " --include 'layers\\.0\\.(attention\\.wk|feed_forward\\.w2)\\.'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json report = nlohmann::json::parse(r.out);
+  ASSERT_EQ(report["tensors"].size(), 47u);  // 1 + 5 * 9 + 1
+  std::map<std::string, double> rel;
+  for (const auto& t : report["tensors"]) {
+    if (t["storage"] == "seedlm") rel[t["name"]] = t["rel_error"];
+  }
+  ASSERT_EQ(rel.size(), 2u);
+  const double bpw_w2 = 22.0 * 32 / 172;  // 22 blocks of 32 bits per row
+  for (const auto& t : report["tensors"]) {
+    if (t["name"] == "layers.0.feed_forward.w2.weight") {
+      EXPECT_NEAR(t["bits_per_weight"].get<double>(), bpw_w2, 1e-9);
+    }
+  }
+
+  // inspect --json: the documented keys; bits include the bias byte.
+  r = RunSeedlm("inspect " + out + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json info = nlohmann::json::parse(r.out);
+  int seedlm_tensors = 0;
+  for (const auto& t : info["tensors"]) {
+    ASSERT_TRUE(t.contains("name") && t.contains("shape") &&
+                t.contains("weights") && t.contains("bits"));
+    if (t["storage"] == "seedlm") {
+      ++seedlm_tensors;
+      if (t["name"] == "layers.0.attention.wk.weight") {
+        EXPECT_EQ(t["weights"], 32 * 64);
+        EXPECT_EQ(t["bits"], 32 * 8 * 32 + 8);
+      }
+    } else {
+      EXPECT_EQ(t["bits"].get<int64_t>(), 32 * t["weights"].get<int64_t>());
+    }
+  }
+  EXPECT_EQ(seedlm_tensors, 2);
+  r = RunSeedlm("inspect " + out +
+          " --json --tensor layers.0.attention.wk.weight --blocks 7:10");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json blocks = nlohmann::json::parse(r.out)["blocks"];
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks[0]["index"], 7);
+  EXPECT_EQ(blocks[0]["q"].size(), 3u);
+  auto reader = *ContainerReader::Open(out);
+  const size_t wk = *reader->FindTensor("layers.0.attention.wk.weight");
+  const Block b8 = *reader->GetBlock(wk, 1, 0);  // 8 blocks per row
+  EXPECT_EQ(blocks[1]["seed"].get<uint32_t>(), b8.seed);
+  EXPECT_EQ(blocks[1]["e"].get<int>(), b8.e);
+
+  // decompress: float32 safetensors whose error equals the table's.
+  const std::string st = dir_ + "/l0.safetensors";
+  r = RunSeedlm("decompress " + out + " " + st);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto orig = *OpenModel(kModel);
+  auto back = *OpenModel(st);
+  ASSERT_EQ(back->tensors().size(), orig->tensors().size());
+  for (size_t i = 0; i < orig->tensors().size(); ++i) {
+    const std::string& name = orig->tensors()[i].name;
+    const std::vector<float> a = *orig->ReadFloat32(i);
+    const std::vector<float> b = *back->ReadFloat32(*back->Find(name));
+    ASSERT_EQ(a.size(), b.size());
+    double se = 0, sn = 0;
+    for (size_t k = 0; k < a.size(); ++k) {
+      se += (double(a[k]) - b[k]) * (double(a[k]) - b[k]);
+      sn += double(a[k]) * a[k];
+    }
+    if (rel.count(name)) {
+      EXPECT_NEAR(std::sqrt(se / sn), rel[name], 1e-9) << name;
+      EXPECT_GT(rel[name], 0.05);
+    } else {
+      EXPECT_EQ(se, 0.0) << name;  // kept tensors come back exactly
+    }
+  }
+}
+
+TEST_F(CliTest, TwoRunsGiveIdenticalBytes) {
+  const std::string a = dir_ + "/a.seedlm", b = dir_ + "/b.seedlm";
+  const std::string inc = " --include 'layers\\.4\\.attention\\.wv'";
+  ASSERT_EQ(RunSeedlm("compress " + std::string(kModel) + " " + a + inc +
+                " --threads 1").code, 0);
+  ASSERT_EQ(RunSeedlm("compress " + std::string(kModel) + " " + b + inc +
+                " --threads 2").code, 0);
+  EXPECT_EQ(std::system(("cmp -s " + a + " " + b).c_str()), 0);
+}
+
+TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
+  const std::string out = dir_ + "/x.seedlm";
+  struct Case {
+    std::string args;
+    std::string needle;
+  } cases[] = {
+      {"", "usage"},
+      {"frobnicate", "unknown command"},
+      {"compress " + std::string(kModel), "usage"},
+      {"compress /nonexistent/model.bin " + out, "/nonexistent/model.bin"},
+      {"compress " + std::string(kModel) + " " + out + " --preset 5bit",
+       "unknown preset"},
+      {"compress " + std::string(kModel) + " " + out + " --exponent maybe",
+       "exponent mode"},
+      {"compress " + std::string(kModel) + " " + out + " --include '('",
+       "("},
+      {"compress " + std::string(kModel) + " " + out + " --bogus", "--bogus"},
+      {"inspect " + dir_ + "/missing.seedlm", "missing.seedlm"},
+      {"inspect " + std::string(kModel), ""},  // not a .seedlm file
+      {"decompress " + std::string(kModel) + " " + dir_ + "/o.safetensors", ""},
+  };
+  for (const Case& c : cases) {
+    const Result r = RunSeedlm(c.args);
+    EXPECT_NE(r.code, 0) << c.args;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << ": " << r.err;
+    if (c.args.empty()) continue;  // usage text
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1)
+        << c.args << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+}  // namespace
+}  // namespace seedlm
