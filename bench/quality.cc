@@ -111,6 +111,62 @@ class Progress {
   bool on_;
 };
 
+// The selected blocks of every data set, concatenated, as doubles.
+std::vector<double> GatherAll(const std::vector<Selection>& selections,
+                              int C) {
+  std::vector<double> w;
+  for (const Selection& s : selections) {
+    for (const BlockRef& b : s.blocks) {
+      w.resize(w.size() + C);
+      GatherBlock(s.data->matrices[b.matrix], b, C, &w[w.size() - C]);
+    }
+  }
+  return w;
+}
+
+// Decodes the results of one data set's blocks (starting at results[*next])
+// and measures them. The float32 decode must agree with the search's own
+// float64 error (padding included) to 1e-4 relative: a larger gap means the
+// decode and the search disagree about a block, which is a bug (INTERNAL).
+absl::StatusOr<QualityRow> Measure(const SearchOptions& so,
+                                   const Selection& s,
+                                   const std::vector<BlockResult>& results,
+                                   size_t* next) {
+  const int C = so.codec.C;
+  ErrorSum sum;
+  double padded_err2 = 0.0;
+  double search_err2 = 0.0;
+  double w_pad[kMaxC];
+  float w_hat[kMaxC];
+  for (const BlockRef& b : s.blocks) {
+    const Matrix& m = s.data->matrices[b.matrix];
+    const BlockResult& r = results[(*next)++];
+    DecodeBlock(so.codec, so.exponent_bias, r.block, w_hat);
+    const int64_t n = std::min<int64_t>(C, m.cols - b.col0);
+    sum.Add(&m.w[static_cast<size_t>(b.row * m.cols + b.col0)], w_hat, n);
+    ++sum.blocks;
+    GatherBlock(m, b, C, w_pad);
+    for (int c = 0; c < C; ++c) {
+      padded_err2 += (w_pad[c] - w_hat[c]) * (w_pad[c] - w_hat[c]);
+    }
+    search_err2 += r.err;
+  }
+  if (std::fabs(padded_err2 - search_err2) > 1e-4 * search_err2 + 1e-30) {
+    return absl::InternalError(absl::StrFormat(
+        "%s/%s on %s: decoded error %.9g differs from the search's %.9g",
+        PresetName(so.codec), ExponentModeName(so.mode), s.data->name,
+        padded_err2, search_err2));
+  }
+  const double bpw = static_cast<double>(s.population_blocks) *
+                     so.codec.bits_per_block() /
+                     static_cast<double>(s.population_weights);
+  return QualityRow{"seedlm",       PresetName(so.codec),
+                    ExponentModeName(so.mode), s.data->name,
+                    bpw,            sum.RelError(),
+                    sum.blocks,     sum.weights,
+                    s.sampled};
+}
+
 // Encodes every selected block with one (preset, mode) and returns one row
 // per data set.
 absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
@@ -122,15 +178,8 @@ absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
   so.mode = mode;
   ASSIGN_OR_RETURN(std::unique_ptr<ReferenceSearcher> searcher,
                    ReferenceSearcher::Create(so));
-  const int C = so.codec.C;
-  std::vector<double> w;
-  for (const Selection& s : selections) {
-    for (const BlockRef& b : s.blocks) {
-      w.resize(w.size() + C);
-      GatherBlock(s.data->matrices[b.matrix], b, C, &w[w.size() - C]);
-    }
-  }
-  std::vector<BlockResult> results(w.size() / C);
+  const std::vector<double> w = GatherAll(selections, so.codec.C);
+  std::vector<BlockResult> results(w.size() / so.codec.C);
   const std::string what =
       absl::StrCat("quality: ", preset, " / ", ExponentModeName(mode));
   SearchCallbacks callbacks;
@@ -141,21 +190,9 @@ absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
                                    callbacks));
   std::vector<QualityRow> rows;
   size_t next = 0;
-  float w_hat[kMaxC];
   for (const Selection& s : selections) {
-    ErrorSum sum;
-    for (const BlockRef& b : s.blocks) {
-      const Matrix& m = s.data->matrices[b.matrix];
-      DecodeBlock(so.codec, /*bias=*/0, results[next++].block, w_hat);
-      const int64_t n = std::min<int64_t>(C, m.cols - b.col0);
-      sum.Add(&m.w[static_cast<size_t>(b.row * m.cols + b.col0)], w_hat, n);
-      ++sum.blocks;
-    }
-    const double bpw = static_cast<double>(s.population_blocks) *
-                       so.codec.bits_per_block() /
-                       static_cast<double>(s.population_weights);
-    rows.push_back({"seedlm", preset, ExponentModeName(mode), s.data->name,
-                    bpw, sum.RelError(), sum.blocks, sum.weights, s.sampled});
+    ASSIGN_OR_RETURN(QualityRow row, Measure(so, s, results, &next));
+    rows.push_back(std::move(row));
   }
   return rows;
 }

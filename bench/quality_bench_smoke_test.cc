@@ -44,7 +44,7 @@ TEST(QualityBenchSmokeTest, GaussianErrorsAreInTheSpecBands) {
   const std::string out = RunCommand(
       std::string(bench) +
           " quality --blocks 64 --presets 4bit --modes search --data "
-          "gaussian --sigmas 0.02 --threads 2 --json",
+          "gaussian --sigmas 0.02 --cols 1024 --threads 2 --json",
       &status);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "status " << status << ", output:\n" << out;

@@ -96,7 +96,7 @@ std::string FormatQualityTable(const QualityReport& report) {
 }
 
 std::string FormatQualityJson(const QualityReport& report) {
-  nlohmann::json rows = nlohmann::json::array();
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const QualityRow& r : report.rows) {
     rows.push_back({{"method", r.method},
                     {"preset", r.preset},
@@ -108,7 +108,7 @@ std::string FormatQualityJson(const QualityReport& report) {
                     {"weights", r.weights},
                     {"sampled", r.sampled}});
   }
-  nlohmann::json j = {{"rows", rows},
+  nlohmann::ordered_json j = {{"rows", rows},
                       {"model_blocks_total", report.model_blocks_total},
                       {"threads", report.threads},
                       {"elapsed_s", report.elapsed_s}};
@@ -138,9 +138,10 @@ int QualityMain(const std::vector<std::string>& args) {
   absl::StatusOr<QualityOptions> options =
       s.ok() ? ToOptions(f) : absl::StatusOr<QualityOptions>(s);
   if (!options.ok()) {
-    std::fprintf(stderr, "seedlm-bench quality: %s\n%s%s",
-                 options.status().ToString().c_str(), kUsage,
-                 flags.Usage().c_str());
+    std::fprintf(stderr,
+                 "seedlm-bench quality: %s\n(seedlm-bench quality --help "
+                 "lists the flags)\n",
+                 options.status().ToString().c_str());
     return 2;
   }
   absl::StatusOr<QualityReport> report = RunQuality(*options);

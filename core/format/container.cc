@@ -66,13 +66,14 @@ absl::Status ValidateTensorEntry(const TensorEntry& e) {
   if (e.name.find('\0') != std::string::npos) {
     return BadEntry(e, "name contains a NUL byte");
   }
-  if (static_cast<uint8_t>(e.storage) > static_cast<uint8_t>(Storage::kSeedLM)) {
-    return BadEntry(e, absl::StrCat("unknown storage kind ",
-                                    static_cast<int>(e.storage)));
+  if (static_cast<uint8_t>(e.storage) >
+      static_cast<uint8_t>(Storage::kSeedLM)) {
+    return BadEntry(
+        e, absl::StrCat("unknown storage kind ", static_cast<int>(e.storage)));
   }
   if (e.shape.size() > static_cast<size_t>(kMaxTensorRank)) {
-    return BadEntry(e, absl::StrCat("rank ", e.shape.size(), " exceeds ",
-                                    kMaxTensorRank));
+    return BadEntry(
+        e, absl::StrCat("rank ", e.shape.size(), " exceeds ", kMaxTensorRank));
   }
   if (e.storage == Storage::kSeedLM && e.shape.empty()) {
     return BadEntry(e, "a seedlm tensor needs at least one dimension");
@@ -128,7 +129,9 @@ absl::StatusOr<uint64_t> ExpectedPayloadBytes(const TensorEntry& e) {
 
 namespace container_internal {
 
-void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
+void PutU8(std::string* out, uint8_t v) {
+  out->push_back(static_cast<char>(v));
+}
 void PutU16(std::string* out, uint16_t v) {
   for (int i = 0; i < 2; ++i) PutU8(out, static_cast<uint8_t>(v >> (8 * i)));
 }
@@ -273,8 +276,8 @@ std::string DecodeEntry(ByteReader* r, TensorEntry* e) {
     if (f[8] > static_cast<uint8_t>(ExponentMode::kPaper)) {
       return "unknown exponent mode";
     }
-    e->codec = CodecConfig{f[2], f[3], f[4], f[5], f[6],
-                           static_cast<Variant>(f[7])};
+    e->codec =
+        CodecConfig{f[2], f[3], f[4], f[5], f[6], static_cast<Variant>(f[7])};
     e->exponent_mode = static_cast<ExponentMode>(f[8]);
     e->exponent_bias = static_cast<int8_t>(f[9]);
   } else {

@@ -49,7 +49,7 @@ struct Header;
 }  // namespace container_internal
 
 // --- Format constants (docs/FORMAT.md) ---
-inline constexpr char kContainerMagic[8] = {'S', 'E', 'E', 'D',
+inline constexpr char kContainerMagic[8] = {'S', 'E', 'E',  'D',
                                             'L', 'M', '\0', '\1'};
 inline constexpr uint32_t kContainerVersion = 1;  // newest version read/written
 inline constexpr uint32_t kContainerHeaderSize = 72;
@@ -125,7 +125,8 @@ class ContainerWriter {
   // INVALID_ARGUMENT for an empty, over-long (> kMaxMetadataKeyBytes) or
   // NUL-containing metadata key; I/O errors creating the temp file.
   static absl::StatusOr<std::unique_ptr<ContainerWriter>> Create(
-      const std::string& path, std::map<std::string, std::string> metadata = {});
+      const std::string& path,
+      std::map<std::string, std::string> metadata = {});
   ~ContainerWriter();
   ContainerWriter(const ContainerWriter&) = delete;
   ContainerWriter& operator=(const ContainerWriter&) = delete;
@@ -163,13 +164,13 @@ class ContainerWriter {
   std::map<std::string, std::string> metadata_;
   std::vector<TensorEntry> tensors_;
   std::map<std::string, size_t> names_;
-  absl::Status failed_;   // first fatal error; OK while usable
+  absl::Status failed_;  // first fatal error; OK while usable
   bool finished_ = false;
   bool in_tensor_ = false;  // between BeginTensor and EndTensor
   TensorEntry current_;
-  uint64_t expected_ = 0;   // payload bytes of current_
-  uint64_t received_ = 0;   // payload bytes of current_ so far
-  uint64_t next_seed_block_ = 0;  // first block of current_ not yet checked
+  uint64_t expected_ = 0;           // payload bytes of current_
+  uint64_t received_ = 0;           // payload bytes of current_ so far
+  uint64_t next_seed_block_ = 0;    // first block of current_ not yet checked
   uint8_t tail_[4] = {0, 0, 0, 0};  // last bytes received (seed straddles)
 };
 

@@ -69,7 +69,8 @@ uint64_t PayloadFieldOffset(const std::string& bytes, int i) {
 }
 
 void PutU64At(std::string* s, uint64_t offset, uint64_t v) {
-  for (int k = 0; k < 8; ++k) (*s)[offset + k] = static_cast<char>(v >> (8 * k));
+  for (int k = 0; k < 8; ++k)
+    (*s)[offset + k] = static_cast<char>(v >> (8 * k));
 }
 
 // Expects DATA_LOSS mentioning `what` after repairing the checksums.
@@ -201,7 +202,7 @@ TEST(CorruptionTest, DirectoryFieldsBehindValidChecksums) {
   PutU64At(&b, DimOffset(b, 4, 0), uint64_t{1} << 63);
   ExpectDataLoss(b, "exceeds int64");
   b = good;
-  const uint64_t n4 = EntryOffset(b, 4) + 2;  // "layers.0.mlp.up.weight"
+  const uint64_t n4 = EntryOffset(b, 4) + 2;    // "layers.0.mlp.up.weight"
   b.replace(n4, 22, "layers.0.q_proj.weight");  // same length as entry 3's
   ExpectDataLoss(b, "duplicate tensor name");
 }
@@ -244,7 +245,7 @@ TEST(CorruptionTest, PayloadContentsAndChecksums) {
   std::vector<float> out(e.num_elements());
   const absl::Status d = (*r)->DecodeToFloat32(3, absl::MakeSpan(out));
   EXPECT_EQ(d.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(d.message()), HasSubstr("block 1 has seed 0"));
+  EXPECT_THAT(std::string(d.message()), HasSubstr("block 1 of row 0 has seed 0"));
 
   r = ContainerReader::OpenFromBuffer(unrepaired);  // payload CRC now wrong
   ASSERT_TRUE(r.ok()) << "payloads are checked lazily";

@@ -40,9 +40,9 @@ void CheckBlock(const ContainerReader& r, size_t i, int64_t row,
   const TensorEntry& e = r.tensors()[i];
   absl::StatusOr<Block> b = r.GetBlock(i, row, block);
   Check(b.ok(), "GetBlock of a verified tensor", b.status());
-  const Block ref = UnpackBlock(e.codec.layout(), r.UnverifiedPayload(i).data(),
-                                static_cast<uint64_t>(row * e.blocks_per_row() +
-                                                      block));
+  const Block ref =
+      UnpackBlock(e.codec.layout(), r.UnverifiedPayload(i).data(),
+                  static_cast<uint64_t>(row * e.blocks_per_row() + block));
   bool same = ref.seed == b->seed && ref.e == b->e;
   for (int p = 0; p < kMaxP; ++p) same = same && ref.q[p] == b->q[p];
   Check(same, "GetBlock disagrees with UnpackBlock", absl::OkStatus());
@@ -89,8 +89,7 @@ void Exercise(std::string bytes) {
     return;
   }
   const absl::Status v = (*r)->VerifyAll();
-  Check(v.ok() || v.code() == absl::StatusCode::kDataLoss, "VerifyAll code",
-        v);
+  Check(v.ok() || v.code() == absl::StatusCode::kDataLoss, "VerifyAll code", v);
   for (size_t i = 0; i < (*r)->tensors().size(); ++i) {
     ExerciseTensor(**r, i, v.ok());
   }

@@ -4,6 +4,8 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,10 +37,10 @@ TEST(ContainerFuzzRegressionTest, RunsEveryCorpusFile) {
     SCOPED_TRACE(f);
     auto bytes = ReadFileToString(f, uint64_t{1} << 24);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
-    EXPECT_EQ(LLVMFuzzerTestOneInput(
-                  reinterpret_cast<const uint8_t*>(bytes->data()),
-                  bytes->size()),
-              0);
+    EXPECT_EQ(
+        LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes->data()),
+                               bytes->size()),
+        0);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/codec/packed_matrix.h"
 #include "core/format/container.h"
 #include "core/format/container_internal.h"
 #include "core/util/crc32.h"
@@ -105,8 +106,7 @@ absl::Status ContainerReader::ParseHeader() {
 absl::Status ContainerReader::CheckIndexRegion(
     const container_internal::Header& h) {
   // Directory and metadata: [header_size <= dir_off] dir | meta | EOF.
-  if (h.directory_offset < kContainerHeaderSize ||
-      h.directory_offset > size_ ||
+  if (h.directory_offset < kContainerHeaderSize || h.directory_offset > size_ ||
       h.directory_size > size_ - h.directory_offset ||
       h.metadata_offset != h.directory_offset + h.directory_size ||
       h.metadata_size != size_ - h.metadata_offset) {
@@ -181,8 +181,7 @@ absl::Status ContainerReader::CheckPayloadLayout() {
     }
     if (e.offset + e.size > directory_offset_) {
       return Corrupt("tensor '", e.name, "': payload [", e.offset, ", +",
-                     e.size, ") overlaps the directory at ",
-                     directory_offset_);
+                     e.size, ") overlaps the directory at ", directory_offset_);
     }
     if (e.offset != aligned) {
       return Corrupt("tensor '", e.name, "': payload at ", e.offset,
@@ -209,7 +208,8 @@ absl::Status ContainerReader::ParseMetadata() {
     uint64_t value_len = 0;
     const uint8_t* key = nullptr;
     const uint8_t* value = nullptr;
-    if (!r.ReadU32(&key_len)) return Corrupt("metadata entry ", i, " truncated");
+    if (!r.ReadU32(&key_len))
+      return Corrupt("metadata entry ", i, " truncated");
     if (key_len == 0 || key_len > kMaxMetadataKeyBytes) {
       return Corrupt("metadata entry ", i, ": key length ", key_len,
                      " is outside 1..", kMaxMetadataKeyBytes);
@@ -253,8 +253,8 @@ absl::Span<const uint8_t> ContainerReader::UnverifiedPayload(size_t i) const {
 absl::StatusOr<absl::Span<const uint8_t>> ContainerReader::Payload(
     size_t i) const {
   if (i >= tensors_.size()) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "tensor index ", i, " >= tensor count ", tensors_.size()));
+    return absl::OutOfRangeError(
+        absl::StrCat("tensor index ", i, " >= tensor count ", tensors_.size()));
   }
   const TensorEntry& e = tensors_[i];
   uint8_t state = crc_state_[i].load(std::memory_order_acquire);
@@ -273,15 +273,15 @@ absl::StatusOr<Block> ContainerReader::GetBlock(size_t tensor, int64_t row,
   ASSIGN_OR_RETURN(absl::Span<const uint8_t> payload, Payload(tensor));
   const TensorEntry& e = tensors_[tensor];
   if (e.storage != Storage::kSeedLM) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tensor '", e.name, "' is stored as ", StorageName(e.storage),
-        ", not seedlm"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", e.name, "' is stored as ",
+                     StorageName(e.storage), ", not seedlm"));
   }
   if (row < 0 || row >= e.rows() || block_in_row < 0 ||
       block_in_row >= e.blocks_per_row()) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "tensor '", e.name, "': block (", row, ", ", block_in_row,
-        ") outside ", e.rows(), " x ", e.blocks_per_row()));
+    return absl::OutOfRangeError(
+        absl::StrCat("tensor '", e.name, "': block (", row, ", ", block_in_row,
+                     ") outside ", e.rows(), " x ", e.blocks_per_row()));
   }
   const uint64_t index =
       static_cast<uint64_t>(row * e.blocks_per_row() + block_in_row);
@@ -305,22 +305,10 @@ absl::Status ContainerReader::DecodeToFloat32(size_t i,
     return ConvertToFloat32(static_cast<DType>(e.storage), payload, out);
   }
   if (out.empty()) return absl::OkStatus();  // rows may be huge if cols == 0
-  const BlockLayout l = e.codec.layout();
-  const int64_t rows = e.rows(), cols = e.cols(), bpr = e.blocks_per_row();
-  float tmp[kMaxC];
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t b = 0; b < bpr; ++b) {
-      const uint64_t index = static_cast<uint64_t>(r * bpr + b);
-      const Block block = UnpackBlock(l, payload.data(), index);
-      if (block.seed == 0) {
-        return Corrupt("tensor '", e.name, "': block ", index, " has seed 0");
-      }
-      DecodeBlock(e.codec, e.exponent_bias, block, tmp);
-      const int64_t c0 = b * e.codec.C;
-      const int64_t n = std::min<int64_t>(e.codec.C, cols - c0);
-      std::copy(tmp, tmp + n, out.begin() + r * cols + c0);
-    }
-  }
+  const absl::Status s = DecodePackedRows(
+      e.codec, e.exponent_bias, MakeGeometry(e.codec, e.rows(), e.cols()),
+      payload, 0, e.rows(), out);
+  if (!s.ok()) return Corrupt("tensor '", e.name, "': ", s.message());
   return absl::OkStatus();
 }
 

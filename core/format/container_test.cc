@@ -1,6 +1,8 @@
 // Tests of the .seedlm container: round trips, determinism, atomic writes,
 // writer validation, block addressing and the committed golden file.
 // Corrupted inputs are in container_corruption_test.cc.
+#include "core/format/container.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,7 +16,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "core/format/container.h"
 #include "core/format/container_internal.h"
 #include "core/format/container_testing.h"
 #include "core/util/file_util.h"
@@ -144,11 +145,11 @@ TEST(ContainerTest, HeaderBytesAsDocumented) {
   ASSERT_TRUE(bytes.ok());
   const auto* p = reinterpret_cast<const uint8_t*>(bytes->data());
   EXPECT_EQ(std::string(bytes->data(), 8), std::string("SEEDLM\0\1", 8));
-  EXPECT_EQ(ci::LoadU32(p + 8), 1u);                // version
-  EXPECT_EQ(ci::LoadU32(p + 12), 72u);              // header size
-  EXPECT_EQ(ci::LoadU64(p + 16), bytes->size());    // file size
-  EXPECT_EQ(ci::LoadU32(p + 56), 6u);               // tensor count
-  EXPECT_EQ(ci::LoadU32(p + 60), 4u);               // metadata count
+  EXPECT_EQ(ci::LoadU32(p + 8), 1u);              // version
+  EXPECT_EQ(ci::LoadU32(p + 12), 72u);            // header size
+  EXPECT_EQ(ci::LoadU64(p + 16), bytes->size());  // file size
+  EXPECT_EQ(ci::LoadU32(p + 56), 6u);             // tensor count
+  EXPECT_EQ(ci::LoadU32(p + 60), 4u);             // metadata count
   EXPECT_EQ(ci::LoadU64(p + 40), ci::LoadU64(p + 24) + ci::LoadU64(p + 32));
   EXPECT_EQ(ci::LoadU64(p + 40) + ci::LoadU64(p + 48), bytes->size());
   // First entry starts right at the directory offset: name_len, name.
@@ -371,7 +372,8 @@ TEST(ContainerTest, ConcurrentFirstPayloadAccess) {
     });
   }
   for (auto& th : threads) th.join();
-  for (int t = 0; t < 8; ++t) EXPECT_EQ(ok[t], static_cast<int>(tensors.size()));
+  for (int t = 0; t < 8; ++t)
+    EXPECT_EQ(ok[t], static_cast<int>(tensors.size()));
 }
 
 TEST(ContainerTest, EmptyAndZeroSizedTensors) {

@@ -58,11 +58,11 @@ std::vector<uint8_t> RandomBlocksPayload(const TensorEntry& e, uint32_t seed,
   for (uint64_t i = 0; i < n; ++i) {
     Block b;
     b.seed = 1 + Next(&s) % c.num_seeds();
-    b.e = static_cast<int8_t>(c.e_lo() +
-                              static_cast<int>(Next(&s) % (c.e_hi() - c.e_lo() + 1)));
+    b.e = static_cast<int8_t>(
+        c.e_lo() + static_cast<int>(Next(&s) % (c.e_hi() - c.e_lo() + 1)));
     for (int p = 0; p < c.P; ++p) {
-      b.q[p] = static_cast<int8_t>(c.q_lo() +
-                                   static_cast<int>(Next(&s) % (c.q_hi() - c.q_lo() + 1)));
+      b.q[p] = static_cast<int8_t>(
+          c.q_lo() + static_cast<int>(Next(&s) % (c.q_hi() - c.q_lo() + 1)));
     }
     PackBlock(c.layout(), b, out.data(), i);
     if (blocks != nullptr) blocks->push_back(b);
@@ -76,8 +76,9 @@ std::vector<uint8_t> RandomRawPayload(const TensorEntry& e, uint32_t seed) {
   std::vector<uint8_t> out;
   uint32_t s = seed | 1u;
   for (int64_t i = 0; i < e.num_elements(); ++i) {
-    const float f = static_cast<float>(static_cast<int32_t>(Next(&s) % 2001) -
-                                       1000) / 1024.0f;
+    const float f =
+        static_cast<float>(static_cast<int32_t>(Next(&s) % 2001) - 1000) /
+        1024.0f;
     uint32_t bits = 0;
     if (t == DType::kF32) {
       std::memcpy(&bits, &f, 4);
@@ -135,8 +136,8 @@ void RepairChecksums(std::string* bytes) {
   uint8_t* data = reinterpret_cast<uint8_t*>(&(*bytes)[0]);
   const ci::Header h = ci::DecodeHeader(data);
   if (h.directory_offset <= size) {
-    const uint64_t dir_size = std::min(h.directory_size,
-                                       size - h.directory_offset);
+    const uint64_t dir_size =
+        std::min(h.directory_size, size - h.directory_offset);
     uint8_t* dir = data + h.directory_offset;
     ci::ByteReader r(dir, dir_size);
     for (uint32_t i = 0; i < h.tensor_count; ++i) {
@@ -145,9 +146,8 @@ void RepairChecksums(std::string* bytes) {
       if (!ci::DecodeEntry(&r, &e).empty()) break;
       if (e.offset > size || e.size > size - e.offset) continue;
       const uint32_t crc = Crc32(data + e.offset, e.size);
-      ci::StoreU32(dir + start + ci::EntryCrcOffset(e.name.size(),
-                                                    e.shape.size()),
-                   crc);
+      ci::StoreU32(
+          dir + start + ci::EntryCrcOffset(e.name.size(), e.shape.size()), crc);
     }
     ci::StoreU32(data + ci::kOffIndexCrc,
                  Crc32(dir, size - h.directory_offset));

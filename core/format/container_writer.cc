@@ -19,9 +19,9 @@ namespace {
 absl::Status ValidateMetadataKey(const std::string& key) {
   if (key.empty() || key.size() > kMaxMetadataKeyBytes ||
       key.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metadata key must be 1..", kMaxMetadataKeyBytes,
-        " bytes without NUL (got ", key.size(), " bytes)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metadata key must be 1..", kMaxMetadataKeyBytes,
+                     " bytes without NUL (got ", key.size(), " bytes)"));
   }
   return absl::OkStatus();
 }
@@ -35,7 +35,8 @@ ContainerWriter::~ContainerWriter() = default;
 
 absl::StatusOr<std::unique_ptr<ContainerWriter>> ContainerWriter::Create(
     const std::string& path, std::map<std::string, std::string> metadata) {
-  for (const auto& kv : metadata) RETURN_IF_ERROR(ValidateMetadataKey(kv.first));
+  for (const auto& kv : metadata)
+    RETURN_IF_ERROR(ValidateMetadataKey(kv.first));
   ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> file,
                    AtomicFileWriter::Create(path));
   // Placeholder header; Finish() rewrites it.
@@ -151,8 +152,8 @@ absl::Status ContainerWriter::CheckSeeds(absl::Span<const uint8_t> data) {
     }
     if (ReadBits(buf, pos - first * 8, l.K) == 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("tensor '", current_.name, "': block ",
-                       next_seed_block_, " has seed 0"));
+          absl::StrCat("tensor '", current_.name, "': block ", next_seed_block_,
+                       " has seed 0"));
     }
   }
   uint8_t next_tail[4];

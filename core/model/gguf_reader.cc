@@ -16,7 +16,6 @@ using model_internal::ByteRange;
 using model_internal::CheckedAdd;
 
 constexpr uint32_t kTypeString = 8;
-constexpr uint32_t kTypeArray = 9;
 constexpr int kMaxArrayDepth = 8;
 constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMaxAlignment = 1u << 30;
@@ -186,10 +185,11 @@ absl::Status ReadTensorInfos(Cursor& c, uint64_t count,
 
 std::string GgmlTypeName(uint32_t t) {
   static constexpr const char* kNames[] = {
-      "F32",  "F16",  "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1",
-      "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K",
-      "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S",
-      "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M", "BF16"};
+      "F32",   "F16",   "Q4_0",    "Q4_1",   "Q4_2",    "Q4_3",  "Q5_0",
+      "Q5_1",  "Q8_0",  "Q8_1",    "Q2_K",   "Q3_K",    "Q4_K",  "Q5_K",
+      "Q6_K",  "Q8_K",  "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL",
+      "IQ3_S", "IQ2_S", "IQ4_XS",  "I8",     "I16",     "I32",   "I64",
+      "F64",   "IQ1_M", "BF16"};
   if (t < sizeof(kNames) / sizeof(kNames[0])) return kNames[t];
   return absl::StrCat("ggml type ", t);
 }
@@ -200,19 +200,25 @@ absl::Status PlaceTensors(const std::string& path, uint64_t file_size,
                           std::vector<RawInfo>* raw,
                           std::vector<ByteRange>* ranges) {
   auto corrupt = [&](const RawInfo& r, absl::string_view what) {
-    return absl::DataLossError(absl::StrCat("corrupt GGUF file ", path,
-                                            ": tensor '", r.info.name, "' ",
-                                            what));
+    return absl::DataLossError(absl::StrCat(
+        "corrupt GGUF file ", path, ": tensor '", r.info.name, "' ", what));
   };
   for (RawInfo& r : *raw) {
     switch (r.ggml_type) {
-      case 0: r.info.dtype = DType::kF32; break;
-      case 1: r.info.dtype = DType::kF16; break;
-      case 30: r.info.dtype = DType::kBF16; break;
+      case 0:
+        r.info.dtype = DType::kF32;
+        break;
+      case 1:
+        r.info.dtype = DType::kF16;
+        break;
+      case 30:
+        r.info.dtype = DType::kBF16;
+        break;
       default:
-        return absl::UnimplementedError(absl::StrCat(
-            path, ": tensor '", r.info.name, "' has type ",
-            GgmlTypeName(r.ggml_type), "; only F32, F16 and BF16 are supported"));
+        return absl::UnimplementedError(
+            absl::StrCat(path, ": tensor '", r.info.name, "' has type ",
+                         GgmlTypeName(r.ggml_type),
+                         "; only F32, F16 and BF16 are supported"));
     }
     uint64_t bytes = 0, begin = 0, end = 0;
     if (!model_internal::ShapeByteSize(r.info.shape, r.info.dtype, &bytes)) {
@@ -252,9 +258,9 @@ absl::StatusOr<GgufTensors> ParseGguf(absl::Span<const uint8_t> file,
   }
   RETURN_IF_ERROR(c.U32(&version));
   if (version != 2 && version != 3) {
-    return absl::UnimplementedError(absl::StrCat(
-        path, ": GGUF version ", version,
-        " (only little-endian versions 2 and 3 are supported)"));
+    return absl::UnimplementedError(
+        absl::StrCat(path, ": GGUF version ", version,
+                     " (only little-endian versions 2 and 3 are supported)"));
   }
   RETURN_IF_ERROR(c.U64(&tensor_count));
   RETURN_IF_ERROR(c.U64(&kv_count));
@@ -263,8 +269,8 @@ absl::StatusOr<GgufTensors> ParseGguf(absl::Span<const uint8_t> file,
   RETURN_IF_ERROR(ReadTensorInfos(c, tensor_count, &raw));
   const uint64_t data_start = (c.pos() + alignment - 1) / alignment * alignment;
   std::vector<ByteRange> ranges;
-  RETURN_IF_ERROR(PlaceTensors(path, file.size(), data_start, alignment, &raw,
-                               &ranges));
+  RETURN_IF_ERROR(
+      PlaceTensors(path, file.size(), data_start, alignment, &raw, &ranges));
   GgufTensors out;
   for (size_t i = 0; i < raw.size(); ++i) {
     out.infos.push_back(std::move(raw[i].info));

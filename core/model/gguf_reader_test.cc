@@ -162,10 +162,10 @@ TEST(GgufReaderTest, V2CustomAlignmentAndDispatchByMagic) {
 }
 
 absl::StatusCode Code(const std::string& bytes) {
-  return ParseGguf(absl::MakeConstSpan(
-                       reinterpret_cast<const uint8_t*>(bytes.data()),
-                       bytes.size()),
-                   "test")
+  return ParseGguf(
+             absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                 bytes.size()),
+             "test")
       .status()
       .code();
 }
@@ -295,7 +295,8 @@ TEST(GgufReaderTest, RandomCorruptionNeverCrashes) {
       f[4 + rng() % (f.size() - 4)] = static_cast<char>(rng() & 0xff);
     }
     const absl::StatusCode c = Code(f);
-    EXPECT_TRUE(c == absl::StatusCode::kOk || c == absl::StatusCode::kDataLoss ||
+    EXPECT_TRUE(c == absl::StatusCode::kOk ||
+                c == absl::StatusCode::kDataLoss ||
                 c == absl::StatusCode::kUnimplemented)
         << static_cast<int>(c);
     ok += c == absl::StatusCode::kOk;

@@ -46,25 +46,25 @@ bool IsRegularFile(const fs::path& p) {
 // Reads a JSON object file. NOT_FOUND if missing, DATA_LOSS if not an object
 // (or nested absurdly deep: dump() recurses).
 absl::StatusOr<json> ReadJsonObject(const fs::path& path) {
-  ASSIGN_OR_RETURN(const std::string text,
-                   ReadFileToString(path.string(),
-                                    model_internal::kMaxSideFileBytes));
+  ASSIGN_OR_RETURN(
+      const std::string text,
+      ReadFileToString(path.string(), model_internal::kMaxSideFileBytes));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return absl::DataLossError(
         absl::StrCat(path.string(), " is not a valid JSON object"));
   }
   if (!DepthWithin(j, kMaxJsonDepth)) {
-    return absl::DataLossError(absl::StrCat(path.string(), " nests deeper than ",
-                                            kMaxJsonDepth, " levels"));
+    return absl::DataLossError(absl::StrCat(
+        path.string(), " nests deeper than ", kMaxJsonDepth, " levels"));
   }
   return j;
 }
 
 bool IsPlainFileName(const std::string& s) {
   return !s.empty() && s != "." && s != ".." &&
-         s.find('/') == std::string::npos && s.find('\\') == std::string::npos &&
-         s.find('\0') == std::string::npos;
+         s.find('/') == std::string::npos &&
+         s.find('\\') == std::string::npos && s.find('\0') == std::string::npos;
 }
 
 // weight_map of model.safetensors.index.json: tensor name -> shard file.
@@ -109,9 +109,10 @@ absl::StatusOr<Loaded> LoadShards(
     const std::string path = (dir / shard).string();
     ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file,
                      MappedFile::Open(path));
-    ASSIGN_OR_RETURN(SafetensorsHeader header,
-                     ParseSafetensorsHeader(
-                         absl::MakeConstSpan(file->data(), file->size()), path));
+    ASSIGN_OR_RETURN(
+        SafetensorsHeader header,
+        ParseSafetensorsHeader(absl::MakeConstSpan(file->data(), file->size()),
+                               path));
     for (SafetensorsEntry& e : header.tensors) {
       if (weight_map != nullptr) {
         const auto it = weight_map->find(e.info.name);
@@ -131,9 +132,9 @@ absl::StatusOr<Loaded> LoadShards(
     for (const TensorInfo& t : out.infos) have.insert(t.name);
     for (const auto& [name, shard] : *weight_map) {
       if (have.count(name) == 0) {
-        return absl::DataLossError(absl::StrCat(
-            "model.safetensors.index.json maps '", name, "' to ", shard,
-            ", which does not hold it"));
+        return absl::DataLossError(
+            absl::StrCat("model.safetensors.index.json maps '", name, "' to ",
+                         shard, ", which does not hold it"));
       }
     }
   }
@@ -147,8 +148,7 @@ std::string TiedArchConfig(json config, const std::vector<TensorInfo>& infos) {
   const bool tied = (tie != config.end() && tie->is_boolean())
                         ? tie->get<bool>()
                         : names.count(kLmHeadName) == 0;
-  json arch = {{"hf_config", std::move(config)},
-               {"tie_word_embeddings", tied}};
+  json arch = {{"hf_config", std::move(config)}, {"tie_word_embeddings", tied}};
   if (tied) {
     std::string holder;
     for (const char* e : kEmbeddingNames) {
@@ -167,9 +167,9 @@ absl::Status AttachTokenizer(const fs::path& dir, const OpenModelOptions& opts,
   }
   const fs::path tok = dir / "tokenizer.json";
   if (!IsRegularFile(tok)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(meta->tokenizer_data,
-                   ReadFileToString(tok.string(),
-                                    model_internal::kMaxSideFileBytes));
+  ASSIGN_OR_RETURN(
+      meta->tokenizer_data,
+      ReadFileToString(tok.string(), model_internal::kMaxSideFileBytes));
   meta->tokenizer_format = "hf-tokenizer-json";
   return absl::OkStatus();
 }
@@ -193,13 +193,15 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenHfCheckpoint(
   } else if (IsRegularFile(dir / "pytorch_model.bin") ||
              IsRegularFile(dir / "pytorch_model.bin.index.json")) {
     return absl::UnimplementedError(absl::StrCat(
-        dir_str, " holds PyTorch pickle weights; only safetensors checkpoints "
-                 "are supported (convert with save_pretrained(..., "
-                 "safe_serialization=True))"));
+        dir_str,
+        " holds PyTorch pickle weights; only safetensors checkpoints "
+        "are supported (convert with save_pretrained(..., "
+        "safe_serialization=True))"));
   } else {
-    return absl::NotFoundError(absl::StrCat(
-        dir_str, " has neither model.safetensors nor "
-                 "model.safetensors.index.json"));
+    return absl::NotFoundError(
+        absl::StrCat(dir_str,
+                     " has neither model.safetensors nor "
+                     "model.safetensors.index.json"));
   }
   ASSIGN_OR_RETURN(Loaded loaded,
                    LoadShards(dir, shards, indexed ? &weight_map : nullptr));

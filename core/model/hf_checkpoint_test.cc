@@ -50,8 +50,8 @@ void WriteShardedTied(const ScratchDir& dir) {
   WriteShard(dir, kShard1,
              {"model.layers.0.self_attn.q_proj.weight", "model.norm.weight"},
              10.f);
-  WriteShard(dir, kShard2, {"lm_head.weight", "model.layers.1.mlp.up_proj.weight"},
-             20.f);
+  WriteShard(dir, kShard2,
+             {"lm_head.weight", "model.layers.1.mlp.up_proj.weight"}, 20.f);
   WriteIndex(dir, {{"model.layers.0.self_attn.q_proj.weight", kShard1},
                    {"model.norm.weight", kShard1},
                    {"lm_head.weight", kShard2},
@@ -67,10 +67,10 @@ TEST(HfCheckpointTest, ShardedWithTiedLmHeadOnly) {
   std::vector<std::string> names;
   for (const TensorInfo& t : (*model)->tensors()) names.push_back(t.name);
   // Shard by shard, file order within a shard.
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "model.layers.0.self_attn.q_proj.weight",
-                       "model.norm.weight", "lm_head.weight",
-                       "model.layers.1.mlp.up_proj.weight"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"model.layers.0.self_attn.q_proj.weight",
+                                      "model.norm.weight", "lm_head.weight",
+                                      "model.layers.1.mlp.up_proj.weight"}));
   EXPECT_EQ(*(*model)->ReadFloat32(2), (std::vector<float>(4, 20.f)));
   EXPECT_EQ(*(*model)->ReadFloat32(3), (std::vector<float>(4, 21.f)));
 
@@ -140,7 +140,8 @@ TEST(HfCheckpointTest, BadIndexes) {
                            {"model.layers.0.self_attn.q_proj.weight", kShard1},
                            {"model.norm.weight", kShard1}}),
             absl::StatusCode::kDataLoss);
-  EXPECT_EQ(code_with_map({{"lm_head.weight", 3}}), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(code_with_map({{"lm_head.weight", 3}}),
+            absl::StatusCode::kDataLoss);
   {  // A tensor stored in two shards: the copy the index does not name.
     ScratchDir dir;
     WriteShardedTied(dir);
@@ -169,8 +170,8 @@ TEST(HfCheckpointTest, MissingOrBadFiles) {
     dir.Write("config.json", std::string(1000, '[') + std::string(1000, ']'));
     EXPECT_EQ(OpenModel(dir.path()).status().code(),
               absl::StatusCode::kDataLoss);
-    dir.Write("config.json",
-              "{\"a\":" + std::string(1000, '[') + std::string(1000, ']') + "}");
+    dir.Write("config.json", "{\"a\":" + std::string(1000, '[') +
+                                 std::string(1000, ']') + "}");
     EXPECT_EQ(OpenModel(dir.path()).status().code(),
               absl::StatusCode::kDataLoss);  // too deep to re-serialize
   }

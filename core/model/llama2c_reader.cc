@@ -122,7 +122,8 @@ absl::Status CheckTokenizer(const std::string& path, const std::string& data,
 
 // The default tokenizer beside `model_path`: tokenizer.bin, else the single
 // tok*.bin. Returns "" when there is none.
-absl::StatusOr<std::string> FindDefaultTokenizer(const std::string& model_path) {
+absl::StatusOr<std::string> FindDefaultTokenizer(
+    const std::string& model_path) {
   namespace fs = std::filesystem;
   const fs::path model(model_path);
   const fs::path dir = model.has_parent_path() ? model.parent_path() : ".";
@@ -140,8 +141,8 @@ absl::StatusOr<std::string> FindDefaultTokenizer(const std::string& model_path) 
     }
   }
   if (ec) {
-    return absl::UnknownError(absl::StrCat("cannot list ", dir.string(), ": ",
-                                           ec.message()));
+    return absl::UnknownError(
+        absl::StrCat("cannot list ", dir.string(), ": ", ec.message()));
   }
   if (found.size() > 1) {
     std::sort(found.begin(), found.end());
@@ -178,13 +179,14 @@ bool LooksLikeLlama2cHeader(absl::Span<const uint8_t> head) {
   return Field(head, 5) != 0;
 }
 
-absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(
-    absl::Span<const uint8_t> file, const std::string& path) {
-  if (file.size() < kHeaderBytes) return Corrupt(path, "shorter than its header");
+absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(absl::Span<const uint8_t> file,
+                                                 const std::string& path) {
+  if (file.size() < kHeaderBytes)
+    return Corrupt(path, "shorter than its header");
   if (static_cast<uint32_t>(Field(file, 0)) == kLlama2cMagic) {
-    return absl::UnimplementedError(absl::StrCat(
-        path, " is a llama2.c export of version ", Field(file, 1),
-        "; only the legacy (version 0) format is supported"));
+    return absl::UnimplementedError(
+        absl::StrCat(path, " is a llama2.c export of version ", Field(file, 1),
+                     "; only the legacy (version 0) format is supported"));
   }
   Llama2cConfig c;
   c.dim = Field(file, 0);
@@ -198,16 +200,18 @@ absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(
   c.vocab_size = vocab < 0 ? -vocab : vocab;
   if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 ||
       c.n_kv_heads <= 0 || c.vocab_size == 0 || c.seq_len <= 0) {
-    return Corrupt(path, absl::StrCat("non-positive header field (dim=", c.dim,
-                                      " hidden_dim=", c.hidden_dim, " n_layers=",
-                                      c.n_layers, " n_heads=", c.n_heads,
-                                      " n_kv_heads=", c.n_kv_heads, " vocab=",
-                                      vocab, " seq_len=", c.seq_len, ")"));
+    return Corrupt(
+        path,
+        absl::StrCat("non-positive header field (dim=", c.dim,
+                     " hidden_dim=", c.hidden_dim, " n_layers=", c.n_layers,
+                     " n_heads=", c.n_heads, " n_kv_heads=", c.n_kv_heads,
+                     " vocab=", vocab, " seq_len=", c.seq_len, ")"));
   }
   if (c.dim % c.n_heads != 0 || c.n_heads % c.n_kv_heads != 0) {
-    return Corrupt(path, absl::StrCat("n_heads=", c.n_heads, " must divide dim=",
-                                      c.dim, " and n_kv_heads=", c.n_kv_heads,
-                                      " must divide n_heads"));
+    return Corrupt(
+        path,
+        absl::StrCat("n_heads=", c.n_heads, " must divide dim=", c.dim,
+                     " and n_kv_heads=", c.n_kv_heads, " must divide n_heads"));
   }
   uint64_t floats = 0;
   for (const Array& a : Layout(c)) {
@@ -224,8 +228,8 @@ absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(
     return Corrupt(path, absl::StrCat("the header (dim=", c.dim, " hidden_dim=",
                                       c.hidden_dim, " n_layers=", c.n_layers,
                                       " vocab=", vocab, " seq_len=", c.seq_len,
-                                      ") implies ", expected, " bytes but the file has ",
-                                      file.size()));
+                                      ") implies ", expected,
+                                      " bytes but the file has ", file.size()));
   }
   return c;
 }

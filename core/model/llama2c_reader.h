@@ -50,8 +50,8 @@ bool LooksLikeLlama2cHeader(absl::Span<const uint8_t> head);
 // fields, n_heads not dividing dim, n_kv_heads not dividing n_heads, a file
 // size that is not exactly what the header implies; UNIMPLEMENTED for the
 // newer "ak42" export versions.
-absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(
-    absl::Span<const uint8_t> file, const std::string& path);
+absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(absl::Span<const uint8_t> file,
+                                                 const std::string& path);
 
 // Opens a llama2.c checkpoint. Tokenizer per OpenModelOptions (the tokenizer
 // must hold exactly vocab_size entries, else INVALID_ARGUMENT).

@@ -31,9 +31,10 @@ std::string MakeLlama2c(int32_t dim, int32_t hidden, int32_t layers,
   const int64_t v = vocab < 0 ? -vocab : vocab;
   const int64_t kv_dim = int64_t{dim} * kv_heads / heads;
   const int64_t head_size = dim / heads;
-  const int64_t floats = v * dim + layers * (2 * dim + 2 * dim * dim +
-                                             2 * kv_dim * dim + 3 * dim * hidden) +
-                         dim + seq * head_size / 2 * 2 + (vocab < 0 ? v * dim : 0);
+  const int64_t floats =
+      v * dim +
+      layers * (2 * dim + 2 * dim * dim + 2 * kv_dim * dim + 3 * dim * hidden) +
+      dim + seq * head_size / 2 * 2 + (vocab < 0 ? v * dim : 0);
   for (int64_t k = 0; k < floats; ++k) Put(&out, static_cast<float>(k));
   return out;
 }
@@ -158,9 +159,9 @@ TEST(Llama2cReaderTest, UnsharedClassifierAndSliceOffsets) {
   ASSERT_EQ(t.size(), 2u * 9u + 3u);
   EXPECT_EQ(t.back().name, "output.weight");
   EXPECT_EQ(t.back().shape, (std::vector<int64_t>{5, 4}));
-  EXPECT_NE((*model)->metadata().arch_config_json.find(
-                "\"shared_classifier\":false"),
-            std::string::npos);
+  EXPECT_NE(
+      (*model)->metadata().arch_config_json.find("\"shared_classifier\":false"),
+      std::string::npos);
   // Values equal their float index in the file.
   const int64_t wk1 = 5 * 4 + 2 * 4 + 2 * 16 + 1 * 2 * 4;  // layers.1.wk
   auto i = (*model)->Find("layers.1.attention.wk.weight");
@@ -168,7 +169,8 @@ TEST(Llama2cReaderTest, UnsharedClassifierAndSliceOffsets) {
   EXPECT_EQ(t[*i].shape, (std::vector<int64_t>{2, 4}));
   auto f = (*model)->ReadFloat32(*i);
   ASSERT_TRUE(f.ok());
-  for (size_t k = 0; k < f->size(); ++k) EXPECT_EQ((*f)[k], static_cast<float>(wk1 + static_cast<int64_t>(k)));
+  for (size_t k = 0; k < f->size(); ++k)
+    EXPECT_EQ((*f)[k], static_cast<float>(wk1 + static_cast<int64_t>(k)));
   auto out = (*model)->ReadFloat32(t.size() - 1);
   ASSERT_TRUE(out.ok());
   const int64_t total = static_cast<int64_t>(ReadAll(path).size() - 28) / 4;
@@ -194,8 +196,8 @@ TEST(Llama2cReaderTest, BadHeadersAndSizes) {
   std::memset(&zero[8], 0, 4);  // n_layers = 0
   EXPECT_EQ(code(zero), absl::StatusCode::kDataLoss);
   std::string huge;  // products overflow 64 bits; must not crash
-  for (int32_t v : {0x7fffffff, 0x7fffffff, 0x7fffffff, 1, 1, 0x7fffffff,
-                    0x7fffffff}) {
+  for (int32_t v :
+       {0x7fffffff, 0x7fffffff, 0x7fffffff, 1, 1, 0x7fffffff, 0x7fffffff}) {
     Put(&huge, v);
   }
   EXPECT_EQ(code(huge), absl::StatusCode::kDataLoss);
@@ -208,7 +210,8 @@ TEST(Llama2cReaderTest, BadHeadersAndSizes) {
 
 TEST(Llama2cReaderTest, DefaultTokenizerDiscovery) {
   ScratchDir dir;
-  const std::string model = dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
+  const std::string model =
+      dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
   auto m = OpenModel(model);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ((*m)->metadata().tokenizer_format, "");  // none: fine
@@ -237,10 +240,12 @@ TEST(Llama2cReaderTest, DefaultTokenizerDiscovery) {
 
 TEST(Llama2cReaderTest, TokenizerErrors) {
   ScratchDir dir;
-  const std::string model = dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
+  const std::string model =
+      dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
   OpenModelOptions opts;
   opts.tokenizer_path = dir.File("missing.bin");
-  EXPECT_EQ(OpenModel(model, opts).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(OpenModel(model, opts).status().code(),
+            absl::StatusCode::kNotFound);
   opts.tokenizer_path = dir.Write("t6.bin", MakeTokenizer(6));  // vocab is 5
   EXPECT_EQ(OpenModel(model, opts).status().code(),
             absl::StatusCode::kInvalidArgument);

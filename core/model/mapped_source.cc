@@ -38,9 +38,8 @@ absl::Status LoadExplicitTokenizer(const std::string& path,
                                    ModelMetadata* meta) {
   ASSIGN_OR_RETURN(meta->tokenizer_data,
                    ReadFileToString(path, kMaxSideFileBytes));
-  meta->tokenizer_format = absl::EndsWith(path, ".json")
-                               ? "hf-tokenizer-json"
-                               : "llama2c-bin";
+  meta->tokenizer_format =
+      absl::EndsWith(path, ".json") ? "hf-tokenizer-json" : "llama2c-bin";
   return absl::OkStatus();
 }
 

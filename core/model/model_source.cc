@@ -83,6 +83,10 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
     return absl::NotFoundError(absl::StrCat("no such model: ", path));
   }
   if (fs::is_directory(st)) return OpenHfCheckpoint(path, opts);
+  if (!fs::is_regular_file(st)) {  // e.g. a FIFO: reading it could block
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is neither a regular file nor a directory"));
+  }
   uint8_t head[28] = {};
   ASSIGN_OR_RETURN(const size_t n, ReadHead(path, head, sizeof(head)));
   const uint64_t size = fs::file_size(path, ec);
@@ -100,9 +104,10 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
     return OpenLlama2c(path, opts);
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      path, " is not a supported model: expected a Hugging Face checkpoint "
-            "directory (config.json + safetensors), a .safetensors file, a "
-            "GGUF file, or a llama2.c .bin checkpoint"));
+      path,
+      " is not a supported model: expected a Hugging Face checkpoint "
+      "directory (config.json + safetensors), a .safetensors file, a "
+      "GGUF file, or a llama2.c .bin checkpoint"));
 }
 
 }  // namespace seedlm

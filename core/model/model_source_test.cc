@@ -1,5 +1,7 @@
 #include "core/model/model_source.h"
 
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
@@ -22,8 +24,8 @@ TEST(OpenModelTest, MissingPathIsNotFound) {
 
 TEST(OpenModelTest, UnknownFilesAreInvalidArgument) {
   ScratchDir dir;
-  auto st = OpenModel(dir.Write("notes.txt", "hello world, no model here"))
-                .status();
+  auto st =
+      OpenModel(dir.Write("notes.txt", "hello world, no model here")).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("safetensors"), std::string::npos);
   EXPECT_NE(st.message().find("GGUF"), std::string::npos);
@@ -34,6 +36,9 @@ TEST(OpenModelTest, UnknownFilesAreInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenModel(dir.Write("empty.bin", "")).status().code(),
             absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(::mkfifo(dir.File("fifo.bin").c_str(), 0600), 0);
+  EXPECT_EQ(OpenModel(dir.File("fifo.bin")).status().code(),
+            absl::StatusCode::kInvalidArgument);  // and does not block
   // Plausible llama2.c header, wrong size: the llama2.c reader reports it.
   std::string plausible;
   for (int32_t v : {64, 172, 5, 8, 4, 512, 512}) Put(&plausible, v);
@@ -48,7 +53,8 @@ TEST(OpenModelTest, SafetensorsDetectedByContent) {
       {{"w", {1, 2}, DType::kF32},
        absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(v), 8)}};
   ASSERT_TRUE(WriteSafetensors(dir.File("a.safetensors"), list, {}).ok());
-  const std::string copy = dir.Write("weights.dat", ReadAll(dir.File("a.safetensors")));
+  const std::string copy =
+      dir.Write("weights.dat", ReadAll(dir.File("a.safetensors")));
   auto model = OpenModel(copy);
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ((*model)->metadata().source_format, "safetensors");

@@ -27,9 +27,9 @@ absl::StatusOr<DType> ParseDTypeFor(const std::string& path,
   if (dtype == "F32") return DType::kF32;
   if (dtype == "F16") return DType::kF16;
   if (dtype == "BF16") return DType::kBF16;
-  return absl::UnimplementedError(absl::StrCat(
-      path, ": tensor '", name, "' has dtype ", dtype,
-      "; only F32, F16 and BF16 tensors are supported"));
+  return absl::UnimplementedError(
+      absl::StrCat(path, ": tensor '", name, "' has dtype ", dtype,
+                   "; only F32, F16 and BF16 tensors are supported"));
 }
 
 // Reads a JSON array of non-negative integers.
@@ -47,7 +47,8 @@ absl::StatusOr<SafetensorsEntry> ParseEntry(const std::string& path,
                                             const std::string& name,
                                             const json& j, uint64_t data_begin,
                                             uint64_t data_size) {
-  if (!j.is_object()) return Corrupt(path, absl::StrCat("'", name, "' is not an object"));
+  if (!j.is_object())
+    return Corrupt(path, absl::StrCat("'", name, "' is not an object"));
   const auto dt = j.find("dtype");
   const auto sh = j.find("shape");
   const auto off = j.find("data_offsets");
@@ -80,15 +81,15 @@ absl::StatusOr<SafetensorsEntry> ParseEntry(const std::string& path,
     return Corrupt(path, absl::StrCat("tensor '", name, "': shape overflow"));
   }
   if (offsets[1] > data_size) {
-    return Corrupt(path, absl::StrCat("tensor '", name, "': data_offsets end ",
-                                      offsets[1], " beyond the data size ",
-                                      data_size));
+    return Corrupt(
+        path, absl::StrCat("tensor '", name, "': data_offsets end ", offsets[1],
+                           " beyond the data size ", data_size));
   }
   if (offsets[1] - offsets[0] != bytes) {
-    return Corrupt(path, absl::StrCat("tensor '", name, "' holds ",
-                                      offsets[1] - offsets[0],
-                                      " bytes but its shape and dtype need ",
-                                      bytes));
+    return Corrupt(
+        path,
+        absl::StrCat("tensor '", name, "' holds ", offsets[1] - offsets[0],
+                     " bytes but its shape and dtype need ", bytes));
   }
   e.offset = data_begin + offsets[0];
   e.size = bytes;
@@ -122,11 +123,11 @@ absl::Status CheckCoverage(const std::string& path, uint64_t data_begin,
   uint64_t pos = data_begin;
   for (const SafetensorsEntry& e : *entries) {
     if (e.offset != pos) {
-      return Corrupt(path, absl::StrCat(
-                               "tensor '", e.info.name, "' starts at data byte ",
-                               e.offset - data_begin, " but the previous ends at ",
-                               pos - data_begin,
-                               e.offset < pos ? " (overlap)" : " (hole)"));
+      return Corrupt(
+          path, absl::StrCat("tensor '", e.info.name, "' starts at data byte ",
+                             e.offset - data_begin,
+                             " but the previous ends at ", pos - data_begin,
+                             e.offset < pos ? " (overlap)" : " (hole)"));
     }
     pos += e.size;
   }
@@ -161,12 +162,13 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(
                                       " exceeds the file size ", file.size()));
   }
   if (n > kMaxSafetensorsHeaderBytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(path, ": safetensors header of ", n,
-                     " bytes exceeds the limit of ", kMaxSafetensorsHeaderBytes));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        path, ": safetensors header of ", n, " bytes exceeds the limit of ",
+        kMaxSafetensorsHeaderBytes));
   }
   const uint8_t* h = file.data() + 8;
-  if (n == 0 || h[0] != '{') return Corrupt(path, "header is not a JSON object");
+  if (n == 0 || h[0] != '{')
+    return Corrupt(path, "header is not a JSON object");
   const json j = json::parse(h, h + n, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Corrupt(path, "header is not valid JSON");

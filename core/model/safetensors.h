@@ -42,7 +42,7 @@ struct SafetensorsEntry {
 };
 
 struct SafetensorsHeader {
-  std::vector<SafetensorsEntry> tensors;  // sorted by offset (file order)
+  std::vector<SafetensorsEntry> tensors;        // sorted by offset (file order)
   std::map<std::string, std::string> metadata;  // "__metadata__"
 };
 

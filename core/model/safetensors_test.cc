@@ -77,8 +77,8 @@ TEST(SafetensorsTest, RoundTripF32F16BF16) {
   EXPECT_EQ(*(*model)->ReadFloat32(0), f32);
   EXPECT_EQ(*(*model)->ReadFloat32(1), f16v);  // all exactly representable
   EXPECT_EQ(*(*model)->ReadFloat32(2),
-            (std::vector<float>{1.0f, -3.0f, BFloat16ToFloat(bf16[2]),
-                                0.15625f, 7.f, 8.f}));
+            (std::vector<float>{1.0f, -3.0f, BFloat16ToFloat(bf16[2]), 0.15625f,
+                                7.f, 8.f}));
   EXPECT_TRUE((*model)->ReadFloat32(3)->empty());
   EXPECT_EQ(*(*model)->ReadFloat32(4), std::vector<float>{42.f});
 
@@ -166,11 +166,11 @@ TEST(SafetensorsTest, HostileHeaders) {
   std::string beyond;
   Put(&beyond, uint64_t{ok.size() + 100});
   EXPECT_EQ(ParseCode(beyond + ok), kLoss);
-  EXPECT_EQ(ParseCode(RawFile(R"({"a":)", 8)), kLoss);         // bad JSON
-  EXPECT_EQ(ParseCode(RawFile(R"([1,2])", 0)), kLoss);         // not object
-  EXPECT_EQ(ParseCode(RawFile("{\"\xff\":1}", 0)), kLoss);     // bad UTF-8
-  EXPECT_EQ(ParseCode(RawFile(ok, 4)), kLoss);                 // out of range
-  EXPECT_EQ(ParseCode(RawFile(ok, 12)), kLoss);                // uncovered
+  EXPECT_EQ(ParseCode(RawFile(R"({"a":)", 8)), kLoss);      // bad JSON
+  EXPECT_EQ(ParseCode(RawFile(R"([1,2])", 0)), kLoss);      // not object
+  EXPECT_EQ(ParseCode(RawFile("{\"\xff\":1}", 0)), kLoss);  // bad UTF-8
+  EXPECT_EQ(ParseCode(RawFile(ok, 4)), kLoss);              // out of range
+  EXPECT_EQ(ParseCode(RawFile(ok, 12)), kLoss);             // uncovered
   EXPECT_EQ(
       ParseCode(RawFile(
           R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
@@ -194,18 +194,20 @@ TEST(SafetensorsTest, HostileHeaders) {
                         R"(4611686018427387904],"data_offsets":[0,0]}})",
                         0)),
       kLoss);  // shape overflow
-  EXPECT_EQ(ParseCode(RawFile(
-                R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
-            kLoss);
-  EXPECT_EQ(ParseCode(RawFile(
-                R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8)),
-            kLoss);
+  EXPECT_EQ(
+      ParseCode(RawFile(
+          R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
+      kLoss);
+  EXPECT_EQ(
+      ParseCode(RawFile(
+          R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8)),
+      kLoss);
   EXPECT_EQ(ParseCode(RawFile(R"({"a":{"dtype":"F32","shape":[2]}})", 8)),
             kLoss);  // missing offsets
   EXPECT_EQ(ParseCode(RawFile(R"({"__metadata__":{"k":1}})", 0)), kLoss);
   EXPECT_EQ(ParseCode(RawFile(R"({"a":5})", 0)), kLoss);
-  std::string deep = "{\"a\":" + std::string(100000, '[') +
-                     std::string(100000, ']') + "}";
+  std::string deep =
+      "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
   EXPECT_EQ(ParseCode(RawFile(deep, 0)), kLoss);
 }
 
@@ -213,8 +215,8 @@ TEST(SafetensorsTest, UnsupportedDTypeNamesTensor) {
   const auto st = ParseSafetensorsHeader(
       absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(""), 0), "x");
   EXPECT_EQ(st.status().code(), absl::StatusCode::kDataLoss);
-  const std::string f = RawFile(
-      R"({"ids":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", 8);
+  const std::string f =
+      RawFile(R"({"ids":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", 8);
   const auto s = ParseSafetensorsHeader(
       absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(f.data()), f.size()),
       "x");
@@ -229,17 +231,18 @@ TEST(SafetensorsTest, OversizedHeaderIsResourceExhausted) {
   std::string head;
   Put(&head, uint64_t{kMaxSafetensorsHeaderBytes + 8});
   dir.Write("big.safetensors", head + "{");
-  std::filesystem::resize_file(path, kMaxSafetensorsHeaderBytes + 64);  // sparse
+  std::filesystem::resize_file(path,
+                               kMaxSafetensorsHeaderBytes + 64);  // sparse
   EXPECT_EQ(OpenModel(path).status().code(),
             absl::StatusCode::kResourceExhausted);
 }
 
 TEST(SafetensorsTest, RandomCorruptionNeverCrashes) {
-  const std::string good = RawFile(
-      R"({"__metadata__":{"k":"v"},"a":{"dtype":"BF16","shape":[2,2],)"
-      R"("data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],)"
-      R"("data_offsets":[8,12]}})",
-      12);
+  const std::string good =
+      RawFile(R"({"__metadata__":{"k":"v"},"a":{"dtype":"BF16","shape":[2,2],)"
+              R"("data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],)"
+              R"("data_offsets":[8,12]}})",
+              12);
   std::mt19937 rng(1234);
   int accepted = 0;
   for (int iter = 0; iter < 3000; ++iter) {
@@ -250,7 +253,8 @@ TEST(SafetensorsTest, RandomCorruptionNeverCrashes) {
     }
     if (rng() % 4 == 0) f.resize(rng() % f.size());
     const absl::StatusCode c = ParseCode(f);
-    EXPECT_TRUE(c == absl::StatusCode::kOk || c == absl::StatusCode::kDataLoss ||
+    EXPECT_TRUE(c == absl::StatusCode::kOk ||
+                c == absl::StatusCode::kDataLoss ||
                 c == absl::StatusCode::kUnimplemented ||
                 c == absl::StatusCode::kResourceExhausted)
         << static_cast<int>(c);

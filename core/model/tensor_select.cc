@@ -26,16 +26,15 @@ bool AnyMatch(const std::vector<std::shared_ptr<const re2::RE2>>& patterns,
   return false;
 }
 
-absl::Status Compile(const std::vector<std::string>& sources,
-                     const char* flag,
+absl::Status Compile(const std::vector<std::string>& sources, const char* flag,
                      std::vector<std::shared_ptr<const re2::RE2>>* out) {
   re2::RE2::Options options;
   options.set_log_errors(false);
   for (const std::string& s : sources) {
     auto re = std::make_shared<const re2::RE2>(s, options);
     if (!re->ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad ", flag, " pattern '", s, "': ", re->error()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad ", flag, " pattern '", s, "': ", re->error()));
     }
     out->push_back(std::move(re));
   }

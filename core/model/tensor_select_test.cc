@@ -42,27 +42,27 @@ TEST(TensorSelectTest, DefaultOnStories260KIsTheLinearWeights) {
 
 TEST(TensorSelectTest, DefaultNamesAcrossFormats) {
   const TensorSelector sel = MustCreate({}, {});
-  for (const char* n : {
-           "layers.0.attention.wq.weight", "layers.12.attention.wo.weight",
-           "layers.3.feed_forward.w2.weight",
-           "model.layers.0.self_attn.q_proj.weight",
-           "model.layers.7.self_attn.o_proj.weight",
-           "layers.1.mlp.gate_proj.weight",
-           "model.layers.2.mlp.down_proj.weight",
-           "model.language_model.layers.2.mlp.up_proj.weight",
-           "blk.0.attn_q.weight", "blk.31.attn_output.weight",
-           "blk.4.ffn_gate.weight", "blk.4.ffn_down.weight"}) {
+  for (const char* n :
+       {"layers.0.attention.wq.weight", "layers.12.attention.wo.weight",
+        "layers.3.feed_forward.w2.weight",
+        "model.layers.0.self_attn.q_proj.weight",
+        "model.layers.7.self_attn.o_proj.weight",
+        "layers.1.mlp.gate_proj.weight", "model.layers.2.mlp.down_proj.weight",
+        "model.language_model.layers.2.mlp.up_proj.weight",
+        "blk.0.attn_q.weight", "blk.31.attn_output.weight",
+        "blk.4.ffn_gate.weight", "blk.4.ffn_down.weight"}) {
     EXPECT_TRUE(sel.Selects(Matrix(n))) << n;
   }
-  for (const char* n : {
-           "tok_embeddings.weight", "output.weight", "norm.weight",
-           "model.embed_tokens.weight", "lm_head.weight",
-           "model.layers.0.input_layernorm.weight",
-           "model.layers.0.self_attn.q_proj.bias",
-           "layers.0.attention.wq.weight.extra", "xlayers.0.attention.wq.weight",
-           "layers.a.attention.wq.weight", "layers.0.attention.wx.weight",
-           "layers.0.feed_forward.w4.weight", "token_embd.weight",
-           "blk.0.attn_norm.weight", "blk.0.ffn_norm.weight", "output_norm.weight"}) {
+  for (const char* n :
+       {"tok_embeddings.weight", "output.weight", "norm.weight",
+        "model.embed_tokens.weight", "lm_head.weight",
+        "model.layers.0.input_layernorm.weight",
+        "model.layers.0.self_attn.q_proj.bias",
+        "layers.0.attention.wq.weight.extra", "xlayers.0.attention.wq.weight",
+        "layers.a.attention.wq.weight", "layers.0.attention.wx.weight",
+        "layers.0.feed_forward.w4.weight", "token_embd.weight",
+        "blk.0.attn_norm.weight", "blk.0.ffn_norm.weight",
+        "output_norm.weight"}) {
     EXPECT_FALSE(sel.Selects(Matrix(n))) << n;
   }
 }
@@ -70,14 +70,18 @@ TEST(TensorSelectTest, DefaultNamesAcrossFormats) {
 TEST(TensorSelectTest, OnlyMultiDimensionalNonEmptyTensors) {
   const TensorSelector sel = MustCreate({"norm", "wq"}, {});
   EXPECT_TRUE(sel.NameMatches("layers.0.attention_norm.weight"));
-  EXPECT_FALSE(sel.Selects({"layers.0.attention_norm.weight", {64}, DType::kF32}));
-  EXPECT_TRUE(sel.Selects({"layers.0.attention.wq.weight", {2, 3, 4}, DType::kBF16}));
-  EXPECT_FALSE(sel.Selects({"layers.0.attention.wq.weight", {0, 4}, DType::kF16}));
+  EXPECT_FALSE(
+      sel.Selects({"layers.0.attention_norm.weight", {64}, DType::kF32}));
+  EXPECT_TRUE(
+      sel.Selects({"layers.0.attention.wq.weight", {2, 3, 4}, DType::kBF16}));
+  EXPECT_FALSE(
+      sel.Selects({"layers.0.attention.wq.weight", {0, 4}, DType::kF16}));
   EXPECT_FALSE(sel.Selects({"layers.0.attention.wq.weight", {}, DType::kF32}));
 }
 
 TEST(TensorSelectTest, IncludeReplacesDefaultAndExcludeRemoves) {
-  const TensorSelector inc = MustCreate({"^tok_embeddings", "w[13]\\.weight$"}, {});
+  const TensorSelector inc =
+      MustCreate({"^tok_embeddings", "w[13]\\.weight$"}, {});
   EXPECT_TRUE(inc.Selects(Matrix("tok_embeddings.weight")));
   EXPECT_TRUE(inc.Selects(Matrix("layers.0.feed_forward.w1.weight")));
   EXPECT_FALSE(inc.Selects(Matrix("layers.0.feed_forward.w2.weight")));
