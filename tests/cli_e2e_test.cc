@@ -1,8 +1,12 @@
 // End-to-end tests of the `seedlm` binary on the real stories260K model
 // (../shared/data): compress (a subset of tensors, to keep the reference
 // search short), inspect, decompress, and the error paths a user meets.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <algorithm>
 #include <cmath>
@@ -136,6 +140,53 @@ TEST_F(CliTest, CompressInspectDecompress) {
       EXPECT_EQ(se, 0.0) << name;  // kept tensors come back exactly
     }
   }
+}
+
+// Kill -9 a compress after its first tensor is checkpointed, resume it, and
+// get the same bytes as an uninterrupted run.
+TEST_F(CliTest, KilledCompressResumesToIdenticalBytes) {
+  const std::string clean = dir_ + "/clean.seedlm", out = dir_ + "/killed.seedlm";
+  const std::string inc = "layers\\.0\\.attention\\.w[qkvo]";
+  ASSERT_EQ(RunSeedlm("compress " + std::string(kModel) + " " + clean +
+                      " --include '" + inc + "'").code, 0);
+  const std::string bin = std::string(SEEDLM_BIN_DIR) + "/seedlm";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::freopen("/dev/null", "w", stdout);
+    ::execl(bin.c_str(), "seedlm", "compress", kModel, out.c_str(),
+            "--include", inc.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait until one tensor is finished, then kill the process hard.
+  auto finished = [&] {
+    std::error_code ec;
+    for (const auto& f :
+         std::filesystem::directory_iterator(out + ".ckpt", ec)) {
+      const std::string name = f.path().filename().string();
+      if (name.rfind("tensor-", 0) == 0 && f.path().extension() == ".json") {
+        return true;
+      }
+    }
+    return false;
+  };
+  bool finished_one = false;
+  for (int i = 0; i < 1200 && !finished_one; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    finished_one = finished();
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(finished_one) << "no tensor was checkpointed in time";
+  ASSERT_TRUE(WIFSIGNALED(status)) << "compress finished before the kill";
+  EXPECT_FALSE(std::filesystem::exists(out));
+  const Result r = RunSeedlm("compress " + std::string(kModel) + " " + out +
+                             " --include '" + inc + "' --resume");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("taken from the checkpoint"), std::string::npos) << r.out;
+  EXPECT_EQ(std::system(("cmp -s " + clean + " " + out).c_str()), 0);
+  EXPECT_FALSE(std::filesystem::exists(out + ".ckpt"));
 }
 
 TEST_F(CliTest, TwoRunsGiveIdenticalBytes) {

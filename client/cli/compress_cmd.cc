@@ -1,4 +1,6 @@
 // `seedlm compress`: model in, .seedlm out, per-tensor table on stdout.
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -16,6 +18,13 @@
 namespace seedlm::cli {
 namespace {
 
+// Peak resident set size of this process so far, in MiB.
+double PeakRssMiB() {
+  struct rusage ru;
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
 absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
   CompressOptions opt;
   ASSIGN_OR_RETURN(opt.search.codec, PresetByName(args.Get("preset", "4bit")));
@@ -23,6 +32,7 @@ absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
                    ParseExponentMode(args.Get("exponent", "search")));
   opt.include = args.All("include");
   opt.exclude = args.All("exclude");
+  opt.resume = args.Bool("resume");
   return opt;
 }
 
@@ -64,6 +74,11 @@ void PrintTable(const CompressReport& r, const std::string& out_path,
   std::printf("wrote %s: %llu bytes (%.3f bits/weight over all weights)\n",
               out_path.c_str(), static_cast<unsigned long long>(file_bytes),
               all_w ? 8.0 * file_bytes / all_w : 0.0);
+  if (r.reused_tensors > 0) {
+    std::printf("resumed: %d compressed tensors taken from the checkpoint\n",
+                r.reused_tensors);
+  }
+  std::printf("peak RSS %.1f MiB, wall %.1f s\n", PeakRssMiB(), r.seconds);
 }
 
 nlohmann::json ReportJson(const CompressReport& r) {
@@ -78,7 +93,10 @@ nlohmann::json ReportJson(const CompressReport& r) {
                        {"blocks", t.blocks},
                        {"seconds", t.seconds}});
   }
-  return {{"tensors", tensors}, {"seconds", r.seconds}};
+  return {{"tensors", tensors},
+          {"seconds", r.seconds},
+          {"reused_tensors", r.reused_tensors},
+          {"peak_rss_mib", PeakRssMiB()}};
 }
 
 }  // namespace
@@ -88,7 +106,7 @@ absl::Status RunCompress(int argc, char** argv) {
   spec.with_value = {"preset", "exponent", "threads", "include", "exclude",
                      "tokenizer"};
   spec.repeated = {"include", "exclude"};
-  spec.boolean = {"json"};
+  spec.boolean = {"json", "resume"};
   ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
   if (args.positional.size() != 2) {
     return absl::InvalidArgumentError(

@@ -1,13 +1,18 @@
 #include "core/compress/model_compressor.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "core/compress/checkpoint.h"
 #include "core/compress/tensor_compressor.h"
 #include "core/model/tensor_select.h"
 #include "core/search/reference_search.h"
+#include "core/util/crc32.h"
 #include "core/util/status_macros.h"
+#include "nlohmann/json.hpp"
 
 namespace seedlm {
 namespace {
@@ -32,24 +37,115 @@ std::map<std::string, std::string> ContainerMetadata(
   return out;
 }
 
-// Stores tensor i as it is in the source.
-absl::StatusOr<TensorReport> StoreRaw(const ModelSource& source, size_t i,
-                                      ContainerWriter& writer) {
-  const TensorInfo& info = source.tensors()[i];
-  ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, source.RawBytes(i));
-  TensorEntry e;
-  e.name = info.name;
-  e.shape = info.shape;
-  e.storage = static_cast<Storage>(info.dtype);
-  RETURN_IF_ERROR(writer.AddTensor(e, raw));
+// Everything the output depends on except the tensors' bytes (which the
+// checkpoint checks tensor by tensor).
+std::string Fingerprint(const ModelSource& source, const CompressOptions& o) {
+  const CodecConfig& c = o.search.codec;
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const TensorInfo& t : source.tensors()) {
+    tensors.push_back({t.name, t.shape, DTypeName(t.dtype)});
+  }
+  const ModelMetadata& m = source.metadata();
+  const nlohmann::json j = {
+      {"container_version", kContainerVersion},
+      {"codec", {c.C, c.P, c.K, c.Q, c.E, VariantName(c.variant)}},
+      {"mode", ExponentModeName(o.search.mode)},
+      {"bias", o.search.exponent_bias},
+      {"include", o.include},
+      {"exclude", o.exclude},
+      {"source_format", m.source_format},
+      {"arch_crc", Crc32(m.arch_config_json.data(), m.arch_config_json.size())},
+      {"tokenizer_crc", Crc32(m.tokenizer_data.data(), m.tokenizer_data.size())},
+      {"tensors", tensors}};
+  return j.dump();
+}
+
+TensorReport BaseReport(const TensorInfo& info, Storage storage) {
   TensorReport r;
   r.name = info.name;
   r.shape = info.shape;
-  r.storage = e.storage;
+  r.storage = storage;
   r.weights = NumElements(info.shape);
-  r.payload_bytes = raw.size();
-  r.bits_per_weight = r.weights ? 8.0 * raw.size() / r.weights : 0.0;
   return r;
+}
+
+// Compresses tensor i into the checkpoint, slice by slice.
+absl::StatusOr<CheckpointEntry> CompressTensor(
+    const ModelSource& source, size_t i, const BlockSearcher& searcher,
+    Checkpoint& ckpt, ThreadPool* pool, const SearchCallbacks& cb) {
+  const TensorInfo& info = source.tensors()[i];
+  ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, source.RawBytes(i));
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t cols = info.shape.back();
+  const int64_t rows = NumElements(info.shape) / cols;
+  const size_t es = DTypeSize(info.dtype);
+  auto read = [&](int64_t r0, int64_t r1, absl::Span<float> out) {
+    return ConvertToFloat32(
+        info.dtype, raw.subspan(r0 * cols * es, (r1 - r0) * cols * es), out);
+  };
+  auto sink = [&](absl::Span<const uint8_t> bytes) { return ckpt.Append(bytes); };
+  RETURN_IF_ERROR(ckpt.BeginTensor(i));
+  absl::StatusOr<MatrixStats> stats =
+      CompressMatrixStreaming(searcher, rows, cols, read, sink, pool, cb);
+  if (!stats.ok()) {
+    return absl::Status(stats.status().code(),
+                        absl::StrCat(info.name, ": ", stats.status().message()));
+  }
+  CheckpointEntry e;
+  e.input_crc = Crc32(raw.data(), raw.size());
+  e.sq_error = stats->sq_error;
+  e.sq_norm = stats->sq_norm;
+  e.seconds = SecondsSince(t0);
+  RETURN_IF_ERROR(ckpt.CommitTensor(i, e));
+  if (!ckpt.Lookup(i, e.input_crc, &e)) {
+    return absl::DataLossError(absl::StrCat(
+        "checkpoint of ", info.name, " did not read back intact"));
+  }
+  return e;
+}
+
+// Copies a finished payload from the checkpoint into the container.
+absl::Status AppendPayloadFile(const std::string& path, ContainerWriter& w) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> f, MappedFile::Open(path));
+  constexpr uint64_t kChunk = 16 << 20;
+  for (uint64_t off = 0; off < f->size(); off += kChunk) {
+    const uint64_t n = std::min(kChunk, f->size() - off);
+    RETURN_IF_ERROR(w.AppendPayload(absl::MakeConstSpan(f->data() + off, n)));
+    f->DropPages(off, n);
+  }
+  return absl::OkStatus();
+}
+
+// Writes the container from the source (stored tensors) and the checkpoint
+// (compressed ones).
+absl::Status Assemble(const ModelSource& source, const std::vector<bool>& sel,
+                      const CompressOptions& options, const Checkpoint& ckpt,
+                      const std::string& out_path) {
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ContainerWriter> writer,
+      ContainerWriter::Create(out_path, ContainerMetadata(source.metadata(),
+                                                          options.search)));
+  for (size_t i = 0; i < source.tensors().size(); ++i) {
+    const TensorInfo& info = source.tensors()[i];
+    TensorEntry e;
+    e.name = info.name;
+    e.shape = info.shape;
+    if (!sel[i]) {
+      e.storage = static_cast<Storage>(info.dtype);
+      ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, source.RawBytes(i));
+      RETURN_IF_ERROR(writer->AddTensor(e, raw));
+      source.ReleasePages(i);
+      continue;
+    }
+    e.storage = Storage::kSeedLM;
+    e.codec = options.search.codec;
+    e.exponent_mode = options.search.mode;
+    e.exponent_bias = options.search.exponent_bias;
+    RETURN_IF_ERROR(writer->BeginTensor(e));
+    RETURN_IF_ERROR(AppendPayloadFile(ckpt.PayloadPath(i), *writer));
+    RETURN_IF_ERROR(writer->EndTensor());
+  }
+  return writer->Finish();
 }
 
 }  // namespace
@@ -71,26 +167,25 @@ absl::StatusOr<CompressReport> CompressModel(
     selected[i] = selector.Selects(infos[i]);
     if (!selected[i]) continue;
     const int64_t cols = infos[i].shape.back();
-    const int64_t rows = NumElements(infos[i].shape) / cols;
-    total_blocks += MakeGeometry(codec, rows, cols).num_blocks();
+    total_blocks += MakeGeometry(codec, NumElements(infos[i].shape) / cols, cols)
+                        .num_blocks();
   }
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<ContainerWriter> writer,
-      ContainerWriter::Create(out_path, ContainerMetadata(source.metadata(),
-                                                          options.search)));
+  ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> ckpt,
+                   Checkpoint::Open(out_path, Fingerprint(source, options),
+                                    options.resume));
   CompressReport report;
   int64_t blocks_before = 0;
   for (size_t i = 0; i < infos.size(); ++i) {
     const TensorInfo& info = infos[i];
     if (!selected[i]) {
-      ASSIGN_OR_RETURN(TensorReport r, StoreRaw(source, i, *writer));
+      TensorReport r = BaseReport(info, static_cast<Storage>(info.dtype));
+      r.payload_bytes = static_cast<uint64_t>(r.weights) * DTypeSize(info.dtype);
+      r.bits_per_weight = 8.0 * DTypeSize(info.dtype);
       report.tensors.push_back(std::move(r));
       continue;
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(std::vector<float> w, source.ReadFloat32(i));
     const int64_t cols = info.shape.back();
-    const int64_t rows = static_cast<int64_t>(w.size()) / cols;
+    const PackedGeometry g = MakeGeometry(codec, NumElements(info.shape) / cols, cols);
     SearchCallbacks cb;
     cb.cancel = callbacks.cancel;
     if (callbacks.progress) {
@@ -98,36 +193,28 @@ absl::StatusOr<CompressReport> CompressModel(
         callbacks.progress(info.name, blocks_before + done, total_blocks);
       };
     }
-    absl::StatusOr<CompressedMatrix> m =
-        CompressMatrix(*searcher, w, rows, cols, pool, cb);
-    if (!m.ok()) {
-      return absl::Status(m.status().code(),
-                          absl::StrCat(info.name, ": ", m.status().message()));
+    ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, source.RawBytes(i));
+    CheckpointEntry e;
+    if (!ckpt->Lookup(i, Crc32(raw.data(), raw.size()), &e)) {
+      ASSIGN_OR_RETURN(e, CompressTensor(source, i, *searcher, *ckpt, pool, cb));
+    } else {
+      ++report.reused_tensors;
+      if (cb.progress) cb.progress(g.num_blocks(), g.num_blocks());
     }
-    blocks_before += m->geometry.num_blocks();
-    TensorEntry e;
-    e.name = info.name;
-    e.shape = info.shape;
-    e.storage = Storage::kSeedLM;
-    e.codec = codec;
-    e.exponent_mode = options.search.mode;
-    e.exponent_bias = options.search.exponent_bias;
-    RETURN_IF_ERROR(writer->AddTensor(e, m->payload));
-    TensorReport r;
-    r.name = info.name;
-    r.shape = info.shape;
-    r.storage = Storage::kSeedLM;
-    r.weights = static_cast<int64_t>(w.size());
-    r.payload_bytes = m->payload.size();
-    r.blocks = m->geometry.num_blocks();
-    r.bits_per_weight = m->geometry.bits_per_weight();
-    r.rel_error = m->rel_error();
-    r.sq_error = m->sq_error;
-    r.sq_norm = m->sq_norm;
-    r.seconds = SecondsSince(t0);
+    source.ReleasePages(i);
+    blocks_before += g.num_blocks();
+    TensorReport r = BaseReport(info, Storage::kSeedLM);
+    r.payload_bytes = e.payload_bytes;
+    r.blocks = g.num_blocks();
+    r.bits_per_weight = g.bits_per_weight();
+    r.sq_error = e.sq_error;
+    r.sq_norm = e.sq_norm;
+    r.rel_error = e.sq_norm > 0 ? std::sqrt(e.sq_error / e.sq_norm) : 0.0;
+    r.seconds = e.seconds;
     report.tensors.push_back(std::move(r));
   }
-  RETURN_IF_ERROR(writer->Finish());
+  RETURN_IF_ERROR(Assemble(source, selected, options, *ckpt, out_path));
+  RETURN_IF_ERROR(ckpt->Remove());
   report.seconds = SecondsSince(t_start);
   return report;
 }

@@ -2,7 +2,10 @@
 // (tensor_select.h) is searched and packed, every other tensor is kept as
 // stored, and the model's architecture config and tokenizer travel along as
 // container metadata. Tensors are processed one at a time in the source's
-// order, so the output bytes are a pure function of the input and options.
+// order, one slice of rows at a time, so the output bytes are a pure function
+// of the input and options and peak memory is about one slice plus buffers.
+// Finished tensors are checkpointed beside the output (checkpoint.h) so that
+// an interrupted run can be resumed.
 #ifndef SEEDLM_CORE_COMPRESS_MODEL_COMPRESSOR_H_
 #define SEEDLM_CORE_COMPRESS_MODEL_COMPRESSOR_H_
 
@@ -32,6 +35,9 @@ struct CompressOptions {
   SearchOptions search;               // codec, exponent mode and bias
   std::vector<std::string> include;   // RE2 patterns; empty: default set
   std::vector<std::string> exclude;   // RE2 patterns
+  // Reuse the checkpoint of an interrupted run with the same input and
+  // options (FAILED_PRECONDITION if they differ).
+  bool resume = false;
 };
 
 // One row of the per-tensor table.
@@ -52,6 +58,7 @@ struct TensorReport {
 struct CompressReport {
   std::vector<TensorReport> tensors;
   double seconds = 0;
+  int reused_tensors = 0;  // taken from a checkpoint (resume)
 };
 
 struct CompressCallbacks {

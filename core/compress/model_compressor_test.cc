@@ -115,5 +115,87 @@ TEST(CompressModelTest, IncludeExcludeAndBadRegex) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Two compressed tensors: an interrupted run can finish the first only.
+std::string WriteTwoTensorModel(const ScratchDir& dir) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> g(0.0, 0.02);
+  std::vector<float> a(48), b(40);
+  for (float& x : a) x = static_cast<float>(g(rng));
+  for (float& x : b) x = static_cast<float>(g(rng));
+  auto span = [](const std::vector<float>& v) {
+    return absl::Span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4);
+  };
+  const std::string model = dir.File("two.safetensors");
+  EXPECT_TRUE(WriteSafetensors(
+      model,
+      {{TensorInfo{"layers.0.attention.wq.weight", {3, 16}, DType::kF32}, span(a)},
+       {TensorInfo{"layers.0.attention.wk.weight", {5, 8}, DType::kF32}, span(b)}},
+      {}).ok());
+  return model;
+}
+
+// Runs a compress that is cancelled while searching the second tensor.
+void InterruptInSecondTensor(const ModelSource& source, const std::string& out,
+                             const CompressOptions& opt) {
+  std::atomic<bool> cancel{false};
+  CompressCallbacks cb;
+  cb.cancel = &cancel;
+  cb.progress = [&](const std::string& name, int64_t, int64_t) {
+    if (name == "layers.0.attention.wk.weight") cancel = true;
+  };
+  EXPECT_EQ(CompressModel(source, out, opt, nullptr, cb).status().code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_FALSE(MappedFile::Open(out).ok());
+}
+
+// Interrupt after the first compressed tensor, then resume: the finished
+// tensor is reused and the file equals an uninterrupted run's.
+TEST(CompressModelTest, ResumeAfterCancelIsByteIdentical) {
+  ScratchDir dir;
+  auto source = *OpenModel(WriteTwoTensorModel(dir));
+  CompressOptions opt;
+  opt.search.codec = *PresetByName("4bit");
+  const std::string clean = dir.File("clean.seedlm");
+  ASSERT_TRUE(CompressModel(*source, clean, opt, nullptr, {}).ok());
+  const std::string out = dir.File("resumed.seedlm");
+  InterruptInSecondTensor(*source, out, opt);
+
+  // Other options cannot resume this checkpoint.
+  CompressOptions other = opt;
+  other.resume = true;
+  other.search.mode = ExponentMode::kFit;
+  EXPECT_EQ(CompressModel(*source, out, other, nullptr, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  opt.resume = true;
+  auto report = CompressModel(*source, out, opt, nullptr, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->reused_tensors, 1);
+  EXPECT_EQ(*ReadFileToString(out, 1 << 20), *ReadFileToString(clean, 1 << 20));
+  EXPECT_FALSE(MappedFile::Open(out + ".ckpt/manifest.json").ok());
+}
+
+// A damaged checkpoint payload is recomputed, not trusted.
+TEST(CompressModelTest, ResumeRecomputesDamagedPayload) {
+  ScratchDir dir;
+  auto source = *OpenModel(WriteTwoTensorModel(dir));
+  CompressOptions opt;
+  const std::string clean = dir.File("clean.seedlm");
+  ASSERT_TRUE(CompressModel(*source, clean, opt, nullptr, {}).ok());
+  const std::string out = dir.File("damaged.seedlm");
+  InterruptInSecondTensor(*source, out, opt);
+  const std::string payload = out + ".ckpt/tensor-0.payload";
+  std::string bytes = *ReadFileToString(payload, 1 << 20);
+  ASSERT_FALSE(bytes.empty());
+  bytes[3] ^= 0x40;
+  ASSERT_TRUE(WriteFileAtomically(payload, bytes).ok());
+  opt.resume = true;
+  auto report = CompressModel(*source, out, opt, nullptr, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->reused_tensors, 0);
+  EXPECT_EQ(*ReadFileToString(out, 1 << 20), *ReadFileToString(clean, 1 << 20));
+}
+
 }  // namespace
 }  // namespace seedlm

@@ -20,6 +20,12 @@ absl::StatusOr<absl::Span<const uint8_t>> MappedModelSource::RawBytes(
   return absl::MakeConstSpan(files_[r.file]->data() + r.offset, r.size);
 }
 
+void MappedModelSource::ReleasePages(size_t i) const {
+  if (i >= ranges_.size()) return;
+  const ByteRange& r = ranges_[i];
+  files_[r.file]->DropPages(r.offset, r.size);
+}
+
 bool ShapeByteSize(const std::vector<int64_t>& shape, DType dtype,
                    uint64_t* bytes) {
   uint64_t n = 1;

@@ -42,6 +42,7 @@ class MappedModelSource : public ModelSource {
   const std::vector<TensorInfo>& tensors() const override { return infos_; }
   const ModelMetadata& metadata() const override { return metadata_; }
   absl::StatusOr<absl::Span<const uint8_t>> RawBytes(size_t i) const override;
+  void ReleasePages(size_t i) const override;
 
  private:
   std::vector<std::shared_ptr<const MappedFile>> files_;

@@ -90,6 +90,11 @@ class ModelSource {
   virtual absl::StatusOr<absl::Span<const uint8_t>> RawBytes(
       size_t i) const = 0;
 
+  // Hint that the caller is done with tensor i for now: memory-mapped pages
+  // may leave the resident set (reading again brings them back). Keeps the
+  // peak memory of a tensor-by-tensor pass near one tensor. Default: no-op.
+  virtual void ReleasePages(size_t i) const { (void)i; }
+
   // Tensor i widened to float32 (exact for f16/bf16).
   absl::StatusOr<std::vector<float>> ReadFloat32(size_t i) const;
 

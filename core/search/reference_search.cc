@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/search/quantizer.h"
+#include "core/search/seed_score.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -26,29 +27,8 @@ BlockResult ReferenceSearchBlock(const SeedTable& table,
   const Quantizer quant(codec, options.mode, options.exponent_bias);
   BlockResult best;
   best.err = std::numeric_limits<double>::infinity();
-  double t[kMaxP];
-  int8_t q[kMaxP];
-  int cand[3];
   for (uint32_t s = 1; s <= table.num_seeds(); ++s) {
-    const double* pinv = table.pinv(s);
-    double max_abs_t = 0.0;
-    for (int p = 0; p < codec.P; ++p) {
-      double acc = 0.0;
-      for (int c = 0; c < codec.C; ++c) acc += pinv[p * codec.C + c] * w[c];
-      t[p] = acc;
-      max_abs_t = std::max(max_abs_t, std::fabs(acc));
-    }
-    const int n = quant.Candidates(max_abs_t, cand);
-    for (int i = 0; i < n; ++i) {
-      quant.Quantize(t, cand[i], q);
-      const double err = quant.Error(table.matrix(s), q, cand[i], w);
-      if (err < best.err) {
-        best.err = err;
-        best.block.seed = s;
-        best.block.e = static_cast<int8_t>(cand[i]);
-        for (int p = 0; p < kMaxP; ++p) best.block.q[p] = p < codec.P ? q[p] : 0;
-      }
-    }
+    ScoreSeedCandidates(table, quant, s, w, &best);
   }
   return best;
 }

@@ -38,6 +38,10 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
+  // Hint that bytes [offset, offset + n) are not needed for now: their pages
+  // leave this process's resident set (a later read maps them back from the
+  // page cache). Only whole pages inside the range are dropped.
+  void DropPages(uint64_t offset, uint64_t n) const;
   const std::string& path() const { return path_; }
 
  private:
