@@ -22,7 +22,11 @@ constexpr char kUsage[] =
     "  inspect FILE.seedlm [--json] [--tensor NAME --blocks A:B]\n"
     "      Show the header and tensors, or blocks A..B-1 of one tensor.\n"
     "  decompress IN.seedlm OUT.safetensors\n"
-    "      Write every tensor back as float32.\n";
+    "      Write every tensor back as float32.\n"
+    "  synth OUT_DIR --arch llama --dim D --hidden H --layers N [--heads N]\n"
+    "        [--kv-heads N] [--vocab N] [--seed S] [--dtype bf16|f16|f32]\n"
+    "      Write a synthetic Hugging Face checkpoint (random weights at\n"
+    "      realistic scales) for speed and memory measurements.\n";
 
 }  // namespace
 
@@ -40,6 +44,8 @@ int main(int argc, char** argv) {
     s = seedlm::cli::RunInspect(argc, argv);
   } else if (cmd == "decompress") {
     s = seedlm::cli::RunDecompress(argc, argv);
+  } else if (cmd == "synth") {
+    s = seedlm::cli::RunSynth(argc, argv);
   } else {
     std::fprintf(stderr, "seedlm: unknown command '%s' (try seedlm --help)\n",
                  cmd.c_str());
