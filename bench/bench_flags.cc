@@ -8,18 +8,16 @@ namespace seedlm {
 
 void FlagSet::AddInt(const std::string& name, int64_t* out,
                      const std::string& help) {
-  flags_.push_back({name, help, absl::StrCat(*out), false,
-                    [out](absl::string_view v) {
-                      return absl::SimpleAtoi(v, out);
-                    }});
+  flags_.push_back(
+      {name, help, absl::StrCat(*out), false,
+       [out](absl::string_view v) { return absl::SimpleAtoi(v, out); }});
 }
 
 void FlagSet::AddUint(const std::string& name, uint64_t* out,
                       const std::string& help) {
-  flags_.push_back({name, help, absl::StrCat(*out), false,
-                    [out](absl::string_view v) {
-                      return absl::SimpleAtoi(v, out);
-                    }});
+  flags_.push_back(
+      {name, help, absl::StrCat(*out), false,
+       [out](absl::string_view v) { return absl::SimpleAtoi(v, out); }});
 }
 
 void FlagSet::AddString(const std::string& name, std::string* out,
@@ -32,10 +30,9 @@ void FlagSet::AddString(const std::string& name, std::string* out,
 
 void FlagSet::AddBool(const std::string& name, bool* out,
                       const std::string& help) {
-  flags_.push_back({name, help, *out ? "true" : "false", true,
-                    [out](absl::string_view v) {
-                      return absl::SimpleAtob(v, out);
-                    }});
+  flags_.push_back(
+      {name, help, *out ? "true" : "false", true,
+       [out](absl::string_view v) { return absl::SimpleAtob(v, out); }});
 }
 
 const FlagSet::Flag* FlagSet::Find(absl::string_view name) const {

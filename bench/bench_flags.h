@@ -21,8 +21,7 @@ namespace seedlm {
 class FlagSet {
  public:
   void AddInt(const std::string& name, int64_t* out, const std::string& help);
-  void AddUint(const std::string& name, uint64_t* out,
-               const std::string& help);
+  void AddUint(const std::string& name, uint64_t* out, const std::string& help);
   void AddString(const std::string& name, std::string* out,
                  const std::string& help);
   void AddBool(const std::string& name, bool* out, const std::string& help);

@@ -1,7 +1,5 @@
 #include "bench/quality.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -112,8 +110,7 @@ class Progress {
 };
 
 // The selected blocks of every data set, concatenated, as doubles.
-std::vector<double> GatherAll(const std::vector<Selection>& selections,
-                              int C) {
+std::vector<double> GatherAll(const std::vector<Selection>& selections, int C) {
   std::vector<double> w;
   for (const Selection& s : selections) {
     for (const BlockRef& b : s.blocks) {
@@ -128,8 +125,7 @@ std::vector<double> GatherAll(const std::vector<Selection>& selections,
 // and measures them. The float32 decode must agree with the search's own
 // float64 error (padding included) to 1e-4 relative: a larger gap means the
 // decode and the search disagree about a block, which is a bug (INTERNAL).
-absl::StatusOr<QualityRow> Measure(const SearchOptions& so,
-                                   const Selection& s,
+absl::StatusOr<QualityRow> Measure(const SearchOptions& so, const Selection& s,
                                    const std::vector<BlockResult>& results,
                                    size_t* next) {
   const int C = so.codec.C;
@@ -157,14 +153,19 @@ absl::StatusOr<QualityRow> Measure(const SearchOptions& so,
         PresetName(so.codec), ExponentModeName(so.mode), s.data->name,
         padded_err2, search_err2));
   }
-  const double bpw = static_cast<double>(s.population_blocks) *
-                     so.codec.bits_per_block() /
-                     static_cast<double>(s.population_weights);
-  return QualityRow{"seedlm",       PresetName(so.codec),
-                    ExponentModeName(so.mode), s.data->name,
-                    bpw,            sum.RelError(),
-                    sum.blocks,     sum.weights,
-                    s.sampled};
+  QualityRow row;
+  row.method = "seedlm";
+  row.preset = PresetName(so.codec);
+  row.mode = ExponentModeName(so.mode);
+  row.data = s.data->name;
+  row.bits_per_weight = static_cast<double>(s.population_blocks) *
+                        so.codec.bits_per_block() /
+                        static_cast<double>(s.population_weights);
+  row.rel_error = sum.RelError();
+  row.blocks = sum.blocks;
+  row.weights = sum.weights;
+  row.sampled = s.sampled;
+  return row;
 }
 
 // Encodes every selected block with one (preset, mode) and returns one row
@@ -186,8 +187,8 @@ absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
   callbacks.progress = [&](int64_t done, int64_t total) {
     progress.Update(what, done, total);
   };
-  RETURN_IF_ERROR(searcher->Search(w, absl::MakeSpan(results), pool,
-                                   callbacks));
+  RETURN_IF_ERROR(
+      searcher->Search(w, absl::MakeSpan(results), pool, callbacks));
   std::vector<QualityRow> rows;
   size_t next = 0;
   for (const Selection& s : selections) {
@@ -203,18 +204,21 @@ absl::StatusOr<QualityRow> RunRtn(const RtnConfig& config,
   std::vector<float> w_hat;
   for (const Matrix& m : data.matrices) {
     w_hat.resize(m.w.size());
-    RETURN_IF_ERROR(RtnQuantizeMatrix(config, m.w, m.rows, m.cols,
-                                      absl::MakeSpan(w_hat)));
+    RETURN_IF_ERROR(
+        RtnQuantizeMatrix(config, m.w, m.rows, m.cols, absl::MakeSpan(w_hat)));
     sum.Add(m.w.data(), w_hat.data(), m.rows * m.cols);
     sum.bits += config.BitsPerWeight(m.cols) * static_cast<double>(m.rows) *
                 static_cast<double>(m.cols);
     sum.blocks += m.rows * config.GroupsPerRow(m.cols);
   }
-  return QualityRow{config.name,          "",
-                    "",                   data.name,
-                    sum.BitsPerWeight(),  sum.RelError(),
-                    sum.blocks,           sum.weights,
-                    false};
+  QualityRow row;
+  row.method = config.name;
+  row.data = data.name;
+  row.bits_per_weight = sum.BitsPerWeight();
+  row.rel_error = sum.RelError();
+  row.blocks = sum.blocks;
+  row.weights = sum.weights;
+  return row;
 }
 
 absl::Status ValidateOptions(const QualityOptions& o) {
@@ -278,7 +282,9 @@ absl::StatusOr<QualityReport> RunQuality(const QualityOptions& o) {
     for (ExponentMode mode : o.modes) {
       ASSIGN_OR_RETURN(std::vector<QualityRow> rows,
                        RunSeedLm(preset, mode, selections[C], &pool, progress));
-      for (size_t i = 0; i < rows.size(); ++i) rows_by_set[i].push_back(rows[i]);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        rows_by_set[i].push_back(rows[i]);
+      }
     }
   }
   for (size_t i = 0; i < sets.size(); ++i) {
@@ -288,9 +294,9 @@ absl::StatusOr<QualityReport> RunQuality(const QualityOptions& o) {
     }
     for (QualityRow& r : rows_by_set[i]) report.rows.push_back(std::move(r));
   }
-  report.elapsed_s = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+  report.elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return report;
 }
 

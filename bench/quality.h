@@ -30,24 +30,25 @@
 
 namespace seedlm {
 
+// Relative to the working directory (the repository root under make/ctest).
 inline constexpr char kDefaultModelPath[] =
-    "/work/shared/data/stories260K/stories260K.bin";
+    "../shared/data/stories260K/stories260K.bin";
 
 struct QualityOptions {
   int64_t blocks = 4096;  // N; 0 = every model block (Gaussian: 4096)
   int threads = 0;        // 0 = hardware concurrency
   std::vector<std::string> presets;  // preset names, in table order
   std::vector<ExponentMode> modes;
-  uint64_t seed = 1;                 // Gaussian generator seed
-  bool gaussian = true;              // --data gaussian|model|all
+  uint64_t seed = 1;     // Gaussian generator seed
+  bool gaussian = true;  // --data gaussian|model|all
   bool model = true;
   std::vector<double> sigmas = {0.02, 0.01, 0.005};
-  int64_t cols = 4096;               // columns of the Gaussian matrices
+  int64_t cols = 4096;  // columns of the Gaussian matrices
   std::string model_path = kDefaultModelPath;
   // When the model path is the default and the file is missing, the model
   // data set is skipped with a warning instead of failing.
   bool model_optional = true;
-  bool progress = false;             // progress lines on stderr
+  bool progress = false;  // progress lines on stderr
 };
 
 // One line of the result table.
@@ -58,13 +59,13 @@ struct QualityRow {
   std::string data;    // data set name
   double bits_per_weight = 0.0;
   double rel_error = 0.0;
-  int64_t blocks = 0;   // SeedLM: blocks encoded; RTN: groups quantized
-  int64_t weights = 0;  // real weights measured
+  int64_t blocks = 0;    // SeedLM: blocks encoded; RTN: groups quantized
+  int64_t weights = 0;   // real weights measured
   bool sampled = false;  // SeedLM on a sample of the data set's blocks
 };
 
 struct QualityReport {
-  std::vector<QualityRow> rows;  // by data set, then SeedLM rows, then RTN
+  std::vector<QualityRow> rows;    // by data set, then SeedLM rows, then RTN
   int64_t model_blocks_total = 0;  // blocks of the model at C = 8 (0: none)
   int threads = 0;
   double elapsed_s = 0.0;

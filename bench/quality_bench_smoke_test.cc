@@ -47,7 +47,8 @@ TEST(QualityBenchSmokeTest, GaussianErrorsAreInTheSpecBands) {
           "gaussian --sigmas 0.02 --cols 1024 --threads 2 --json",
       &status);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "status " << status << ", output:\n" << out;
+      << "status " << status << ", output:\n"
+      << out;
   const nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << "not JSON:\n" << out;
   const nlohmann::json& rows = j.at("rows");

@@ -88,8 +88,9 @@ std::vector<int64_t> Apportion(const std::vector<int64_t>& b, int64_t total,
     rem.push_back({n * b[t] % total, t});
     given += count[t];
   }
-  std::stable_sort(rem.begin(), rem.end(),
-                   [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::stable_sort(rem.begin(), rem.end(), [](const auto& x, const auto& y) {
+    return x.first > y.first;
+  });
   for (size_t i = 0; given < n && i < rem.size(); ++i, ++given) {
     ++count[rem[i].second];
   }
@@ -100,7 +101,9 @@ std::vector<int64_t> Apportion(const std::vector<int64_t>& b, int64_t total,
 
 std::vector<BlockRef> SampleBlocks(const DataSet& data, int C, int64_t n) {
   const int64_t total = data.NumBlocks(C);
-  if (n <= 0 || n >= total) return LeadingRowBlocks(data, C, std::numeric_limits<int64_t>::max());
+  if (n <= 0 || n >= total) {
+    return LeadingRowBlocks(data, C, std::numeric_limits<int64_t>::max());
+  }
   std::vector<int64_t> sizes;
   for (const Matrix& m : data.matrices) sizes.push_back(m.NumBlocks(C));
   const std::vector<int64_t> count = Apportion(sizes, total, n);

@@ -72,17 +72,16 @@ absl::StatusOr<QualityOptions> ToOptions(const QualityFlags& f) {
 }  // namespace
 
 std::string FormatQualityTable(const QualityReport& report) {
-  std::string out = absl::StrFormat("%-15s %-21s %-8s %-7s %8s %9s %8s\n",
-                                    "data", "method", "preset", "mode",
-                                    "bits/w", "rel.err", "blocks");
+  std::string out =
+      absl::StrFormat("%-15s %-21s %-8s %-7s %8s %9s %8s\n", "data", "method",
+                      "preset", "mode", "bits/w", "rel.err", "blocks");
   std::string last_data;
   for (const QualityRow& r : report.rows) {
     if (!last_data.empty() && r.data != last_data) absl::StrAppend(&out, "\n");
     last_data = r.data;
     absl::StrAppendFormat(&out, "%-15s %-21s %-8s %-7s %8.4f %9.4f %8d%s\n",
-                          r.data, r.method, r.preset, r.mode,
-                          r.bits_per_weight, r.rel_error, r.blocks,
-                          r.sampled ? " (sampled)" : "");
+                          r.data, r.method, r.preset, r.mode, r.bits_per_weight,
+                          r.rel_error, r.blocks, r.sampled ? " (sampled)" : "");
   }
   absl::StrAppend(&out, "\nblocks: SeedLM blocks encoded (RTN: groups). ");
   if (report.model_blocks_total > 0) {
@@ -109,9 +108,9 @@ std::string FormatQualityJson(const QualityReport& report) {
                     {"sampled", r.sampled}});
   }
   nlohmann::ordered_json j = {{"rows", rows},
-                      {"model_blocks_total", report.model_blocks_total},
-                      {"threads", report.threads},
-                      {"elapsed_s", report.elapsed_s}};
+                              {"model_blocks_total", report.model_blocks_total},
+                              {"threads", report.threads},
+                              {"elapsed_s", report.elapsed_s}};
   return j.dump(1) + "\n";
 }
 

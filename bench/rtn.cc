@@ -28,8 +28,8 @@ void QuantizeAsymmetric(const RtnConfig& c, const float* x, int64_t n,
     hi = std::max(hi, x[i]);
   }
   const float levels = static_cast<float>((1 << c.bits) - 1);
-  const float s = StoreScale(c.scale_type,
-                             (static_cast<double>(hi) - lo) / levels);
+  const float s =
+      StoreScale(c.scale_type, (static_cast<double>(hi) - lo) / levels);
   const float z = StoreScale(c.scale_type, lo);
   for (int64_t i = 0; i < n; ++i) {
     const float q = s == 0.0f ? 0.0f : RoundClamp((x[i] - z) / s, 0.0f, levels);
@@ -108,12 +108,11 @@ absl::Status RtnQuantizeMatrix(const RtnConfig& config,
         absl::StrCat("rtn ", config.name, ": bits ", config.bits, " group ",
                      config.group, " out of range (bits 2..8, group >= 0)"));
   }
-  if (rows < 0 || cols < 1 ||
-      w.size() != static_cast<size_t>(rows * cols) || out.size() != w.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rtn ", config.name, ": ", w.size(), " weights in, ",
-                     out.size(), " out, for a [", rows, ", ", cols,
-                     "] matrix"));
+  if (rows < 0 || cols < 1 || w.size() != static_cast<size_t>(rows * cols) ||
+      out.size() != w.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rtn ", config.name, ": ", w.size(), " weights in, ", out.size(),
+        " out, for a [", rows, ", ", cols, "] matrix"));
   }
   const int64_t g = config.group == 0 ? cols : config.group;
   for (int64_t r = 0; r < rows; ++r) {

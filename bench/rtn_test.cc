@@ -88,8 +88,8 @@ TEST(RtnGroupTest, AbsmaxClipsThePositiveExtreme) {
 
 TEST(RtnMatrixTest, GroupsRunAlongRowsWithPartialLastGroup) {
   // 2 x 5, groups of 2: per row [0,2) [2,4) [4,5).
-  const std::vector<float> w = {0.1f, -0.3f, 0.7f, 0.2f, -0.9f,
-                                1.5f, 0.4f, -0.6f, 0.05f, 0.8f};
+  const std::vector<float> w = {0.1f, -0.3f, 0.7f,  0.2f,  -0.9f,
+                                1.5f, 0.4f,  -0.6f, 0.05f, 0.8f};
   const RtnConfig c = Config(3, 2, RtnScheme::kAsymmetric);
   std::vector<float> out(w.size());
   ASSERT_TRUE(RtnQuantizeMatrix(c, w, 2, 5, absl::MakeSpan(out)).ok());
@@ -137,8 +137,7 @@ TEST(RtnBitsTest, BitsPerWeightFormula) {
       Config(4, 0, RtnScheme::kSymmetricSigned).BitsPerWeight(4096),
       4.0 + 16.0 / 4096);
   EXPECT_DOUBLE_EQ(
-      Config(4, 0, RtnScheme::kAbsmax, RtnScaleType::kF32)
-          .BitsPerWeight(64),
+      Config(4, 0, RtnScheme::kAbsmax, RtnScaleType::kF32).BitsPerWeight(64),
       4.5);
   EXPECT_DOUBLE_EQ(Config(3, 64, RtnScheme::kAsymmetric).BitsPerWeight(4096),
                    3.5);
@@ -193,10 +192,9 @@ TEST(RtnErrorTest, ErrorFallsWithMoreBitsAndSmallerGroups) {
     }
     EXPECT_LT(prev, 0.01);  // 8 bits
   }
-  EXPECT_LT(RelError(Config(4, 32, RtnScheme::kSymmetricSigned), w, kRows,
-                     kCols),
-            RelError(Config(4, 0, RtnScheme::kSymmetricSigned), w, kRows,
-                     kCols));
+  EXPECT_LT(
+      RelError(Config(4, 32, RtnScheme::kSymmetricSigned), w, kRows, kCols),
+      RelError(Config(4, 0, RtnScheme::kSymmetricSigned), w, kRows, kCols));
 }
 
 }  // namespace

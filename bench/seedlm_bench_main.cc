@@ -1,6 +1,7 @@
 // seedlm-bench: the project's measurement tool. One binary, one subcommand per
 // measurement:
 //   seedlm-bench quality [flags]   reconstruction error vs. RTN baselines
+//   seedlm-bench search [flags]    fast vs reference seed search speed
 // To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
 // and add a line to kSubcommands below.
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "bench/quality.h"
+#include "bench/search_bench.h"
 
 namespace seedlm {
 namespace {
@@ -22,6 +24,7 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"quality", "reconstruction error of the presets vs. RTN baselines",
      &QualityMain},
+    {"search", "fast vs reference seed search speed (blocks/s)", &SearchMain},
 };
 
 void PrintUsage(FILE* out) {

@@ -18,13 +18,16 @@
 
 #include "gtest/gtest.h"
 #include "core/format/container.h"
+#include "core/util/shared_data.h"
 #include "core/model/model_source.h"
 #include "nlohmann/json.hpp"
 
 namespace seedlm {
 namespace {
 
-const char kModel[] = "../shared/data/stories260K/stories260K.bin";
+const std::string kModelPath =
+    SharedDataPath("data/stories260K/stories260K.bin");
+const char* const kModel = kModelPath.c_str();
 
 struct Result {
   int code;
