@@ -63,8 +63,11 @@ fuzz:
 	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))
 	bash tests/fuzz_container.sh $(FUZZ_SECONDS)
 
-BAZEL_FLAGS := --spawn_strategy=processwrapper-sandbox --color=no \
-  --curses=no --show_progress_rate_limit=30
+# Offline Bazel 4.2.3: flags in .bazelrc, repositories in WORKSPACE (all
+# local: third_party/). Targets keep the CMake names (//core/util:seedlm_util,
+# //client/cli:seedlm, //bench:seedlm-bench, tests by their ctest names).
+BAZEL_FLAGS := --color=no --curses=no --show_progress_rate_limit=30 \
+  --jobs=$(JOBS) --local_cpu_resources=$(JOBS)
 bazel:
 	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
 	bazel test $(BAZEL_FLAGS) --test_output=errors //...

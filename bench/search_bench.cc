@@ -76,9 +76,9 @@ absl::Status TimeTensor(const BlockSearcher& fast, const std::string& spec,
       one, BlockKind::kGauss02, row->tensor_rows * row->tensor_cols, seed);
   const std::vector<float> w(g.begin(), g.end());
   const auto t0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(CompressedMatrix m,
-                   CompressMatrix(fast, w, row->tensor_rows, row->tensor_cols,
-                                  pool, {}));
+  ASSIGN_OR_RETURN(
+      CompressedMatrix m,
+      CompressMatrix(fast, w, row->tensor_rows, row->tensor_cols, pool, {}));
   row->tensor_s = Seconds(t0);
   row->tensor_blocks = m.geometry.num_blocks();
   return absl::OkStatus();
@@ -114,11 +114,12 @@ absl::StatusOr<BenchRow> RunOne(const SearchFlags& f, const std::string& preset,
   row.fast_s = Seconds(t0);
   row.stats = fast->stats();
   t0 = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(ref->Search(
-      absl::MakeConstSpan(w).subspan(0, b.size() * opt.codec.C),
-      absl::MakeSpan(b), pool, {}));
+  RETURN_IF_ERROR(
+      ref->Search(absl::MakeConstSpan(w).subspan(0, b.size() * opt.codec.C),
+                  absl::MakeSpan(b), pool, {}));
   row.reference_s = Seconds(t0);
-  for (size_t i = 0; i < b.size(); ++i) row.mismatches += !SameResult(a[i], b[i]);
+  for (size_t i = 0; i < b.size(); ++i)
+    row.mismatches += !SameResult(a[i], b[i]);
   if (!f.tensor.empty()) {
     RETURN_IF_ERROR(TimeTensor(*fast, f.tensor, f.seed, pool, &row));
   }
@@ -132,7 +133,8 @@ std::string FormatTable(const std::vector<BenchRow>& rows) {
       "scored", "rescans", "setup");
   for (const BenchRow& r : rows) {
     absl::StrAppendFormat(
-        &out, "%-8s %-6s %-6s %3d %8d %10.0f %7d %10.1f %8.0f %7.2f %7d %4.1fs\n",
+        &out,
+        "%-8s %-6s %-6s %3d %8d %10.0f %7d %10.1f %8.0f %7.2f %7d %4.1fs\n",
         r.preset, r.mode, r.simd, r.threads, r.fast_blocks, r.fast_rate(),
         r.reference_blocks, r.reference_rate(),
         r.fast_rate() / r.reference_rate(),
@@ -149,8 +151,9 @@ std::string FormatTable(const std::vector<BenchRow>& rows) {
                             r.mismatches, r.reference_blocks);
     }
   }
-  absl::StrAppend(&out, "scored: seeds scored exactly per block (fast); "
-                        "rates are wall-clock blocks/s.\n");
+  absl::StrAppend(&out,
+                  "scored: seeds scored exactly per block (fast); "
+                  "rates are wall-clock blocks/s.\n");
   return out;
 }
 
@@ -158,9 +161,14 @@ std::string FormatJson(const std::vector<BenchRow>& rows) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const BenchRow& r : rows) {
     nlohmann::ordered_json j = {
-        {"preset", r.preset}, {"mode", r.mode}, {"simd", r.simd},
-        {"kind", r.kind}, {"threads", r.threads}, {"setup_s", r.setup_s},
-        {"fast_blocks", r.fast_blocks}, {"fast_s", r.fast_s},
+        {"preset", r.preset},
+        {"mode", r.mode},
+        {"simd", r.simd},
+        {"kind", r.kind},
+        {"threads", r.threads},
+        {"setup_s", r.setup_s},
+        {"fast_blocks", r.fast_blocks},
+        {"fast_s", r.fast_s},
         {"fast_blocks_per_s", r.fast_rate()},
         {"reference_blocks", r.reference_blocks},
         {"reference_s", r.reference_s},
@@ -172,8 +180,10 @@ std::string FormatJson(const std::vector<BenchRow>& rows) {
         {"exhaustive_blocks", r.stats.exhaustive_blocks},
         {"mismatches", r.mismatches}};
     if (r.tensor_blocks > 0) {
-      j["tensor"] = {{"rows", r.tensor_rows}, {"cols", r.tensor_cols},
-                     {"blocks", r.tensor_blocks}, {"seconds", r.tensor_s},
+      j["tensor"] = {{"rows", r.tensor_rows},
+                     {"cols", r.tensor_cols},
+                     {"blocks", r.tensor_blocks},
+                     {"seconds", r.tensor_s},
                      {"blocks_per_s", r.tensor_blocks / r.tensor_s}};
     }
     out.push_back(j);

@@ -3,18 +3,23 @@
 // (core/search/equivalence.h), for every preset and exponent mode.
 //
 //   seedlm-verify [--blocks N] [--presets P,...] [--modes M,...]
-//                 [--kinds K,...] [--bias B] [--threads T] [--seed S] [--json]
+//                 [--kinds K,...] [--bias B] [--threads T] [--seed S]
+//                 [--model PATH [--model-blocks M]] [--json]
 //
 // N blocks per preset x mode (default 100000, a long run: the reference costs
-// ~5 ms per block per thread), spread evenly over the block generators.
+// ~5 ms per block per thread), spread evenly over the block generators; with
+// --model also the blocks of a checkpoint's linear tensors (an evenly spread
+// sample of M, or all of them when M = 0), as the quality bench reads them.
 // Prints one row per preset x mode x generator and exits 1 if any block
 // differs (the first mismatches are printed in full), 2 on a usage error.
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "bench/bench_flags.h"
+#include "bench/quality_data.h"
 #include "core/search/equivalence.h"
 #include "core/search/fast_search.h"
 #include "core/search/reference_search.h"
@@ -28,10 +33,12 @@ struct VerifyFlags {
   int64_t blocks = 100000;
   std::string presets;  // default: all
   std::string modes = "search,fit,paper";
-  std::string kinds;    // default: all
+  std::string kinds;  // default: all
   int64_t bias = 0;
   int64_t threads = 0;
   uint64_t seed = 1;
+  std::string model;
+  int64_t model_blocks = 0;
   bool json = false;
 };
 
@@ -40,41 +47,71 @@ struct Row {
   EquivalenceReport report;
 };
 
+// The sampled model blocks of width C (rows zero-padded), as doubles.
+std::vector<double> ModelBlocks(const DataSet& data, int C, int64_t n) {
+  std::vector<double> w;
+  for (const BlockRef& b : SampleBlocks(data, C, n)) {
+    const Matrix& m = data.matrices[b.matrix];
+    for (int c = 0; c < C; ++c) {
+      const int64_t col = b.col0 + c;
+      w.push_back(col < m.cols ? m.w[b.row * m.cols + col] : 0.0);
+    }
+  }
+  return w;
+}
+
+void Report(const std::string& preset, const SearchOptions& opt,
+            EquivalenceReport r, std::vector<Row>* rows) {
+  if (r.mismatches > 0) {
+    std::fprintf(stderr, "MISMATCH %s %s:\n%s", preset.c_str(),
+                 ExponentModeName(opt.mode), FormatMismatches(r, opt).c_str());
+  }
+  rows->push_back({preset, ExponentModeName(opt.mode), std::move(r)});
+}
+
 absl::Status VerifyOne(const SearchOptions& opt, const std::string& preset,
                        const std::vector<BlockKind>& kinds, int64_t blocks,
-                       uint64_t seed, ThreadPool* pool, std::vector<Row>* rows) {
-  ASSIGN_OR_RETURN(std::unique_ptr<FastSearcher> fast, FastSearcher::Create(opt));
+                       uint64_t seed, const DataSet* model,
+                       int64_t model_blocks, ThreadPool* pool,
+                       std::vector<Row>* rows) {
+  ASSIGN_OR_RETURN(std::unique_ptr<FastSearcher> fast,
+                   FastSearcher::Create(opt));
   ASSIGN_OR_RETURN(std::unique_ptr<ReferenceSearcher> ref,
                    ReferenceSearcher::Create(opt));
   const int64_t k = static_cast<int64_t>(kinds.size());
   for (int64_t i = 0; i < k; ++i) {
     const int64_t n = blocks / k + (i < blocks % k ? 1 : 0);
     if (n == 0) continue;
+    ASSIGN_OR_RETURN(
+        EquivalenceReport r,
+        CompareSearchers(*fast, *ref, kinds[i], n, seed + i, pool));
+    Report(preset, opt, std::move(r), rows);
+  }
+  if (model != nullptr) {
+    const std::vector<double> w =
+        ModelBlocks(*model, opt.codec.C, model_blocks);
     ASSIGN_OR_RETURN(EquivalenceReport r,
-                     CompareSearchers(*fast, *ref, kinds[i], n, seed + i, pool));
-    if (r.mismatches > 0) {
-      std::fprintf(stderr, "MISMATCH %s %s:\n%s", preset.c_str(),
-                   ExponentModeName(opt.mode), FormatMismatches(r, opt).c_str());
-    }
-    rows->push_back({preset, ExponentModeName(opt.mode), std::move(r)});
+                     CompareSearchersOnBlocks(*fast, *ref, w, "model", pool));
+    Report(preset, opt, std::move(r), rows);
   }
   return absl::OkStatus();
 }
 
 std::string FormatTable(const std::vector<Row>& rows, int threads) {
-  std::string out = absl::StrFormat("%-8s %-6s %-12s %8s %10s %9s %9s\n",
-                                    "preset", "mode", "kind", "blocks",
-                                    "mismatch", "fast s", "ref s");
+  std::string out =
+      absl::StrFormat("%-8s %-6s %-12s %8s %10s %9s %9s\n", "preset", "mode",
+                      "kind", "blocks", "mismatch", "fast s", "ref s");
   int64_t blocks = 0, bad = 0;
   for (const Row& r : rows) {
     absl::StrAppendFormat(&out, "%-8s %-6s %-12s %8d %10d %9.2f %9.2f\n",
-                          r.preset, r.mode, BlockKindName(r.report.kind),
-                          r.report.blocks, r.report.mismatches,
-                          r.report.fast_seconds, r.report.reference_seconds);
+                          r.preset, r.mode, r.report.data, r.report.blocks,
+                          r.report.mismatches, r.report.fast_seconds,
+                          r.report.reference_seconds);
     blocks += r.report.blocks;
     bad += r.report.mismatches;
   }
-  absl::StrAppendFormat(&out, "%s: %d blocks compared, %d mismatches (%d threads)\n",
+  absl::StrAppendFormat(&out,
+                        "%s: %d blocks compared, %d mismatches (%d threads)\n",
                         bad == 0 ? "OK" : "FAILED", blocks, bad, threads);
   return out;
 }
@@ -85,7 +122,7 @@ std::string FormatJson(const std::vector<Row>& rows) {
   for (const Row& r : rows) {
     out.push_back({{"preset", r.preset},
                    {"mode", r.mode},
-                   {"kind", BlockKindName(r.report.kind)},
+                   {"kind", r.report.data},
                    {"blocks", r.report.blocks},
                    {"mismatches", r.report.mismatches},
                    {"fast_s", r.report.fast_seconds},
@@ -111,6 +148,11 @@ absl::Status Run(const VerifyFlags& f, std::vector<Row>* rows, int* threads) {
   }
   const std::vector<std::string> presets =
       f.presets.empty() ? PresetNames() : SplitList(f.presets);
+  std::unique_ptr<DataSet> model;
+  if (!f.model.empty()) {
+    ASSIGN_OR_RETURN(DataSet d, LoadModelDataSet(f.model));
+    model = std::make_unique<DataSet>(std::move(d));
+  }
   ThreadPool pool(static_cast<int>(f.threads));
   *threads = pool.num_threads();
   for (const std::string& preset : presets) {
@@ -120,7 +162,8 @@ absl::Status Run(const VerifyFlags& f, std::vector<Row>* rows, int* threads) {
       ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(mode));
       opt.exponent_bias = static_cast<int>(f.bias);
       RETURN_IF_ERROR(opt.Validate());
-      RETURN_IF_ERROR(VerifyOne(opt, preset, kinds, f.blocks, f.seed, &pool, rows));
+      RETURN_IF_ERROR(VerifyOne(opt, preset, kinds, f.blocks, f.seed,
+                                model.get(), f.model_blocks, &pool, rows));
     }
   }
   return absl::OkStatus();
@@ -134,12 +177,18 @@ int main(int argc, char** argv) {
   VerifyFlags f;
   FlagSet flags;
   flags.AddInt("blocks", &f.blocks, "blocks per preset x mode");
-  flags.AddString("presets", &f.presets, "comma-separated presets (default all)");
+  flags.AddString("presets", &f.presets,
+                  "comma-separated presets (default all)");
   flags.AddString("modes", &f.modes, "comma-separated exponent modes");
-  flags.AddString("kinds", &f.kinds, "comma-separated generators (default all)");
+  flags.AddString("kinds", &f.kinds,
+                  "comma-separated generators (default all)");
   flags.AddInt("bias", &f.bias, "exponent bias b of the searches");
   flags.AddInt("threads", &f.threads, "threads (0 = all cores)");
   flags.AddUint("seed", &f.seed, "generator seed");
+  flags.AddString("model", &f.model,
+                  "also compare on a checkpoint's linear tensors");
+  flags.AddInt("model-blocks", &f.model_blocks,
+               "model blocks per preset x mode (0 = all)");
   flags.AddBool("json", &f.json, "print JSON instead of a table");
   absl::Status s = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (flags.WantsHelp()) {
@@ -160,7 +209,8 @@ int main(int argc, char** argv) {
                ? 2
                : 1;
   }
-  const std::string out = f.json ? FormatJson(rows) : FormatTable(rows, threads);
+  const std::string out =
+      f.json ? FormatJson(rows) : FormatTable(rows, threads);
   std::fwrite(out.data(), 1, out.size(), stdout);
   int64_t bad = 0;
   for (const Row& r : rows) bad += r.report.mismatches;

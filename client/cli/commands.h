@@ -9,7 +9,8 @@
 namespace seedlm::cli {
 
 // seedlm compress MODEL OUT.seedlm [--preset P] [--exponent M] [--threads N]
-//   [--include R]... [--exclude R]... [--tokenizer F] [--resume] [--json]
+//   [--include R]... [--exclude R]... [--tokenizer F] [--search A] [--resume]
+//   [--json]
 absl::Status RunCompress(int argc, char** argv);
 // seedlm inspect FILE [--json] [--tensor NAME --blocks A:B]
 absl::Status RunInspect(int argc, char** argv);

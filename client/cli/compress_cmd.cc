@@ -33,6 +33,8 @@ absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
   opt.include = args.All("include");
   opt.exclude = args.All("exclude");
   opt.resume = args.Bool("resume");
+  ASSIGN_OR_RETURN(opt.algorithm,
+                   ParseSearchAlgorithm(args.Get("search", "fast")));
   return opt;
 }
 
@@ -103,8 +105,8 @@ nlohmann::json ReportJson(const CompressReport& r) {
 
 absl::Status RunCompress(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"preset", "exponent", "threads", "include", "exclude",
-                     "tokenizer"};
+  spec.with_value = {"preset",  "exponent",  "threads", "include",
+                     "exclude", "tokenizer", "search"};
   spec.repeated = {"include", "exclude"};
   spec.boolean = {"json", "resume"};
   ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));

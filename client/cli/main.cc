@@ -14,7 +14,7 @@ constexpr char kUsage[] =
     "  compress MODEL OUT.seedlm [--preset 4bit|3bit|4bit-i8|3bit-i8]\n"
     "           [--exponent search|fit|paper] [--threads N]\n"
     "           [--include REGEX]... [--exclude REGEX]... [--tokenizer FILE]\n"
-    "           [--resume] [--json]\n"
+    "           [--search fast|reference] [--resume] [--json]\n"
     "      Compress a llama2.c .bin, a Hugging Face directory, a .safetensors\n"
     "      or a GGUF (F32/F16/BF16) model and print a per-tensor table.\n"
     "      Finished tensors are checkpointed in OUT.seedlm.ckpt/; --resume\n"

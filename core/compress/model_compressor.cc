@@ -9,7 +9,6 @@
 #include "core/compress/checkpoint.h"
 #include "core/compress/tensor_compressor.h"
 #include "core/model/tensor_select.h"
-#include "core/search/reference_search.h"
 #include "core/util/crc32.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -155,8 +154,8 @@ absl::StatusOr<CompressReport> CompressModel(
     const CompressOptions& options, ThreadPool* pool,
     const CompressCallbacks& callbacks) {
   const auto t_start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(std::unique_ptr<ReferenceSearcher> searcher,
-                   ReferenceSearcher::Create(options.search));
+  ASSIGN_OR_RETURN(std::unique_ptr<BlockSearcher> searcher,
+                   CreateSearcher(options.search, options.algorithm));
   ASSIGN_OR_RETURN(TensorSelector selector,
                    TensorSelector::Create(options.include, options.exclude));
   const CodecConfig& codec = options.search.codec;

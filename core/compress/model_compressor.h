@@ -19,6 +19,7 @@
 #include "core/format/container.h"
 #include "core/model/model_source.h"
 #include "core/search/search_options.h"
+#include "core/search/searcher_factory.h"
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
@@ -33,6 +34,8 @@ inline constexpr char kMetaExponentMode[] = "seedlm.exponent_mode";
 
 struct CompressOptions {
   SearchOptions search;               // codec, exponent mode and bias
+  // Which implementation searches; both give identical bytes.
+  SearchAlgorithm algorithm = SearchAlgorithm::kFast;
   std::vector<std::string> include;   // RE2 patterns; empty: default set
   std::vector<std::string> exclude;   // RE2 patterns
   // Reuse the checkpoint of an interrupted run with the same input and

@@ -15,19 +15,20 @@ namespace {
 
 constexpr int kLanes = 8;
 
-// Appends the lanes of z selected by the 8-bit mask m (positions pos0 + lane).
-inline int Emit(int m, __m256 z, uint32_t pos0, float* z_out,
-                uint32_t* pos_out, int n) {
+// Appends the lanes of z selected by the 8-bit mask m (positions
+// pos0 + lane) to t.
+inline void Emit(int m, __m256 z, uint32_t pos0, ScanTarget* t) {
   alignas(32) float zs[kLanes];
   _mm256_store_ps(zs, z);
+  int n = t->count;
   while (m != 0) {
     const int lane = __builtin_ctz(m);
     m &= m - 1;
-    z_out[n] = zs[lane];
-    pos_out[n] = pos0 + static_cast<uint32_t>(lane);
+    t->z[n] = zs[lane];
+    t->pos[n] = pos0 + static_cast<uint32_t>(lane);
     ++n;
   }
-  return n;
+  t->count = n;
 }
 
 inline void Correlate(const float* seq, int cs, const float* w, int C, int nv,
@@ -47,10 +48,12 @@ template <int C>
 inline void CorrelateFixed(const float* seq, int cs, const float* w, int nv,
                            float* f) {
   __m256 wc[C];
+#pragma GCC unroll 16
   for (int c = 0; c < C; ++c) wc[c] = _mm256_set1_ps(w[c]);
   for (int j = 0; j < nv; ++j) {
     const float* x = seq + kLanes * j;
     __m256 acc = _mm256_mul_ps(_mm256_loadu_ps(x), wc[0]);
+#pragma GCC unroll 16
     for (int c = 1; c < C; ++c) {
       acc = _mm256_fmadd_ps(_mm256_loadu_ps(x + c * cs), wc[c], acc);
     }
@@ -61,12 +64,15 @@ inline void CorrelateFixed(const float* seq, int cs, const float* w, int nv,
 template <int P>
 inline __m256 ZValue(const float* a, const float* f, int st, __m256 n_hi) {
   __m256 b[P];
+#pragma GCC unroll 8
   for (int p = 0; p < P; ++p) b[p] = _mm256_loadu_ps(f + st * p);
   __m256 s = _mm256_setzero_ps();
   int k = 0;
+#pragma GCC unroll 8
   for (int r = 0; r < P; ++r) {
     __m256 y = _mm256_mul_ps(_mm256_load_ps(a + k * kTile), b[0]);
     ++k;
+#pragma GCC unroll 8
     for (int j = 1; j <= r; ++j, ++k) {
       y = _mm256_fmadd_ps(_mm256_load_ps(a + k * kTile), b[j], y);
     }
@@ -91,70 +97,65 @@ inline __m256 ZValueRuntime(const float* a, const float* f, int st, int P,
 }
 
 template <int C, int P, int ST>
-int ScanTileFixed(const TileView& v, const float* w, float n_hi, float thr,
-                  float* z_out, uint32_t* pos_out) {
+void ScanTileFixed(const TileView& v, ScanTarget* t) {
+  const float* w = t->w;
   constexpr int kNv = (kTile + ST * (P - 1) + kLanes - 1) / kLanes;
   alignas(32) float f[kNv * kLanes];
   CorrelateFixed<C>(v.seq, P * ST, w, kNv, f);
-  const __m256 nv = _mm256_set1_ps(n_hi);
-  const __m256 tv = _mm256_set1_ps(thr);
-  int n = 0;
+  const __m256 nv = _mm256_set1_ps(t->n_hi);
+  const __m256 tv = _mm256_set1_ps(t->thr);
+  const float* const coef = v.coef;
+  const uint32_t pos0 = v.pos0;
   for (int i = 0; i < kTile; i += kLanes) {
-    const __m256 z = ZValue<P>(v.coef + i, f + i, ST, nv);
+    const __m256 z = ZValue<P>(coef + i, f + i, ST, nv);
     const int m = _mm256_movemask_ps(_mm256_cmp_ps(z, tv, _CMP_GE_OQ));
-    if (m != 0) n = Emit(m, z, v.pos0 + i, z_out, pos_out, n);
+    if (m != 0) Emit(m, z, pos0 + i, t);
   }
-  return n;
 }
 
-int ScanTileRuntime(const TileView& v, const float* w, float n_hi, float thr,
-                    float* z_out, uint32_t* pos_out) {
+void ScanTileRuntime(const TileView& v, ScanTarget* t) {
+  const float* w = t->w;
   const int st = v.stride;
   const int nvec = (kTile + st * (v.P - 1) + kLanes - 1) / kLanes;
   alignas(32) float f[(kTile + 8 * kMaxP + kLanes) / kLanes * kLanes];
   Correlate(v.seq, v.P * st, w, v.C, nvec, f);
-  const __m256 nv = _mm256_set1_ps(n_hi);
-  const __m256 tv = _mm256_set1_ps(thr);
-  int n = 0;
+  const __m256 nv = _mm256_set1_ps(t->n_hi);
+  const __m256 tv = _mm256_set1_ps(t->thr);
   for (int i = 0; i < kTile; i += kLanes) {
     const __m256 z = ZValueRuntime(v.coef + i, f + i, st, v.P, nv);
     const int m = _mm256_movemask_ps(_mm256_cmp_ps(z, tv, _CMP_GE_OQ));
-    if (m != 0) n = Emit(m, z, v.pos0 + i, z_out, pos_out, n);
+    if (m != 0) Emit(m, z, v.pos0 + i, t);
   }
-  return n;
 }
 
 }  // namespace
 
-int ScanTileAvx2(const TileView& v, const float* w, float n_hi, float thr,
-                 float* z_out, uint32_t* pos_out) {
-  if (v.C == 8 && v.P == 3 && v.stride == 1) {
-    return ScanTileFixed<8, 3, 1>(v, w, n_hi, thr, z_out, pos_out);
+void ScanTileAvx2(const TileView& v, ScanTarget* t, int n) {
+  for (int b = 0; b < n; ++b) {
+    if (v.C == 8 && v.P == 3 && v.stride == 1) {
+      ScanTileFixed<8, 3, 1>(v, &t[b]);
+    } else if (v.C == 12 && v.P == 4 && v.stride == 1) {
+      ScanTileFixed<12, 4, 1>(v, &t[b]);
+    } else if (v.C == 8 && v.P == 3 && v.stride == 8) {
+      ScanTileFixed<8, 3, 8>(v, &t[b]);
+    } else if (v.C == 12 && v.P == 4 && v.stride == 8) {
+      ScanTileFixed<12, 4, 8>(v, &t[b]);
+    } else {
+      ScanTileRuntime(v, &t[b]);
+    }
   }
-  if (v.C == 12 && v.P == 4 && v.stride == 1) {
-    return ScanTileFixed<12, 4, 1>(v, w, n_hi, thr, z_out, pos_out);
-  }
-  if (v.C == 8 && v.P == 3 && v.stride == 8) {
-    return ScanTileFixed<8, 3, 8>(v, w, n_hi, thr, z_out, pos_out);
-  }
-  if (v.C == 12 && v.P == 4 && v.stride == 8) {
-    return ScanTileFixed<12, 4, 8>(v, w, n_hi, thr, z_out, pos_out);
-  }
-  return ScanTileRuntime(v, w, n_hi, thr, z_out, pos_out);
 }
 
-int ScanListAvx2(const ListView& v, int begin, int end, const float* w,
-                 float n_hi, float thr, float* z_out, uint32_t* pos_out) {
-  const __m256 nv = _mm256_set1_ps(n_hi);
-  const __m256 tv = _mm256_set1_ps(thr);
-  int n = 0;
+void ScanListAvx2(const ListView& v, int begin, int end, ScanTarget* t) {
+  const __m256 nv = _mm256_set1_ps(t->n_hi);
+  const __m256 tv = _mm256_set1_ps(t->thr);
   for (int i = begin; i < end; i += kLanes) {
     __m256 s = _mm256_setzero_ps();
     for (int p = 0; p < v.P; ++p) {
       __m256 y = _mm256_setzero_ps();
       for (int c = 0; c < v.C; ++c) {
         y = _mm256_fmadd_ps(_mm256_load_ps(v.q + (c * v.P + p) * v.n_pad + i),
-                            _mm256_set1_ps(w[c]), y);
+                            _mm256_set1_ps(t->w[c]), y);
       }
       s = _mm256_fmadd_ps(y, y, s);
     }
@@ -163,16 +164,17 @@ int ScanListAvx2(const ListView& v, int begin, int end, const float* w,
     if (m != 0) {
       alignas(32) float zs[kLanes];
       _mm256_store_ps(zs, z);
+      int n = t->count;
       while (m != 0) {
         const int lane = __builtin_ctz(m);
         m &= m - 1;
-        z_out[n] = zs[lane];
-        pos_out[n] = v.pos[i + lane];
+        t->z[n] = zs[lane];
+        t->pos[n] = v.pos[i + lane];
         ++n;
       }
+      t->count = n;
     }
   }
-  return n;
 }
 
 }  // namespace fast_search_internal

@@ -1,10 +1,9 @@
 #include "core/search/fast_search_bound.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
-
-#include <Eigen/Dense>
 
 namespace seedlm {
 namespace fast_search_internal {
@@ -52,21 +51,11 @@ double MarginCoefficient(double h, double h1, double nu, int P) {
   return mu * (1.0 + 1e-9) + 0x1p-90;
 }
 
-bool GoodSeedMargin(const int32_t* m, int C, int P, float* a, double* mu) {
-  // G = MᵀM is exact in float64 (entries < 2^40).
-  double g[kMaxP][kMaxP];
-  double norm_m2 = 0.0;  // exact
-  for (int i = 0; i < P; ++i) {
-    for (int j = 0; j < P; ++j) {
-      double acc = 0.0;
-      for (int c = 0; c < C; ++c) {
-        acc += static_cast<double>(m[c * P + i]) * m[c * P + j];
-      }
-      g[i][j] = acc;
-    }
-    norm_m2 += g[i][i];
-  }
-  // Cholesky G = LLᵀ and Linv = L⁻¹ in float64.
+namespace {
+
+// Ã = float32(L⁻¹) with G = LLᵀ (Cholesky in float64), lower triangle, as
+// doubles. False if G is not numerically positive definite.
+bool InverseCholesky32(const double (*g)[kMaxP], int P, double (*at)[kMaxP]) {
   double l[kMaxP][kMaxP] = {};
   for (int j = 0; j < P; ++j) {
     double d = g[j][j];
@@ -79,8 +68,6 @@ bool GoodSeedMargin(const int32_t* m, int C, int P, float* a, double* mu) {
       l[i][j] = s / l[j][j];
     }
   }
-  double at[kMaxP][kMaxP] = {};  // Ã = float32(L⁻¹), as doubles
-  double norm_a2 = 0.0;
   for (int i = 0; i < P; ++i) {
     double inv[kMaxP] = {};
     inv[i] = 1.0 / l[i][i];
@@ -89,16 +76,18 @@ bool GoodSeedMargin(const int32_t* m, int C, int P, float* a, double* mu) {
       for (int k = i; k < r; ++k) s += l[r][k] * inv[k];
       inv[r] = -s / l[r][r];
     }
-    for (int r = i; r < P; ++r) {
-      at[r][i] = static_cast<float>(inv[r]);
+    for (int r = 0; r < P; ++r) {
+      at[r][i] = r < i ? 0.0 : static_cast<double>(static_cast<float>(inv[r]));
       if (!std::isfinite(at[r][i])) return false;
-      norm_a2 += at[r][i] * at[r][i];
     }
   }
-  const double kappa = std::sqrt(norm_a2 * norm_m2) * kUp;
-  if (!(kappa <= kMaxTileKappa)) return false;
-  // h >= ‖ÃGÃᵀ − I‖_F: H in float64 with the bound (2γ_P + γ_P²)|Ã||G||Ãᵀ|
-  // on its rounding, doubled to cover the rounding of |Ã||G||Ãᵀ| itself.
+  return true;
+}
+
+// h >= ‖ÃGÃᵀ − I‖_F: H in float64 with the bound (2γ_P + γ_P²)|Ã||G||Ãᵀ| on
+// its rounding, doubled to cover the rounding of |Ã||G||Ãᵀ| itself.
+double GramResidual(const double (*g)[kMaxP], const double (*at)[kMaxP],
+                    int P) {
   double t1[kMaxP][kMaxP], t1abs[kMaxP][kMaxP];
   for (int i = 0; i < P; ++i) {
     for (int j = 0; j < P; ++j) {
@@ -124,7 +113,54 @@ bool GoodSeedMargin(const int32_t* m, int C, int P, float* a, double* mu) {
       h2 += d * d;
     }
   }
-  const double h = std::sqrt(h2) * kUp;
+  return std::sqrt(h2) * kUp;
+}
+
+// ε1 >= ‖Q̃ᵀQ̃ − I‖_F: products of floats are exact in float64, the C-term
+// sums are bounded by 2γ_C Σ|q||q|.
+double OrthonormalityResidual(const float* q, int C, int P) {
+  const double gq = 2.0 * Gamma64(C);
+  double e1 = 0.0;
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < P; ++j) {
+      double s = 0.0, sa = 0.0;
+      for (int c = 0; c < C; ++c) {
+        const double prod = static_cast<double>(q[c * P + i]) * q[c * P + j];
+        s += prod;
+        sa += std::fabs(prod);
+      }
+      const double d = std::fabs(s - (i == j ? 1.0 : 0.0)) + gq * sa;
+      e1 += d * d;
+    }
+  }
+  return std::sqrt(e1) * kUp;
+}
+
+}  // namespace
+
+bool GoodSeedMargin(const int32_t* m, int C, int P, float* a, double* mu) {
+  // G = MᵀM is exact in float64 (entries < 2^40).
+  double g[kMaxP][kMaxP];
+  double norm_m2 = 0.0;  // exact
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < P; ++j) {
+      double acc = 0.0;
+      for (int c = 0; c < C; ++c) {
+        acc += static_cast<double>(m[c * P + i]) * m[c * P + j];
+      }
+      g[i][j] = acc;
+    }
+    norm_m2 += g[i][i];
+  }
+  double at[kMaxP][kMaxP];
+  if (!InverseCholesky32(g, P, at)) return false;
+  double norm_a2 = 0.0;
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j <= i; ++j) norm_a2 += at[i][j] * at[i][j];
+  }
+  const double kappa = std::sqrt(norm_a2 * norm_m2) * kUp;
+  if (!(kappa <= kMaxTileKappa)) return false;
+  const double h = GramResidual(g, at, P);
   if (!(h < 0.25)) return false;
   const double nu = kappa * (Gamma32(P) * (1.0 + Gamma32(C)) + Gamma32(C));
   *mu = MarginCoefficient(h, h, nu, P);
@@ -144,7 +180,8 @@ bool ListSeedMargin(const int32_t* m, int C, int P, float* q, double* mu) {
   // X = R⁻¹ (upper triangular), by columns.
   double x[kMaxP][kMaxP] = {};
   double rmax = 0.0;
-  for (int i = 0; i < P; ++i) rmax = std::max(rmax, std::fabs(qr.matrixQR()(i, i)));
+  for (int i = 0; i < P; ++i)
+    rmax = std::max(rmax, std::fabs(qr.matrixQR()(i, i)));
   for (int j = 0; j < P; ++j) {
     for (int i = j; i >= 0; --i) {
       const double rii = qr.matrixQR()(i, i);
@@ -175,23 +212,7 @@ bool ListSeedMargin(const int32_t* m, int C, int P, float* q, double* mu) {
     }
   }
   const double eps2 = std::sqrt(e2) * kUp;
-  // ε1 >= ‖Q̃ᵀQ̃ − I‖_F: products of floats are exact in float64, the C-term
-  // sums are bounded by 2γ_C Σ|q||q|.
-  const double gq = 2.0 * Gamma64(C);
-  double e1 = 0.0;
-  for (int i = 0; i < P; ++i) {
-    for (int j = 0; j < P; ++j) {
-      double s = 0.0, sa = 0.0;
-      for (int c = 0; c < C; ++c) {
-        const double prod = static_cast<double>(q[c * P + i]) * q[c * P + j];
-        s += prod;
-        sa += std::fabs(prod);
-      }
-      const double d = std::fabs(s - (i == j ? 1.0 : 0.0)) + gq * sa;
-      e1 += d * d;
-    }
-  }
-  const double eps1 = std::sqrt(e1) * kUp;
+  const double eps1 = OrthonormalityResidual(q, C, P);
   const double h = eps1 + eps2 * eps2 * kUp;
   if (!(h < 0.25)) return false;
   const double nu = eps2 + Gamma32(C) * std::sqrt(qnorm2) * kUp;

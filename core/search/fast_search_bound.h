@@ -25,7 +25,7 @@
 // (2) The reference's own rounding (Quantizer::Error). ŵ_c is computed as
 //   (sum·fl(1/d))·2^(e+b): |ŵ_c − ŵ'_c| <= 2.01·u_d·|ŵ'_c| (exact for i8);
 //   the err sum of C nonnegative rounded squares of rounded differences is
-//   >= (1 − (C+1)u_d)‖w − ŵ‖² (minus C·2^-1074 of underflow). If err <= T
+//   >= (1 − u_d)^(C+2)·‖w − ŵ‖² (minus C·2^-1074 of underflow). If err <= T
 //   with sqrt(T) < ‖w‖ (otherwise nothing is pruned anyway) this gives
 //   dist(w, S) <= sqrt(T) + (C+6)·u_d·‖w‖ + tiny. In normalized units,
 //   err > T is therefore implied by
@@ -92,11 +92,11 @@ bool ListSeedMargin(const int32_t* m, int C, int P, float* q, double* mu);
 
 // The float32 form of one block (step (1)).
 struct NormalizedBlock {
-  int k = 0;              // w_f ≈ 2^k · w
-  float w[kMaxC] = {};    // w_f; max |w_f| in [1, 2]
-  float n_hi = 0.0f;      // >= ‖w_f‖² (>= 1)
-  double n_lo = 0.0;      // <= ‖w_f‖²
-  double slack = 0.0;     // Δ of step (2), normalized units
+  int k = 0;            // w_f ≈ 2^k · w
+  float w[kMaxC] = {};  // w_f; max |w_f| in [1, 2]
+  float n_hi = 0.0f;    // >= ‖w_f‖² (>= 1)
+  double n_lo = 0.0;    // <= ‖w_f‖²
+  double slack = 0.0;   // Δ of step (2), normalized units
 };
 
 // Fills *out for the C weights w. False (out unspecified) when max|w| is 0 or

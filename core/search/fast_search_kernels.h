@@ -25,7 +25,11 @@
 #include <cstdint>
 
 #include "core/codec/block_format.h"
-#include "core/search/simd_level.h"
+
+namespace seedlm {
+enum class SimdLevel;  // simd_level.h (not included: the SIMD files stay
+                       // free of inline library code)
+}  // namespace seedlm
 
 namespace seedlm {
 namespace fast_search_internal {
@@ -50,47 +54,50 @@ struct TileView {
 // The listed seeds, n_pad (a multiple of 16) entries; unused ones have q = 0
 // and μ = −inf.
 struct ListView {
-  const float* q;        // C·P arrays of n_pad floats: Q̃[c][p] at (c·P+p)·n_pad
-  const float* mu;       // n_pad
-  const uint32_t* pos;   // sequence position of each entry
+  const float* q;   // C·P arrays of n_pad floats: Q̃[c][p] at (c·P+p)·n_pad
+  const float* mu;  // n_pad
+  const uint32_t* pos;  // sequence position of each entry
   int n_pad;
   int C, P;
 };
 
-// Emits (Z, position) for every tile position with Z >= thr (thr finite, so
-// Z = −inf is never emitted). w: the C floats of w_f; n_hi: N (> 0). Returns
-// the number emitted.
-using ScanTileFn = int (*)(const TileView& tile, const float* w, float n_hi,
-                           float thr, float* z_out, uint32_t* pos_out);
-// The same over list entries [begin, end) (multiples of 16).
-using ScanListFn = int (*)(const ListView& list, int begin, int end,
-                           const float* w, float n_hi, float thr, float* z_out,
-                           uint32_t* pos_out);
+// One block's side of a scan: its w_f (C floats) and N (> 0), the emission
+// threshold (finite, so Z = −inf is never emitted), and its output buffer,
+// appended to at z[count], pos[count] (count is advanced).
+struct ScanTarget {
+  const float* w;
+  float n_hi;
+  float thr;
+  float* z;
+  uint32_t* pos;
+  int count;
+};
+
+// Emits (Z, position) of every tile position with Z >= thr, for each of the
+// n targets (blocks); several blocks share the tile's loads.
+using ScanTileFn = void (*)(const TileView& tile, ScanTarget* targets, int n);
+// The same over list entries [begin, end) (multiples of 16), one block.
+using ScanListFn = void (*)(const ListView& list, int begin, int end,
+                            ScanTarget* target);
 
 struct BoundKernels {
   ScanTileFn scan_tile;
   ScanListFn scan_list;
 };
 
-// The kernels of `level` (kAuto resolved first). REQUIRES: the level is
-// supported (SimdLevelSupported).
+// The kernels of `level` (kAuto resolved first; fast_search_kernels_scalar.cc).
+// REQUIRES: the level is supported (SimdLevelSupported).
 BoundKernels KernelsFor(SimdLevel level);
 
 // Per-level implementations (fast_search_kernels_scalar.cc,
 // fast_search_avx2.cc, fast_search_avx512.cc). The x86 ones exist only when
 // SEEDLM_HAVE_X86_KERNELS is defined.
-int ScanTileScalar(const TileView&, const float*, float, float, float*,
-                   uint32_t*);
-int ScanListScalar(const ListView&, int, int, const float*, float, float,
-                   float*, uint32_t*);
-int ScanTileAvx2(const TileView&, const float*, float, float, float*,
-                 uint32_t*);
-int ScanListAvx2(const ListView&, int, int, const float*, float, float,
-                 float*, uint32_t*);
-int ScanTileAvx512(const TileView&, const float*, float, float, float*,
-                   uint32_t*);
-int ScanListAvx512(const ListView&, int, int, const float*, float, float,
-                   float*, uint32_t*);
+void ScanTileScalar(const TileView&, ScanTarget*, int);
+void ScanListScalar(const ListView&, int, int, ScanTarget*);
+void ScanTileAvx2(const TileView&, ScanTarget*, int);
+void ScanListAvx2(const ListView&, int, int, ScanTarget*);
+void ScanTileAvx512(const TileView&, ScanTarget*, int);
+void ScanListAvx512(const ListView&, int, int, ScanTarget*);
 
 }  // namespace fast_search_internal
 }  // namespace seedlm

@@ -1,64 +1,79 @@
 // The portable bound kernels (fast_search_kernels.h) and the level dispatch.
 // Plain float32 C++ without fused multiply-adds (-ffp-contract=off); the
-// margin of seed_bound_table.h covers this evaluation as well as the FMA
+// margin of fast_search_bound.h covers this evaluation as well as the FMA
 // ones of the SIMD levels.
 #include <cstdint>
 
 #include "core/search/fast_search_kernels.h"
+#include "core/search/simd_level.h"
 
 namespace seedlm {
 namespace fast_search_internal {
+namespace {
 
-int ScanTileScalar(const TileView& v, const float* w, float n_hi, float thr,
-                   float* z_out, uint32_t* pos_out) {
-  const int C = v.C, P = v.P, st = v.stride, cs = P * st;
-  float f[kTile + 8 * kMaxP + 16];
+// Written array-at-a-time (positions innermost) so that compilers can
+// vectorize it with the baseline instruction set; every value is computed
+// with the same operations in the same order either way.
+void ScanTileOne(const TileView& v, ScanTarget* t) {
+  const int P = v.P, st = v.stride, cs = P * st;
   const int nf = kTile + st * (P - 1);
-  for (int j = 0; j < nf; ++j) {
-    float acc = 0.0f;
-    for (int c = 0; c < C; ++c) acc += v.seq[j + c * cs] * w[c];
-    f[j] = acc;
+  float f[kTile + 8 * kMaxP + 16];
+  for (int j = 0; j < nf; ++j) f[j] = 0.0f;
+  for (int c = 0; c < v.C; ++c) {
+    const float wc = t->w[c];
+    const float* x = v.seq + c * cs;
+    for (int j = 0; j < nf; ++j) f[j] += x[j] * wc;
   }
-  int n = 0;
-  for (int i = 0; i < kTile; ++i) {
-    const float* a = v.coef + i;
-    float s = 0.0f;
-    int k = 0;
-    for (int r = 0; r < P; ++r) {
-      float y = 0.0f;
-      for (int j = 0; j <= r; ++j, ++k) y += a[k * kTile] * f[i + st * j];
-      s += y * y;
+  float s[kTile], y[kTile];
+  for (int i = 0; i < kTile; ++i) s[i] = 0.0f;
+  int k = 0;
+  for (int r = 0; r < P; ++r) {
+    for (int i = 0; i < kTile; ++i) y[i] = 0.0f;
+    for (int j = 0; j <= r; ++j, ++k) {
+      const float* a = v.coef + k * kTile;
+      const float* b = f + st * j;
+      for (int i = 0; i < kTile; ++i) y[i] += a[i] * b[i];
     }
-    const float z = a[k * kTile] * n_hi + s;
-    if (z >= thr) {
-      z_out[n] = z;
-      pos_out[n] = v.pos0 + static_cast<uint32_t>(i);
+    for (int i = 0; i < kTile; ++i) s[i] += y[i] * y[i];
+  }
+  const float* mu = v.coef + k * kTile;
+  int n = t->count;
+  for (int i = 0; i < kTile; ++i) {
+    const float z = mu[i] * t->n_hi + s[i];
+    if (z >= t->thr) {
+      t->z[n] = z;
+      t->pos[n] = v.pos0 + static_cast<uint32_t>(i);
       ++n;
     }
   }
-  return n;
+  t->count = n;
 }
 
-int ScanListScalar(const ListView& v, int begin, int end, const float* w,
-                   float n_hi, float thr, float* z_out, uint32_t* pos_out) {
-  int n = 0;
+}  // namespace
+
+void ScanTileScalar(const TileView& v, ScanTarget* targets, int n) {
+  for (int b = 0; b < n; ++b) ScanTileOne(v, &targets[b]);
+}
+
+void ScanListScalar(const ListView& v, int begin, int end, ScanTarget* t) {
+  int n = t->count;
   for (int i = begin; i < end; ++i) {
     float s = 0.0f;
     for (int p = 0; p < v.P; ++p) {
       float y = 0.0f;
       for (int c = 0; c < v.C; ++c) {
-        y += v.q[(c * v.P + p) * v.n_pad + i] * w[c];
+        y += v.q[(c * v.P + p) * v.n_pad + i] * t->w[c];
       }
       s += y * y;
     }
-    const float z = v.mu[i] * n_hi + s;
-    if (z >= thr) {
-      z_out[n] = z;
-      pos_out[n] = v.pos[i];
+    const float z = v.mu[i] * t->n_hi + s;
+    if (z >= t->thr) {
+      t->z[n] = z;
+      t->pos[n] = v.pos[i];
       ++n;
     }
   }
-  return n;
+  t->count = n;
 }
 
 BoundKernels KernelsFor(SimdLevel level) {

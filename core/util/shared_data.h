@@ -10,9 +10,9 @@
 namespace seedlm {
 
 // `relative` (e.g. "data/stories260K/stories260K.bin") under the shared
-// directory: $SEEDLM_SHARED_DIR when set (Bazel passes it to tests), else
-// "../shared" relative to the working directory (the repository root when run
-// by ctest or make).
+// directory: $SEEDLM_SHARED_DIR when set, else "../shared" relative to the
+// working directory (the repository root under ctest and make; Bazel tests
+// find it in their runfiles through the @shared repository).
 inline std::string SharedDataPath(const std::string& relative) {
   const char* dir = std::getenv("SEEDLM_SHARED_DIR");
   return std::string(dir != nullptr && *dir ? dir : "../shared") + "/" +

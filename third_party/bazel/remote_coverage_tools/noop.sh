@@ -1,0 +1,3 @@
+#!/bin/sh
+# No-op stand-in (see BUILD.bazel).
+exit 0
