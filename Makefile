@@ -6,12 +6,15 @@
 #   make build   build only            make bench   run the benchmarks
 #   make bazel   build + test everything with Bazel (offline)
 #   make fuzz    run the container fuzzer (FUZZ_SECONDS, default 60)
+#   make verify  fast vs reference search on VERIFY_BLOCKS blocks per preset
+#                and mode (default 100000: about an hour on 2 cores)
 
 SHELL := /bin/bash
 BUILD ?= build
 JOBS ?= $(shell nproc)
 SHARED ?= ../shared
 FUZZ_SECONDS ?= 60
+VERIFY_BLOCKS ?= 100000
 DEMO_OUT ?= out/stories260K.seedlm
 DEMO_PRESET ?= 4bit
 
@@ -21,7 +24,8 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
 FUZZ_PKGS := clang libclang-rt-14-dev
 BAZEL_PKGS := bazel-bootstrap
 
-.PHONY: all deps configure build test demo bench bazel bazel-core fuzz clean
+.PHONY: all deps configure build test demo bench verify bazel bazel-core \
+  fuzz clean
 
 all: build
 
@@ -58,6 +62,13 @@ demo: build
 
 bench: build
 	$(BUILD)/bin/seedlm-bench quality
+	$(BUILD)/bin/seedlm-bench search --preset 4bit
+	$(BUILD)/bin/seedlm-bench search --preset 3bit
+	$(BUILD)/bin/seedlm-bench search --preset 4bit-i8
+	$(BUILD)/bin/seedlm-bench search --preset 3bit-i8
+
+verify: build
+	$(BUILD)/bin/seedlm-verify --blocks $(VERIFY_BLOCKS)
 
 fuzz:
 	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))
