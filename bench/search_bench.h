@@ -9,7 +9,9 @@
 // The fast searcher encodes N blocks of the chosen generator (equivalence.h),
 // the reference the first M of them (default max(50, N/100)); the reference's
 // results are compared with the fast ones (any difference is an error: exit
-// status 1). Rates are wall-clock blocks per second; table building is timed
+// status 1). Rates are wall-clock blocks per second, and for the fast search
+// also blocks per CPU second of the process (per-thread throughput, less
+// sensitive to other load on a shared machine); table building is timed
 // separately (setup) and excluded.
 #ifndef SEEDLM_BENCH_SEARCH_BENCH_H_
 #define SEEDLM_BENCH_SEARCH_BENCH_H_

@@ -27,7 +27,7 @@ namespace {
 
 // Bounds kept per block during the scan, and the buffer that holds them plus
 // one tile's (or list chunk's) emissions and the vector-store overhang.
-constexpr int kKeep = 32;
+constexpr int kKeep = 64;
 constexpr int kBufCap = 2 * kKeep + kTile + 32;
 
 // (Z, position) as one sortable key: Z >= +0 so its bits order like Z.
@@ -253,8 +253,9 @@ void FastSearcher::Shrink(Work* wk, Scratch* scratch) const {
   t.thr = thr;
 }
 
-// The bound pass of a batch: listed seeds, then every tile; the tile's
-// tables are reused by all blocks of the batch while in cache.
+// The bound pass of a batch: every tile (its tables are reused by all blocks
+// of the batch while in cache; the kernels pair blocks), then the listed
+// seeds, by then against high thresholds.
 void FastSearcher::ScanAll(Work* works, int n, Scratch* scratch) const {
   ScanTarget* targets = scratch->targets.data();
   for (int t = 0; t < bounds_->num_tiles(); ++t) {

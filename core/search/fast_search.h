@@ -1,6 +1,6 @@
 // The fast exact seed search: a BlockSearcher that returns, for every block,
 // exactly the reference's BlockResult (same seed, e, q and bit-identical err;
-// reference_search.h, spec §5) at thousands of times its speed.
+// reference_search.h, spec §5) about 300 times faster.
 //
 // How (details in fast_search_bound.h, seed_bound_table.h,
 // fast_search_kernels.h):
@@ -12,7 +12,7 @@
 //     which no quantized candidate of that seed can beat. Its margin covers
 //     all float32 rounding and the reference's own float64 rounding.
 //  2. Blocks are processed 16 at a time over tiles of 512 seeds (each tile's
-//     tables stay in cache across the blocks); per block the 32 best bounds
+//     tables stay in cache across the blocks); per block the 64 best bounds
 //     are kept.
 //  3. Those seeds are scored exactly with the reference's arithmetic
 //     (seed_score.h) best bound first, until the next bound proves that seed

@@ -98,69 +98,90 @@ std::vector<std::vector<double>> StressBlocks(const SearchOptions& opt,
   return out;
 }
 
+// ‖U pinv w_f‖² in float64: the projection, independently of the kernels.
+double Projection(const SeedTable& seeds, uint32_t s, const float* w) {
+  const CodecConfig& c = seeds.codec();
+  const double inv_d = 1.0 / static_cast<double>(c.denominator());
+  const double* pinv = seeds.pinv(s);
+  const int32_t* m = seeds.matrix(s);
+  double t[kMaxP];
+  for (int p = 0; p < c.P; ++p) {
+    t[p] = 0.0;
+    for (int k = 0; k < c.C; ++k) t[p] += pinv[p * c.C + k] * w[k];
+  }
+  double proj = 0.0;
+  for (int r = 0; r < c.C; ++r) {
+    double y = 0.0;
+    for (int p = 0; p < c.P; ++p) y += m[r * c.P + p] * inv_d * t[p];
+    proj += y * y;
+  }
+  return proj;
+}
+
+struct Worst {
+  double margin = -INFINITY;  // max (bound - err) / ‖w‖², margin applied
+  double raw = -INFINITY;     // the same without the margin
+  double slack = 0.0;         // max (Z - projection) / N
+};
+
+// Checks one seed's Z (one per level and grouping) against its projection
+// and against the err of every candidate the reference scores.
+void CheckSeed(const SeedTable& seeds, const SeedBoundTable& table,
+               const Quantizer& quant, const std::vector<double>& w,
+               const NormalizedBlock& nb, uint32_t pos,
+               const std::vector<std::vector<float>>& zs, Worst* worst) {
+  const uint32_t s = table.seed_at(pos);
+  const double mu = table.margin_of(s);
+  if (std::isinf(mu)) return;  // always scored
+  const double proj = Projection(seeds, s, nb.w);
+  BlockResult r;
+  r.err = INFINITY;
+  ScoreSeedCandidates(seeds, quant, s, w.data(), &r);
+  double norm2 = 0.0;
+  for (double x : w) norm2 += x * x;
+  for (const std::vector<float>& z : zs) {
+    ASSERT_GT(z[pos], -INFINITY) << "seed " << s;
+    // Valid (the float64 projection itself has ~1e-9 relative error for the
+    // worst conditioned seeds) and tight up to the margin.
+    ASSERT_LE(proj, z[pos] * (1.0 + 1e-9) + 1e-9 * nb.n_hi) << "seed " << s;
+    worst->slack = std::max(worst->slack, (z[pos] - proj) / nb.n_hi);
+    ASSERT_LE(z[pos] - proj, 2.0 * mu * nb.n_hi + 1e-5 * nb.n_hi)
+        << "seed " << s;
+    const double lb = ErrLowerBound(nb, z[pos]);
+    worst->margin = std::max(worst->margin, (lb - r.err) / norm2);
+    ASSERT_LE(lb, r.err) << "seed " << s;
+    const double raw = std::ldexp(nb.n_lo - (z[pos] - mu * nb.n_hi), -2 * nb.k);
+    worst->raw = std::max(worst->raw, (raw - r.err) / norm2);
+  }
+}
+
 class BoundTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BoundTest, ZBoundsProjectionAndErrLowerBoundHolds) {
   SearchOptions opt;
   opt.codec = *PresetByName(GetParam());
-  const CodecConfig& c = opt.codec;
-  const SeedTable& seeds = **SeedTable::Get(c);
-  const SeedBoundTable& table = **SeedBoundTable::Get(c);
-  const Quantizer quant(c, opt.mode, 0);
-  const double inv_d = 1.0 / static_cast<double>(c.denominator());
-  double worst_margin = -INFINITY, worst_raw = -INFINITY, worst_slack = 0.0;
+  const SeedTable& seeds = **SeedTable::Get(opt.codec);
+  const SeedBoundTable& table = **SeedBoundTable::Get(opt.codec);
+  const Quantizer quant(opt.codec, opt.mode, 0);
+  Worst worst;
   for (const std::vector<double>& w : StressBlocks(opt, table)) {
     NormalizedBlock nb;
-    ASSERT_TRUE(NormalizeBlock(w.data(), c.C, &nb));
-    double norm2 = 0.0;
-    for (double x : w) norm2 += x * x;
+    ASSERT_TRUE(NormalizeBlock(w.data(), opt.codec.C, &nb));
     std::vector<std::vector<float>> zs;
     for (SimdLevel l : SupportedLevels()) {
       zs.push_back(AllZ(table, KernelsFor(l), nb, 1));
       zs.push_back(AllZ(table, KernelsFor(l), nb, 2));
     }
     for (uint32_t pos = 0; pos < table.num_positions(); ++pos) {
-      const uint32_t s = table.seed_at(pos);
-      const double mu = table.margin_of(s);
-      if (std::isinf(mu)) continue;  // always scored
-      // Independent float64 projection of w_f: ‖U pinv w_f‖².
-      const double* pinv = seeds.pinv(s);
-      const int32_t* m = seeds.matrix(s);
-      double proj = 0.0;
-      for (int r = 0; r < c.C; ++r) {
-        double y = 0.0;
-        for (int p = 0; p < c.P; ++p) {
-          double t = 0.0;
-          for (int k = 0; k < c.C; ++k) t += pinv[p * c.C + k] * nb.w[k];
-          y += m[r * c.P + p] * inv_d * t;
-        }
-        proj += y * y;
-      }
-      BlockResult r;
-      r.err = INFINITY;
-      ScoreSeedCandidates(seeds, quant, s, w.data(), &r);
-      for (const std::vector<float>& z : zs) {
-        ASSERT_GT(z[pos], -INFINITY) << "seed " << s;
-        // Valid (float64 proj itself has ~1e-9 relative error for the worst
-        // conditioned seeds) and tight up to the margin.
-        ASSERT_LE(proj, z[pos] * (1.0 + 1e-9) + 1e-9 * nb.n_hi) << "seed " << s;
-        worst_slack = std::max(worst_slack, (z[pos] - proj) / nb.n_hi);
-        ASSERT_LE(z[pos] - proj, 2.0 * mu * nb.n_hi + 1e-5 * nb.n_hi)
-            << "seed " << s;
-        const double lb = ErrLowerBound(nb, z[pos]);
-        worst_margin = std::max(worst_margin, (lb - r.err) / norm2);
-        ASSERT_LE(lb, r.err) << "seed " << s;
-        const double raw =
-            std::ldexp(nb.n_lo - (z[pos] - mu * nb.n_hi), -2 * nb.k);
-        worst_raw = std::max(worst_raw, (raw - r.err) / norm2);
-      }
+      CheckSeed(seeds, table, quant, w, nb, pos, zs, &worst);
+      if (HasFatalFailure()) return;
     }
   }
   std::printf(
       "%s: max (bound - err)/|w|^2 with margin %.3g, without %.3g; "
       "max (Z - proj)/N %.3g\n",
-      GetParam().c_str(), worst_margin, worst_raw, worst_slack);
-  EXPECT_LE(worst_margin, 0.0);
+      GetParam().c_str(), worst.margin, worst.raw, worst.slack);
+  EXPECT_LE(worst.margin, 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, BoundTest,

@@ -16,8 +16,10 @@ namespace {
 // with the same operations in the same order either way.
 void ScanTileOne(const TileView& v, ScanTarget* t) {
   const int P = v.P, st = v.stride, cs = P * st;
-  const int nf = kTile + st * (P - 1);
-  float f[kTile + 8 * kMaxP + 16];
+  // Every position the stride-st windows of P columns can reach (a constant
+  // trip count lets compilers vectorize; the sequence is padded for it).
+  constexpr int nf = kTile + 8 * kMaxP;
+  float f[nf];
   for (int j = 0; j < nf; ++j) f[j] = 0.0f;
   for (int c = 0; c < v.C; ++c) {
     const float wc = t->w[c];
@@ -37,9 +39,11 @@ void ScanTileOne(const TileView& v, ScanTarget* t) {
     for (int i = 0; i < kTile; ++i) s[i] += y[i] * y[i];
   }
   const float* mu = v.coef + k * kTile;
+  const float n_hi = t->n_hi;
+  for (int i = 0; i < kTile; ++i) s[i] = mu[i] * n_hi + s[i];  // Z
   int n = t->count;
   for (int i = 0; i < kTile; ++i) {
-    const float z = mu[i] * t->n_hi + s[i];
+    const float z = s[i];
     if (z >= t->thr) {
       t->z[n] = z;
       t->pos[n] = v.pos0 + static_cast<uint32_t>(i);

@@ -358,6 +358,20 @@ TEST(FastSearcherTest, SmallMagnitudeBlocksScoreFewSeeds) {
   }
 }
 
+// Outlier blocks have more seeds within reach of the best error than the
+// scan keeps, so some need the second pass: it must be exact too.
+TEST(FastSearcherTest, RescannedBlocksAreExact) {
+  const SearchOptions opt = Options("4bit", ExponentMode::kSearch);
+  auto fast = *FastSearcher::Create(opt);
+  auto ref = *ReferenceSearcher::Create(opt);
+  ThreadPool pool(2);
+  auto report =
+      CompareSearchers(*fast, *ref, BlockKind::kOutliers, 32, 21, &pool);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->mismatches, 0) << FormatMismatches(*report, opt);
+  EXPECT_GT(fast->stats().rescans, 0);
+}
+
 TEST(SearcherFactoryTest, ParseAndCreate) {
   EXPECT_EQ(*ParseSearchAlgorithm("fast"), SearchAlgorithm::kFast);
   EXPECT_EQ(*ParseSearchAlgorithm("reference"), SearchAlgorithm::kReference);

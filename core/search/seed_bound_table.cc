@@ -127,20 +127,28 @@ absl::Status SeedBoundTable::BuildSeeds(const SeedTable& seeds) {
   }
   std::sort(always_.begin(), always_.end());
   BuildPinvOrder(pinv_l1);
+  PackList(list_q, list_mu);
+  return absl::OkStatus();
+}
+
+// The listed seeds' Q̃ and μ, transposed for the kernels and padded to a
+// multiple of 16 entries with Z = −inf ones.
+void SeedBoundTable::PackList(const std::vector<float>& q,
+                              const std::vector<float>& mu) {
+  const int C = codec_.C, P = codec_.P;
   const int nl = static_cast<int>(list_pos_.size());
   list_pad_ = (nl + 15) / 16 * 16;
   list_q_ = AlignedArray<float>(static_cast<size_t>(C) * P * list_pad_);
   list_mu_ = AlignedArray<float>(list_pad_);
   list_pos_pad_ = AlignedArray<uint32_t>(list_pad_);
   for (int i = 0; i < list_pad_; ++i) {
-    list_mu_[i] = i < nl ? list_mu[i] : -std::numeric_limits<float>::infinity();
+    list_mu_[i] = i < nl ? mu[i] : -std::numeric_limits<float>::infinity();
     list_pos_pad_[i] = i < nl ? list_pos_[i] : 0;
     for (int j = 0; j < C * P; ++j) {
       list_q_[static_cast<size_t>(j) * list_pad_ + i] =
-          i < nl ? list_q[static_cast<size_t>(i) * C * P + j] : 0.0f;
+          i < nl ? q[static_cast<size_t>(i) * C * P + j] : 0.0f;
     }
   }
-  return absl::OkStatus();
 }
 
 void SeedBoundTable::BuildPinvOrder(const std::vector<double>& pinv_l1) {

@@ -100,6 +100,7 @@ class SeedBoundTable {
   absl::Status BuildSequence();
   absl::Status BuildSeeds(const SeedTable& seeds);
   void BuildPinvOrder(const std::vector<double>& pinv_l1);
+  void PackList(const std::vector<float>& q, const std::vector<float>& mu);
 
   CodecConfig codec_;
   uint32_t n_ = 0;
