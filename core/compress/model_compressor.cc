@@ -70,8 +70,9 @@ TensorReport BaseReport(const TensorInfo& info, Storage storage) {
 
 // Compresses tensor i into the checkpoint, slice by slice.
 absl::StatusOr<CheckpointEntry> CompressTensor(
-    const ModelSource& source, size_t i, const BlockSearcher& searcher,
-    Checkpoint& ckpt, ThreadPool* pool, const SearchCallbacks& cb) {
+    const ModelSource& source, size_t i, uint32_t input_crc,
+    const BlockSearcher& searcher, Checkpoint& ckpt, ThreadPool* pool,
+    const SearchCallbacks& cb) {
   const TensorInfo& info = source.tensors()[i];
   ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, source.RawBytes(i));
   const auto t0 = std::chrono::steady_clock::now();
@@ -91,7 +92,7 @@ absl::StatusOr<CheckpointEntry> CompressTensor(
                         absl::StrCat(info.name, ": ", stats.status().message()));
   }
   CheckpointEntry e;
-  e.input_crc = Crc32(raw.data(), raw.size());
+  e.input_crc = input_crc;
   e.sq_error = stats->sq_error;
   e.sq_norm = stats->sq_norm;
   e.seconds = SecondsSince(t0);
@@ -194,8 +195,10 @@ absl::StatusOr<CompressReport> CompressModel(
     }
     ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, source.RawBytes(i));
     CheckpointEntry e;
-    if (!ckpt->Lookup(i, Crc32(raw.data(), raw.size()), &e)) {
-      ASSIGN_OR_RETURN(e, CompressTensor(source, i, *searcher, *ckpt, pool, cb));
+    const uint32_t input_crc = Crc32(raw.data(), raw.size());
+    if (!ckpt->Lookup(i, input_crc, &e)) {
+      ASSIGN_OR_RETURN(
+          e, CompressTensor(source, i, input_crc, *searcher, *ckpt, pool, cb));
     } else {
       ++report.reused_tensors;
       if (cb.progress) cb.progress(g.num_blocks(), g.num_blocks());
