@@ -17,20 +17,13 @@
 
 #include "absl/status/statusor.h"
 #include "core/format/container.h"
+#include "core/format/metadata_keys.h"
 #include "core/model/model_source.h"
 #include "core/search/search_options.h"
 #include "core/search/searcher_factory.h"
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
-
-// Metadata keys the compressor writes (docs/FORMAT.md lists them).
-inline constexpr char kMetaArchConfig[] = "arch.config";
-inline constexpr char kMetaSourceFormat[] = "source.format";
-inline constexpr char kMetaTokenizerFormat[] = "tokenizer.format";
-inline constexpr char kMetaTokenizerData[] = "tokenizer.data";
-inline constexpr char kMetaPreset[] = "seedlm.preset";
-inline constexpr char kMetaExponentMode[] = "seedlm.exponent_mode";
 
 struct CompressOptions {
   SearchOptions search;               // codec, exponent mode and bias

@@ -1,0 +1,17 @@
+// Metadata keys of a .seedlm container (docs/FORMAT.md lists them): written
+// by the compressor, read by the runtime and the CLI.
+#ifndef SEEDLM_CORE_FORMAT_METADATA_KEYS_H_
+#define SEEDLM_CORE_FORMAT_METADATA_KEYS_H_
+
+namespace seedlm {
+
+inline constexpr char kMetaArchConfig[] = "arch.config";
+inline constexpr char kMetaSourceFormat[] = "source.format";
+inline constexpr char kMetaTokenizerFormat[] = "tokenizer.format";
+inline constexpr char kMetaTokenizerData[] = "tokenizer.data";
+inline constexpr char kMetaPreset[] = "seedlm.preset";
+inline constexpr char kMetaExponentMode[] = "seedlm.exponent_mode";
+
+}  // namespace seedlm
+
+#endif  // SEEDLM_CORE_FORMAT_METADATA_KEYS_H_

@@ -1,0 +1,116 @@
+// Weight matrices as the runtime uses them: y = W x, one row at a time.
+//
+// A LinearWeight is a rows x cols matrix behind a kernel interface. Dense
+// float32 weights and packed SeedLM blocks implement it; a packed matrix is
+// never expanded as a whole: each row is regenerated from its seeds into a
+// row-sized scratch buffer and consumed at once.
+//
+// Numerics (the definition every faster kernel is tested against): each
+// output y[r] is DotF32(row r of W as float32, x), whose summation order is
+// fixed (see DotF32). Because every row is computed by exactly one thread in
+// that order, results are bit-identical for any thread count, and a packed
+// matrix gives exactly the same y as its DecodePackedRows expansion.
+//
+// Thread-safety: LinearWeight objects are immutable after construction; all
+// methods are const and may run concurrently.
+
+#ifndef SEEDLM_CORE_RUNTIME_LINEAR_H_
+#define SEEDLM_CORE_RUNTIME_LINEAR_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/codec/codec.h"
+#include "core/codec/packed_matrix.h"
+#include "core/util/thread_pool.h"
+
+namespace seedlm {
+
+// sum_i a[i] * b[i] in float32 with a fixed order: eight running partial
+// sums (lane i % 8 takes term i), combined as ((s0+s1)+(s2+s3))+((s4+s5)+
+// (s6+s7)). REQUIRES: a and b hold n floats.
+float DotF32(const float* a, const float* b, int64_t n);
+
+class LinearWeight {
+ public:
+  virtual ~LinearWeight() = default;
+  int64_t rows() const { return rows_; }
+  int64_t cols() const { return cols_; }
+
+  // Row r as float32 (cols() values) into out. REQUIRES: 0 <= r < rows().
+  virtual void GetRow(int64_t r, float* out) const = 0;
+
+  // y[r - row_begin] = DotF32(row r, x) for r in [row_begin, row_end).
+  // REQUIRES: x holds cols() floats, y holds row_end - row_begin floats.
+  virtual void MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
+                          float* y) const = 0;
+
+  // Bytes this weight occupies in memory (its storage, not scratch).
+  virtual uint64_t StorageBytes() const = 0;
+
+ protected:
+  LinearWeight(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {}
+
+ private:
+  int64_t rows_;
+  int64_t cols_;
+};
+
+// y = W x over all rows, split across `pool` (may be null: calling thread).
+// Small matrices run on the calling thread. REQUIRES as MatVecRows.
+void MatVec(const LinearWeight& w, const float* x, float* y,
+            ThreadPool* pool);
+
+// Dense row-major float32 weights, owned.
+class DenseLinear final : public LinearWeight {
+ public:
+  // REQUIRES: data.size() == rows * cols.
+  DenseLinear(int64_t rows, int64_t cols, std::vector<float> data);
+  void GetRow(int64_t r, float* out) const override;
+  void MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
+                  float* y) const override;
+  uint64_t StorageBytes() const override { return data_.size() * 4; }
+  const std::vector<float>& data() const { return data_; }
+
+ private:
+  std::vector<float> data_;
+};
+
+// Packed SeedLM blocks (block_format.h), decoded on the fly with a table of
+// every seed's integer matrix (SeedMatrixTable). The payload is borrowed:
+// it must outlive this object (e.g. a ContainerReader's memory map).
+class PackedLinear final : public LinearWeight {
+ public:
+  // INVALID_ARGUMENT if the codec is invalid, the payload size does not
+  // match rows x cols, or the bias is out of the int8 range. Seeds are
+  // checked when decoded: a block with seed 0 decodes as zeros (the container
+  // reader rejects such payloads before they get here).
+  static absl::StatusOr<std::unique_ptr<PackedLinear>> Create(
+      const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
+      absl::Span<const uint8_t> payload);
+
+  void GetRow(int64_t r, float* out) const override;
+  void MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
+                  float* y) const override;
+  uint64_t StorageBytes() const override { return payload_.size(); }
+  const CodecConfig& codec() const { return codec_; }
+  double bits_per_weight() const { return geometry_.bits_per_weight(); }
+
+ private:
+  class SeedMatrixTable;
+  PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
+               absl::Span<const uint8_t> payload,
+               std::shared_ptr<const SeedMatrixTable> table);
+  CodecConfig codec_;
+  PackedGeometry geometry_;
+  absl::Span<const uint8_t> payload_;
+  std::shared_ptr<const SeedMatrixTable> table_;
+  std::vector<float> scales_;  // BlockScale for every exponent value
+};
+
+}  // namespace seedlm
+
+#endif  // SEEDLM_CORE_RUNTIME_LINEAR_H_

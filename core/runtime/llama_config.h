@@ -1,0 +1,65 @@
+// The Llama architecture's hyper-parameters and tensor names, read from the
+// normalized "arch.config" JSON that every ModelSource and .seedlm file
+// carries (model_source.h documents both shapes: llama2.c and Hugging Face).
+
+#ifndef SEEDLM_CORE_RUNTIME_LLAMA_CONFIG_H_
+#define SEEDLM_CORE_RUNTIME_LLAMA_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace seedlm {
+
+// How rotary embeddings pair up the dimensions of a head.
+enum class RopeStyle {
+  // llama2.c / Meta: pairs (2i, 2i+1).
+  kInterleaved,
+  // Hugging Face: pairs (i, i + head_dim/2) (its q/k weights are permuted
+  // accordingly when converted from Meta's layout).
+  kHalfSplit,
+};
+
+const char* RopeStyleName(RopeStyle s);
+
+struct LlamaConfig {
+  int dim = 0;         // hidden size
+  int hidden_dim = 0;  // MLP intermediate size
+  int n_layers = 0;
+  int n_heads = 0;
+  int n_kv_heads = 0;  // divides n_heads (grouped-query attention)
+  int head_dim = 0;    // usually dim / n_heads
+  int vocab_size = 0;
+  int max_seq_len = 0;  // context length the model was trained for
+  float norm_eps = 1e-5f;
+  double rope_theta = 10000.0;
+  RopeStyle rope_style = RopeStyle::kInterleaved;
+  // The output head is the token embedding matrix.
+  bool tied_embeddings = true;
+  // Tensor naming scheme: "llama2c" (Meta names) or "hf".
+  std::string naming;
+  // Name of the stored embedding tensor (HF tied models may store only
+  // lm_head.weight).
+  std::string embedding_tensor;
+};
+
+// Parses `arch_config_json` of a model whose ModelMetadata::source_format is
+// `source_format` ("llama2c" or "hf"). INVALID_ARGUMENT for missing or
+// inconsistent fields (e.g. heads not dividing dim); UNIMPLEMENTED for a
+// valid model we cannot run (another architecture, rope_scaling, attention
+// bias, an activation other than SiLU), naming the feature.
+absl::StatusOr<LlamaConfig> ParseLlamaConfig(absl::string_view source_format,
+                                             absl::string_view arch_config_json);
+
+// Stored tensor names for layer `layer` (or the model-level ones) in the
+// naming scheme of `config`. `what` is one of: "attn_norm", "wq", "wk", "wv",
+// "wo", "ffn_norm", "w1" (gate), "w2" (down), "w3" (up).
+std::string LayerTensorName(const LlamaConfig& config, int layer,
+                            absl::string_view what);
+std::string FinalNormName(const LlamaConfig& config);
+std::string OutputHeadName(const LlamaConfig& config);  // when not tied
+
+}  // namespace seedlm
+
+#endif  // SEEDLM_CORE_RUNTIME_LLAMA_CONFIG_H_

@@ -1,0 +1,214 @@
+#include "core/runtime/llama_model.h"
+
+#include <cstring>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/format/metadata_keys.h"
+#include "core/util/status_macros.h"
+
+namespace seedlm {
+namespace {
+
+// One stored tensor, raw (widened to float32) or packed.
+struct StoredTensor {
+  std::vector<int64_t> shape;
+  bool packed = false;
+  std::vector<float> values;                // raw
+  CodecConfig codec;                        // packed
+  int bias = 0;                             // packed
+  absl::Span<const uint8_t> payload;        // packed; owned by the container
+};
+
+class TensorFetcher {
+ public:
+  virtual ~TensorFetcher() = default;
+  virtual absl::StatusOr<StoredTensor> Fetch(const std::string& name) = 0;
+};
+
+class CheckpointFetcher : public TensorFetcher {
+ public:
+  explicit CheckpointFetcher(const ModelSource* source) : source_(source) {}
+  absl::StatusOr<StoredTensor> Fetch(const std::string& name) override {
+    ASSIGN_OR_RETURN(size_t i, source_->Find(name));
+    StoredTensor t;
+    t.shape = source_->tensors()[i].shape;
+    ASSIGN_OR_RETURN(t.values, source_->ReadFloat32(i));
+    source_->ReleasePages(i);
+    return t;
+  }
+
+ private:
+  const ModelSource* source_;
+};
+
+class ContainerFetcher : public TensorFetcher {
+ public:
+  explicit ContainerFetcher(const ContainerReader* reader) : reader_(reader) {}
+  absl::StatusOr<StoredTensor> Fetch(const std::string& name) override {
+    ASSIGN_OR_RETURN(size_t i, reader_->FindTensor(name));
+    const TensorEntry& e = reader_->tensors()[i];
+    StoredTensor t;
+    t.shape = e.shape;
+    if (e.storage == Storage::kSeedLM) {
+      t.packed = true;
+      t.codec = e.codec;
+      t.bias = e.exponent_bias;
+      ASSIGN_OR_RETURN(t.payload, reader_->Payload(i));  // verifies the CRC
+      return t;
+    }
+    t.values.resize(static_cast<size_t>(e.num_elements()));
+    RETURN_IF_ERROR(reader_->DecodeToFloat32(i, absl::MakeSpan(t.values)));
+    return t;
+  }
+
+ private:
+  const ContainerReader* reader_;
+};
+
+bool IsContainerFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[sizeof(kContainerMagic)] = {};
+  in.read(magic, sizeof(magic));
+  return in.gcount() == sizeof(magic) &&
+         std::memcmp(magic, kContainerMagic, sizeof(magic)) == 0;
+}
+
+std::string MetaOr(const std::map<std::string, std::string>& m,
+                   const char* key) {
+  const auto it = m.find(key);
+  return it == m.end() ? std::string() : it->second;
+}
+
+absl::Status ShapeError(const std::string& name,
+                        const std::vector<int64_t>& got,
+                        const std::vector<int64_t>& want) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "tensor '", name, "' has shape [", absl::StrJoin(got, ", "),
+      "], the config implies [", absl::StrJoin(want, ", "), "]"));
+}
+
+}  // namespace
+
+class LlamaModel::Builder {
+ public:
+  Builder(LlamaModel* model, TensorFetcher* fetcher,
+          const LoadModelOptions& options)
+      : m_(model), fetcher_(fetcher), options_(options) {}
+
+  absl::Status Build() {
+    const LlamaConfig& c = m_->config_;
+    const int q_dim = c.n_heads * c.head_dim;
+    const int kv_dim = c.n_kv_heads * c.head_dim;
+    ASSIGN_OR_RETURN(m_->embedding_, Linear(c.embedding_tensor, c.vocab_size,
+                                            c.dim, /*layer=*/false));
+    if (!c.tied_embeddings) {
+      ASSIGN_OR_RETURN(m_->output_, Linear(OutputHeadName(c), c.vocab_size,
+                                           c.dim, false));
+    }
+    m_->layers_.resize(c.n_layers);
+    for (int l = 0; l < c.n_layers; ++l) {
+      Layer& L = m_->layers_[l];
+      auto name = [&](const char* what) { return LayerTensorName(c, l, what); };
+      ASSIGN_OR_RETURN(L.attn_norm, Vector(name("attn_norm"), c.dim));
+      ASSIGN_OR_RETURN(L.ffn_norm, Vector(name("ffn_norm"), c.dim));
+      ASSIGN_OR_RETURN(L.wq, Linear(name("wq"), q_dim, c.dim, true));
+      ASSIGN_OR_RETURN(L.wk, Linear(name("wk"), kv_dim, c.dim, true));
+      ASSIGN_OR_RETURN(L.wv, Linear(name("wv"), kv_dim, c.dim, true));
+      ASSIGN_OR_RETURN(L.wo, Linear(name("wo"), c.dim, q_dim, true));
+      ASSIGN_OR_RETURN(L.w1, Linear(name("w1"), c.hidden_dim, c.dim, true));
+      ASSIGN_OR_RETURN(L.w2, Linear(name("w2"), c.dim, c.hidden_dim, true));
+      ASSIGN_OR_RETURN(L.w3, Linear(name("w3"), c.hidden_dim, c.dim, true));
+    }
+    ASSIGN_OR_RETURN(m_->final_norm_, Vector(FinalNormName(c), c.dim));
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<LinearWeight>> Linear(const std::string& name,
+                                                       int64_t rows,
+                                                       int64_t cols,
+                                                       bool layer) {
+    ASSIGN_OR_RETURN(StoredTensor t, fetcher_->Fetch(name));
+    if (t.shape != std::vector<int64_t>{rows, cols}) {
+      return ShapeError(name, t.shape, {rows, cols});
+    }
+    WeightStats& s = m_->stats_;
+    std::unique_ptr<LinearWeight> w;
+    if (t.packed) {
+      ASSIGN_OR_RETURN(w, PackedLinear::Create(t.codec, t.bias, rows, cols,
+                                               t.payload));
+      s.packed_weights += rows * cols;
+      s.packed_bytes += w->StorageBytes();
+      ++s.packed_tensors;
+    } else {
+      if (layer && options_.transform_linear) {
+        RETURN_IF_ERROR(options_.transform_linear(name, rows, cols, &t.values));
+        if (t.values.size() != static_cast<size_t>(rows * cols)) {
+          return absl::InternalError("transform_linear changed the size");
+        }
+      }
+      w = std::make_unique<DenseLinear>(rows, cols, std::move(t.values));
+    }
+    if (layer) {
+      s.linear_weights += rows * cols;
+      s.linear_bytes += w->StorageBytes();
+    }
+    s.total_bytes += w->StorageBytes();
+    return w;
+  }
+
+  absl::StatusOr<std::vector<float>> Vector(const std::string& name,
+                                            int64_t n) {
+    ASSIGN_OR_RETURN(StoredTensor t, fetcher_->Fetch(name));
+    if (t.shape != std::vector<int64_t>{n}) return ShapeError(name, t.shape, {n});
+    std::vector<float> v(static_cast<size_t>(n));
+    if (t.packed) {
+      ASSIGN_OR_RETURN(auto w,
+                       PackedLinear::Create(t.codec, t.bias, 1, n, t.payload));
+      w->GetRow(0, v.data());
+    } else {
+      v = std::move(t.values);
+    }
+    m_->stats_.total_bytes += static_cast<uint64_t>(n) * 4;
+    return v;
+  }
+
+  LlamaModel* m_;
+  TensorFetcher* fetcher_;
+  const LoadModelOptions& options_;
+};
+
+absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Load(
+    const std::string& path, const LoadModelOptions& options) {
+  std::unique_ptr<LlamaModel> model(new LlamaModel());
+  std::unique_ptr<ModelSource> source;
+  std::unique_ptr<TensorFetcher> fetcher;
+  if (IsContainerFile(path)) {
+    ASSIGN_OR_RETURN(model->container_, ContainerReader::Open(path));
+    const auto& meta = model->container_->metadata();
+    model->file_kind_ = "seedlm";
+    model->metadata_.source_format = MetaOr(meta, kMetaSourceFormat);
+    model->metadata_.arch_config_json = MetaOr(meta, kMetaArchConfig);
+    model->metadata_.tokenizer_format = MetaOr(meta, kMetaTokenizerFormat);
+    model->metadata_.tokenizer_data = MetaOr(meta, kMetaTokenizerData);
+    fetcher = std::make_unique<ContainerFetcher>(model->container_.get());
+  } else {
+    OpenModelOptions open;
+    open.tokenizer_path = options.tokenizer_path;
+    ASSIGN_OR_RETURN(source, OpenModel(path, open));
+    model->file_kind_ = "checkpoint";
+    model->metadata_ = source->metadata();
+    fetcher = std::make_unique<CheckpointFetcher>(source.get());
+  }
+  ASSIGN_OR_RETURN(model->config_,
+                   ParseLlamaConfig(model->metadata_.source_format,
+                                    model->metadata_.arch_config_json));
+  Builder builder(model.get(), fetcher.get(), options);
+  RETURN_IF_ERROR(builder.Build());
+  return model;
+}
+
+}  // namespace seedlm
