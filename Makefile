@@ -1,7 +1,9 @@
 # SeedLM developer entry points. Each target installs what it needs (Debian
 # packages, when missing), configures and builds; see README.md.
 #
-#   make demo    compress the real stories260K model and print its table
+#   make demo    compress the real stories260K model, print its table, the
+#                perplexity before/after and a completion
+#   make quality regenerate the perplexity/KL table of docs/QUALITY.md
 #   make test    build and run the whole test suite (ctest in build/)
 #   make build   build only            make bench   run the benchmarks
 #   make bazel   build + test everything with Bazel (offline)
@@ -20,12 +22,12 @@ DEMO_PRESET ?= 4bit
 
 DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  nlohmann-json3-dev libre2-dev zlib1g-dev
+  nlohmann-json3-dev libre2-dev zlib1g-dev libicu-dev
 FUZZ_PKGS := clang libclang-rt-14-dev
 BAZEL_PKGS := bazel-bootstrap
 
-.PHONY: all deps configure build test demo bench verify bazel bazel-core \
-  fuzz clean
+.PHONY: all deps configure build test demo quality bench verify bazel \
+  bazel-core fuzz clean
 
 all: build
 
@@ -55,10 +57,23 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+DEMO_MODEL := $(SHARED)/data/stories260K/stories260K.bin
+DEMO_TEXT := $(SHARED)/data/text/tinystories-sample.txt
+
 demo: build
 	@mkdir -p $(dir $(DEMO_OUT))
-	$(BUILD)/bin/seedlm compress $(SHARED)/data/stories260K/stories260K.bin \
-	  $(DEMO_OUT) --preset $(DEMO_PRESET)
+	$(BUILD)/bin/seedlm compress $(DEMO_MODEL) $(DEMO_OUT) --preset $(DEMO_PRESET)
+	@echo; echo "== perplexity of the original model on $(DEMO_TEXT)"
+	$(BUILD)/bin/seedlm perplexity $(DEMO_MODEL) $(DEMO_TEXT)
+	@echo; echo "== perplexity of the compressed model (KL against the original)"
+	$(BUILD)/bin/seedlm perplexity $(DEMO_OUT) $(DEMO_TEXT) --reference $(DEMO_MODEL)
+	@echo; echo "== greedy completion from the compressed model"
+	$(BUILD)/bin/seedlm generate $(DEMO_OUT) --prompt "Once upon a time" --max-tokens 80
+
+# The perplexity/KL table of docs/QUALITY.md (stories260K on TinyStories and
+# WikiText-2, every preset x exponent mode and the RTN baselines).
+quality: build
+	$(BUILD)/bin/seedlm-bench perplexity --update-doc docs/QUALITY.md
 
 bench: build
 	$(BUILD)/bin/seedlm-bench quality

@@ -2,6 +2,7 @@
 // measurement:
 //   seedlm-bench quality [flags]   reconstruction error vs. RTN baselines
 //   seedlm-bench search [flags]    fast vs reference seed search speed
+//   seedlm-bench perplexity [flags] the perplexity/KL table (make quality)
 // To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
 // and add a line to kSubcommands below.
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/ppl_table.h"
 #include "bench/quality.h"
 #include "bench/search_bench.h"
 
@@ -25,6 +27,8 @@ constexpr Subcommand kSubcommands[] = {
     {"quality", "reconstruction error of the presets vs. RTN baselines",
      &QualityMain},
     {"search", "fast vs reference seed search speed (blocks/s)", &SearchMain},
+    {"perplexity", "perplexity/KL of a real model, presets vs RTN (runtime)",
+     &PerplexityTableMain},
 };
 
 void PrintUsage(FILE* out) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/cli_test_util.h"
 #include "core/format/container.h"
 #include "core/util/shared_data.h"
 #include "core/model/model_source.h"
@@ -28,32 +29,6 @@ namespace {
 const std::string kModelPath =
     SharedDataPath("data/stories260K/stories260K.bin");
 const char* const kModel = kModelPath.c_str();
-
-struct Result {
-  int code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-// Runs the seedlm binary with `args` (a shell-quoted string).
-Result RunSeedlm(const std::string& args) {
-  const std::string dir = ::testing::TempDir();
-  const std::string errf = dir + "/stderr." + std::to_string(::getpid());
-  const std::string cmd =
-      std::string(SEEDLM_BIN_DIR) + "/seedlm " + args + " 2>" + errf;
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  FILE* e = std::fopen(errf.c_str(), "r");
-  while (e && (n = std::fread(buf, 1, sizeof buf, e)) > 0) r.err.append(buf, n);
-  if (e) std::fclose(e);
-  std::remove(errf.c_str());
-  return r;
-}
 
 class CliTest : public ::testing::Test {
  protected:

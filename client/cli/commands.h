@@ -18,6 +18,12 @@ absl::Status RunInspect(int argc, char** argv);
 absl::Status RunDecompress(int argc, char** argv);
 // seedlm synth OUT_DIR --arch llama --dim D --hidden H --layers N [...]
 absl::Status RunSynth(int argc, char** argv);
+// seedlm generate MODEL --prompt TEXT [--max-tokens N] [--temperature T]
+//   [--top-p P] [--seed S] [--threads N] [--tokenizer F] [--json]
+absl::Status RunGenerate(int argc, char** argv);
+// seedlm perplexity MODEL TEXT_FILE [--ctx N] [--max-chars N]
+//   [--reference MODEL2] [--threads N] [--tokenizer F] [--json]
+absl::Status RunPerplexity(int argc, char** argv);
 
 }  // namespace seedlm::cli
 

@@ -1,5 +1,4 @@
 // `seedlm compress`: model in, .seedlm out, per-tensor table on stdout.
-#include <sys/resource.h>
 
 #include <cmath>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress_bar.h"
+#include "client/cli/runtime_flags.h"
 #include "core/compress/model_compressor.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -19,12 +19,6 @@ namespace seedlm::cli {
 namespace {
 
 // Peak resident set size of this process so far, in MiB.
-double PeakRssMiB() {
-  struct rusage ru;
-  ::getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
 absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
   CompressOptions opt;
   ASSIGN_OR_RETURN(opt.search.codec, PresetByName(args.Get("preset", "4bit")));

@@ -1,4 +1,4 @@
-// `seedlm`: compress, inspect and decompress models (docs/ARCHITECTURE.md).
+// `seedlm`: compress, inspect, decompress and run models (docs/ARCHITECTURE.md).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
     s = seedlm::cli::RunDecompress(argc, argv);
   } else if (cmd == "synth") {
     s = seedlm::cli::RunSynth(argc, argv);
+  } else if (cmd == "generate") {
+    s = seedlm::cli::RunGenerate(argc, argv);
+  } else if (cmd == "perplexity") {
+    s = seedlm::cli::RunPerplexity(argc, argv);
   } else {
     std::fprintf(stderr, "seedlm: unknown command '%s' (try seedlm --help)\n",
                  cmd.c_str());

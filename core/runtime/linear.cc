@@ -1,8 +1,6 @@
 #include "core/runtime/linear.h"
 
 #include <algorithm>
-#include <map>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,12 +18,12 @@ float DotF32(const float* a, const float* b, int64_t n) {
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
-void MatVec(const LinearWeight& w, const float* x, float* y,
-            ThreadPool* pool) {
+void MatVec(const LinearWeight& w, const float* x, float* y, ThreadPool* pool) {
   const int64_t rows = w.rows();
   // About 64k weights per chunk: below that, threads cost more than they
   // save. Chunking never changes results (each row is one DotF32).
-  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, w.cols()));
+  const int64_t grain =
+      std::max<int64_t>(1, 65536 / std::max<int64_t>(1, w.cols()));
   if (pool == nullptr || pool->num_threads() == 1 || rows <= grain) {
     w.MatVecRows(x, 0, rows, y);
     return;
@@ -42,56 +40,12 @@ void DenseLinear::GetRow(int64_t r, float* out) const {
   std::copy_n(data_.data() + r * cols(), cols(), out);
 }
 
-void DenseLinear::MatVecRows(const float* x, int64_t row_begin,
-                             int64_t row_end, float* y) const {
+void DenseLinear::MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
+                             float* y) const {
   for (int64_t r = row_begin; r < row_end; ++r) {
     y[r - row_begin] = DotF32(data_.data() + r * cols(), x, cols());
   }
 }
-
-// Every seed's integer matrix M (row-major C x P), built once per
-// (C, P, K, variant) and shared by all tensors of that codec.
-class PackedLinear::SeedMatrixTable {
- public:
-  // Tables above this size are not built; decode then regenerates M from
-  // the seed for each block (slow, but any valid codec works).
-  static constexpr uint64_t kMaxTableBytes = uint64_t{512} << 20;
-
-  static std::shared_ptr<const SeedMatrixTable> Get(const CodecConfig& c) {
-    static std::mutex mu;
-    static auto* cache =
-        new std::map<std::tuple<int, int, int, int>,
-                     std::shared_ptr<const SeedMatrixTable>>();
-    const auto key = std::make_tuple(c.C, c.P, c.K, static_cast<int>(c.variant));
-    std::lock_guard<std::mutex> lock(mu);
-    auto& slot = (*cache)[key];
-    if (slot == nullptr) slot = std::make_shared<SeedMatrixTable>(c);
-    return slot;
-  }
-
-  explicit SeedMatrixTable(const CodecConfig& c)
-      : codec_(c), cp_(static_cast<size_t>(c.C) * c.P) {
-    const uint64_t bytes = uint64_t{c.num_seeds()} * cp_ * sizeof(int32_t);
-    if (bytes > kMaxTableBytes) return;
-    m_.resize(static_cast<size_t>(c.num_seeds()) * cp_);
-    for (uint32_t s = 1; s <= c.num_seeds(); ++s) {
-      SeedMatrix(c, s, &m_[(s - 1) * cp_]);
-    }
-  }
-
-  // M of `seed` (1-based); uses `scratch` (C * P entries) when the table
-  // was not built.
-  const int32_t* Matrix(uint32_t seed, int32_t* scratch) const {
-    if (!m_.empty()) return &m_[(seed - 1) * cp_];
-    SeedMatrix(codec_, seed, scratch);
-    return scratch;
-  }
-
- private:
-  CodecConfig codec_;
-  size_t cp_;
-  std::vector<int32_t> m_;
-};
 
 absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
     const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
@@ -111,18 +65,18 @@ absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
         absl::StrCat("packed payload is ", payload.size(), " bytes, expected ",
                      g.payload_bytes(), " for ", rows, " x ", cols));
   }
-  return std::unique_ptr<PackedLinear>(new PackedLinear(
-      codec, bias, g, payload, SeedMatrixTable::Get(codec)));
+  return std::unique_ptr<PackedLinear>(
+      new PackedLinear(codec, bias, g, payload, SeedExpander::Get(codec)));
 }
 
-PackedLinear::PackedLinear(const CodecConfig& codec, int bias,
-                           PackedGeometry g, absl::Span<const uint8_t> payload,
-                           std::shared_ptr<const SeedMatrixTable> table)
+PackedLinear::PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
+                           absl::Span<const uint8_t> payload,
+                           std::shared_ptr<const SeedExpander> expander)
     : LinearWeight(g.rows, g.cols),
       codec_(codec),
       geometry_(g),
       payload_(payload),
-      table_(std::move(table)) {
+      expander_(std::move(expander)) {
   for (int e = codec.e_lo(); e <= codec.e_hi(); ++e) {
     scales_.push_back(BlockScale(codec, e, bias));
   }
@@ -134,17 +88,18 @@ void PackedLinear::GetRow(int64_t r, float* out) const {
   const BlockLayout layout = codec_.layout();
   const int64_t bpr = geometry_.blocks_per_row();
   const int C = codec_.C, P = codec_.P;
-  int32_t scratch[kMaxC * kMaxP];
+  int32_t m[kMaxC * kMaxP];
   for (int64_t b = 0; b < bpr; ++b) {
-    const Block block = UnpackBlock(layout, payload_.data(),
-                                    static_cast<uint64_t>(r * bpr + b));
+    const Block block =
+        UnpackBlockFast(layout, payload_.data(), payload_.size(),
+                        static_cast<uint64_t>(r * bpr + b));
     const int64_t c0 = b * C;
     const int n = static_cast<int>(std::min<int64_t>(C, cols() - c0));
     if (block.seed == 0) {  // invalid; never produced by a valid file
       std::fill_n(out + c0, n, 0.0f);
       continue;
     }
-    const int32_t* m = table_->Matrix(block.seed, scratch);
+    expander_->Expand(block.seed, m);
     const float scale = scales_[block.e - codec_.e_lo()];
     for (int c = 0; c < n; ++c) {
       int32_t sum = 0;

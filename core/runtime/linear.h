@@ -25,6 +25,7 @@
 #include "absl/types/span.h"
 #include "core/codec/codec.h"
 #include "core/codec/packed_matrix.h"
+#include "core/codec/seed_expander.h"
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
@@ -61,8 +62,7 @@ class LinearWeight {
 
 // y = W x over all rows, split across `pool` (may be null: calling thread).
 // Small matrices run on the calling thread. REQUIRES as MatVecRows.
-void MatVec(const LinearWeight& w, const float* x, float* y,
-            ThreadPool* pool);
+void MatVec(const LinearWeight& w, const float* x, float* y, ThreadPool* pool);
 
 // Dense row-major float32 weights, owned.
 class DenseLinear final : public LinearWeight {
@@ -79,9 +79,10 @@ class DenseLinear final : public LinearWeight {
   std::vector<float> data_;
 };
 
-// Packed SeedLM blocks (block_format.h), decoded on the fly with a table of
-// every seed's integer matrix (SeedMatrixTable). The payload is borrowed:
-// it must outlive this object (e.g. a ContainerReader's memory map).
+// Packed SeedLM blocks (block_format.h), decoded on the fly: each block's
+// integer matrix comes from the seed through SeedExpander (spec §9: small
+// tables, no LFSR stepping). The payload is borrowed: it must outlive this
+// object (e.g. a ContainerReader's memory map).
 class PackedLinear final : public LinearWeight {
  public:
   // INVALID_ARGUMENT if the codec is invalid, the payload size does not
@@ -100,14 +101,13 @@ class PackedLinear final : public LinearWeight {
   double bits_per_weight() const { return geometry_.bits_per_weight(); }
 
  private:
-  class SeedMatrixTable;
   PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
                absl::Span<const uint8_t> payload,
-               std::shared_ptr<const SeedMatrixTable> table);
+               std::shared_ptr<const SeedExpander> expander);
   CodecConfig codec_;
   PackedGeometry geometry_;
   absl::Span<const uint8_t> payload_;
-  std::shared_ptr<const SeedMatrixTable> table_;
+  std::shared_ptr<const SeedExpander> expander_;
   std::vector<float> scales_;  // BlockScale for every exponent value
 };
 

@@ -65,13 +65,13 @@ absl::StatusOr<LlamaConfig> ParseLlama2c(const json& j) {
   c.norm_eps = static_cast<float>(eps);
   ASSIGN_OR_RETURN(c.rope_theta, GetNumber(j, "rope_theta", 10000.0));
   if (c.dim % c.n_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "n_heads ", c.n_heads, " does not divide dim ", c.dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("n_heads ", c.n_heads, " does not divide dim ", c.dim));
   }
   c.head_dim = c.dim / c.n_heads;
   const auto shared = j.find("shared_classifier");
-  c.tied_embeddings = shared == j.end() || !shared->is_boolean() ||
-                      shared->get<bool>();
+  c.tied_embeddings =
+      shared == j.end() || !shared->is_boolean() || shared->get<bool>();
   c.embedding_tensor = "tok_embeddings.weight";
   RETURN_IF_ERROR(CheckShape(c));
   return c;
@@ -84,8 +84,8 @@ absl::Status CheckHfSupported(const json& h) {
   }
   const std::string t = type->get<std::string>();
   if (t != "llama" && t != "mistral") {
-    return absl::UnimplementedError(absl::StrCat(
-        "model_type '", t, "' is not supported (llama, mistral)"));
+    return absl::UnimplementedError(
+        absl::StrCat("model_type '", t, "' is not supported (llama, mistral)"));
   }
   for (const char* key : {"rope_scaling", "sliding_window"}) {
     const auto it = h.find(key);
@@ -103,8 +103,8 @@ absl::Status CheckHfSupported(const json& h) {
   }
   const auto act = h.find("hidden_act");
   if (act != h.end() && (!act->is_string() || *act != "silu")) {
-    return absl::UnimplementedError(absl::StrCat(
-        "hidden_act ", act->dump(), " is not supported (silu)"));
+    return absl::UnimplementedError(
+        absl::StrCat("hidden_act ", act->dump(), " is not supported (silu)"));
   }
   return absl::OkStatus();
 }
@@ -140,7 +140,8 @@ absl::StatusOr<LlamaConfig> ParseHf(const json& arch) {
     c.head_dim = c.dim / c.n_heads;
   }
   const auto tie = arch.find("tie_word_embeddings");
-  c.tied_embeddings = tie != arch.end() && tie->is_boolean() && tie->get<bool>();
+  c.tied_embeddings =
+      tie != arch.end() && tie->is_boolean() && tie->get<bool>();
   c.embedding_tensor = "model.embed_tokens.weight";
   const auto holder = arch.find("tied_embedding_tensor");
   if (c.tied_embeddings && holder != arch.end() && holder->is_string()) {
@@ -171,9 +172,9 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(
   }
   if (source_format == "llama2c") return ParseLlama2c(j);
   if (source_format == "hf") return ParseHf(j);
-  return absl::UnimplementedError(absl::StrCat(
-      "cannot run a model of source format '", source_format,
-      "' (llama2c, hf)"));
+  return absl::UnimplementedError(
+      absl::StrCat("cannot run a model of source format '", source_format,
+                   "' (llama2c, hf)"));
 }
 
 std::string LayerTensorName(const LlamaConfig& config, int layer,

@@ -49,8 +49,8 @@ struct LlamaConfig {
 // inconsistent fields (e.g. heads not dividing dim); UNIMPLEMENTED for a
 // valid model we cannot run (another architecture, rope_scaling, attention
 // bias, an activation other than SiLU), naming the feature.
-absl::StatusOr<LlamaConfig> ParseLlamaConfig(absl::string_view source_format,
-                                             absl::string_view arch_config_json);
+absl::StatusOr<LlamaConfig> ParseLlamaConfig(
+    absl::string_view source_format, absl::string_view arch_config_json);
 
 // Stored tensor names for layer `layer` (or the model-level ones) in the
 // naming scheme of `config`. `what` is one of: "attn_norm", "wq", "wk", "wv",

@@ -16,10 +16,10 @@ namespace {
 struct StoredTensor {
   std::vector<int64_t> shape;
   bool packed = false;
-  std::vector<float> values;                // raw
-  CodecConfig codec;                        // packed
-  int bias = 0;                             // packed
-  absl::Span<const uint8_t> payload;        // packed; owned by the container
+  std::vector<float> values;          // raw
+  CodecConfig codec;                  // packed
+  int bias = 0;                       // packed
+  absl::Span<const uint8_t> payload;  // packed; owned by the container
 };
 
 class TensorFetcher {
@@ -85,9 +85,9 @@ std::string MetaOr(const std::map<std::string, std::string>& m,
 absl::Status ShapeError(const std::string& name,
                         const std::vector<int64_t>& got,
                         const std::vector<int64_t>& want) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "tensor '", name, "' has shape [", absl::StrJoin(got, ", "),
-      "], the config implies [", absl::StrJoin(want, ", "), "]"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("tensor '", name, "' has shape [", absl::StrJoin(got, ", "),
+                   "], the config implies [", absl::StrJoin(want, ", "), "]"));
 }
 
 }  // namespace
@@ -105,8 +105,8 @@ class LlamaModel::Builder {
     ASSIGN_OR_RETURN(m_->embedding_, Linear(c.embedding_tensor, c.vocab_size,
                                             c.dim, /*layer=*/false));
     if (!c.tied_embeddings) {
-      ASSIGN_OR_RETURN(m_->output_, Linear(OutputHeadName(c), c.vocab_size,
-                                           c.dim, false));
+      ASSIGN_OR_RETURN(m_->output_,
+                       Linear(OutputHeadName(c), c.vocab_size, c.dim, false));
     }
     m_->layers_.resize(c.n_layers);
     for (int l = 0; l < c.n_layers; ++l) {
@@ -138,8 +138,8 @@ class LlamaModel::Builder {
     WeightStats& s = m_->stats_;
     std::unique_ptr<LinearWeight> w;
     if (t.packed) {
-      ASSIGN_OR_RETURN(w, PackedLinear::Create(t.codec, t.bias, rows, cols,
-                                               t.payload));
+      ASSIGN_OR_RETURN(
+          w, PackedLinear::Create(t.codec, t.bias, rows, cols, t.payload));
       s.packed_weights += rows * cols;
       s.packed_bytes += w->StorageBytes();
       ++s.packed_tensors;
@@ -163,7 +163,8 @@ class LlamaModel::Builder {
   absl::StatusOr<std::vector<float>> Vector(const std::string& name,
                                             int64_t n) {
     ASSIGN_OR_RETURN(StoredTensor t, fetcher_->Fetch(name));
-    if (t.shape != std::vector<int64_t>{n}) return ShapeError(name, t.shape, {n});
+    if (t.shape != std::vector<int64_t>{n})
+      return ShapeError(name, t.shape, {n});
     std::vector<float> v(static_cast<size_t>(n));
     if (t.packed) {
       ASSIGN_OR_RETURN(auto w,

@@ -41,19 +41,19 @@ struct LoadModelOptions {
 
 // What the loaded weights cost, for reports.
 struct WeightStats {
-  int64_t linear_weights = 0;       // elements of the per-layer matrices
-  uint64_t linear_bytes = 0;        // their storage in memory
-  int64_t packed_weights = 0;       // elements stored as seedlm blocks
-  uint64_t packed_bytes = 0;        // their payload bytes
+  int64_t linear_weights = 0;  // elements of the per-layer matrices
+  uint64_t linear_bytes = 0;   // their storage in memory
+  int64_t packed_weights = 0;  // elements stored as seedlm blocks
+  uint64_t packed_bytes = 0;   // their payload bytes
   int packed_tensors = 0;
-  uint64_t total_bytes = 0;         // all weights, as held in memory
+  uint64_t total_bytes = 0;  // all weights, as held in memory
 };
 
 class LlamaModel {
  public:
   struct Layer {
-    std::vector<float> attn_norm;  // dim
-    std::vector<float> ffn_norm;   // dim
+    std::vector<float> attn_norm;                  // dim
+    std::vector<float> ffn_norm;                   // dim
     std::unique_ptr<LinearWeight> wq, wk, wv, wo;  // attention projections
     std::unique_ptr<LinearWeight> w1, w2, w3;      // gate, down, up
   };
@@ -75,7 +75,7 @@ class LlamaModel {
   const std::string& file_kind() const { return file_kind_; }
 
   const LinearWeight& embedding() const { return *embedding_; }  // vocab x dim
-  const LinearWeight& output() const {                          // vocab x dim
+  const LinearWeight& output() const {                           // vocab x dim
     return output_ != nullptr ? *output_ : *embedding_;
   }
   const Layer& layer(int i) const { return layers_[i]; }

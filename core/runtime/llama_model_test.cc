@@ -1,3 +1,5 @@
+#include "core/runtime/llama_model.h"
+
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -5,13 +7,15 @@
 #include <vector>
 
 #include "core/compress/model_compressor.h"
+#include "core/format/container.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/model/safetensors.h"
-#include "core/format/container.h"
-#include "core/util/file_util.h"
-#include "core/runtime/llama_model.h"
 #include "core/runtime/llama_session.h"
+#include "core/runtime/perplexity.h"
+#include "core/tokenizer/llama2c_tokenizer.h"
+#include "core/tokenizer/tokenizer_test_util.h"
+#include "core/util/file_util.h"
 #include "core/util/shared_data.h"
 #include "gtest/gtest.h"
 
@@ -48,8 +52,8 @@ TEST(LlamaModel, Stories260KConfig) {
   EXPECT_EQ(c.max_seq_len, 512);
   EXPECT_TRUE(c.tied_embeddings);
   EXPECT_EQ(c.rope_style, RopeStyle::kInterleaved);
-  EXPECT_EQ((*model)->stats().linear_weights, 5 * (2 * 64 * 64 + 2 * 32 * 64 +
-                                                    3 * 64 * 172));
+  EXPECT_EQ((*model)->stats().linear_weights,
+            5 * (2 * 64 * 64 + 2 * 32 * 64 + 3 * 64 * 172));
 }
 
 // Golden facts measured by an independent implementation
@@ -63,9 +67,9 @@ TEST(LlamaModel, Stories260KGoldenLogitsAndGreedyIds) {
   const float want[] = {-6.2229f, 8.4043f, -6.2237f, -6.2225f, -6.222f};
   for (int i = 0; i < 5; ++i) EXPECT_NEAR((*logits)[i], want[i], 6e-4) << i;
   const std::vector<int32_t> ids = Greedy(**model, nullptr, 20);
-  EXPECT_EQ(ids, (std::vector<int32_t>{403, 407, 261, 378, 432, 383, 286, 261,
-                                       376, 298, 315, 421, 395, 317, 426, 338,
-                                       401, 396, 267, 337}));
+  EXPECT_EQ(ids, (std::vector<int32_t>{403, 407, 261, 378, 432, 383, 286,
+                                       261, 376, 298, 315, 421, 395, 317,
+                                       426, 338, 401, 396, 267, 337}));
 }
 
 TEST(LlamaModel, SameLogitsForAnyThreadCount) {
@@ -107,8 +111,8 @@ TEST(LlamaModel, LoadErrors) {
 // Hugging Face's converter permutes the rows of wq/wk within each head so
 // that the half-split rotary pairs (i, i + hd/2) are Meta's pairs (2i, 2i+1):
 // new row k*hd/2 + i = old row 2i + k.
-std::vector<float> PermuteForHf(const std::vector<float>& w, int heads,
-                                int hd, int cols) {
+std::vector<float> PermuteForHf(const std::vector<float>& w, int heads, int hd,
+                                int cols) {
   std::vector<float> out(w.size());
   for (int h = 0; h < heads; ++h) {
     for (int i = 0; i < hd / 2; ++i) {
@@ -155,8 +159,10 @@ TEST(LlamaModel, HuggingFaceConversionOfStories260KAgrees) {
   for (size_t i = 0; i < infos.size(); ++i) {
     std::vector<float> v = *(*src)->ReadFloat32(i);
     const std::string& n = infos[i].name;
-    if (n.find("attention.wq") != std::string::npos) v = PermuteForHf(v, 8, 8, 64);
-    if (n.find("attention.wk") != std::string::npos) v = PermuteForHf(v, 4, 8, 64);
+    if (n.find("attention.wq") != std::string::npos)
+      v = PermuteForHf(v, 8, 8, 64);
+    if (n.find("attention.wk") != std::string::npos)
+      v = PermuteForHf(v, 4, 8, 64);
     keep.push_back(std::move(v));
     TensorInfo t{hf_name(n), infos[i].shape, DType::kF32};
     tensors.emplace_back(
@@ -164,17 +170,17 @@ TEST(LlamaModel, HuggingFaceConversionOfStories260KAgrees) {
                reinterpret_cast<const uint8_t*>(keep.back().data()),
                keep.back().size() * 4));
   }
-  ASSERT_TRUE(WriteSafetensors(dir.path() + "/model.safetensors", tensors, {})
-                  .ok());
-  ASSERT_TRUE(WriteFileAtomically(
-                  dir.path() + "/config.json",
-                  R"({"model_type":"llama","hidden_size":64,)"
-                  R"("intermediate_size":172,"num_hidden_layers":5,)"
-                  R"("num_attention_heads":8,"num_key_value_heads":4,)"
-                  R"("vocab_size":512,"max_position_embeddings":512,)"
-                  R"("rms_norm_eps":1e-05,"rope_theta":10000.0,)"
-                  R"("tie_word_embeddings":true,"hidden_act":"silu"})")
-                  .ok());
+  ASSERT_TRUE(
+      WriteSafetensors(dir.path() + "/model.safetensors", tensors, {}).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir.path() + "/config.json",
+                          R"({"model_type":"llama","hidden_size":64,)"
+                          R"("intermediate_size":172,"num_hidden_layers":5,)"
+                          R"("num_attention_heads":8,"num_key_value_heads":4,)"
+                          R"("vocab_size":512,"max_position_embeddings":512,)"
+                          R"("rms_norm_eps":1e-05,"rope_theta":10000.0,)"
+                          R"("tie_word_embeddings":true,"hidden_act":"silu"})")
+          .ok());
   auto hf = LlamaModel::Load(dir.path());
   ASSERT_TRUE(hf.ok()) << hf.status();
   EXPECT_EQ((*hf)->config().rope_style, RopeStyle::kHalfSplit);
@@ -192,6 +198,33 @@ TEST(LlamaModel, HuggingFaceConversionOfStories260KAgrees) {
     }
   }
   EXPECT_EQ(Greedy(**hf, nullptr, 20), Greedy(**meta, nullptr, 20));
+
+  // With a tokenizer.json converted from tok512.bin the way transformers
+  // converts SentencePiece models, the HF directory reproduces the golden
+  // perplexity end to end.
+  auto tok_bin = Llama2cTokenizer::Create(tokenizer_testing::ReadFileOrFail(
+      SharedDataPath("data/stories260K/tok512.bin")));
+  ASSERT_TRUE(tok_bin.ok());
+  ASSERT_TRUE(WriteFileAtomically(dir.path() + "/tokenizer.json",
+                                  tokenizer_testing::Llama2cToHfJson(
+                                      **tok_bin, /*legacy=*/true, false))
+                  .ok());
+  auto with_tok = LlamaModel::Load(dir.path());
+  ASSERT_TRUE(with_tok.ok()) << with_tok.status();
+  const ModelMetadata& md = (*with_tok)->metadata();
+  EXPECT_EQ(md.tokenizer_format, "hf-tokenizer-json");
+  auto tok = CreateTokenizer(md.tokenizer_format, md.tokenizer_data);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  auto docs = TokenizeForPerplexity(
+      **tok,
+      tokenizer_testing::ReadFileOrFail(
+          SharedDataPath("data/text/tinystories-sample.txt")),
+      0);
+  ASSERT_TRUE(docs.ok()) << docs.status();
+  auto ppl = ScoreDocuments(**with_tok, nullptr, *docs, 0, nullptr);
+  ASSERT_TRUE(ppl.ok()) << ppl.status();
+  EXPECT_EQ(ppl->tokens, 1804);
+  EXPECT_NEAR(ppl->perplexity, 3.548, 0.0015);
 }
 
 // A .seedlm model runs straight from the packed blocks; its logits equal,

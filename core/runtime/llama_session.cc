@@ -46,8 +46,8 @@ void LlamaSession::Rope(float* v, int n_heads) const {
     for (int i = 0; i < half; ++i) {
       // Interleaved: pair (2i, 2i+1); half split: pair (i, i + half).
       const int a = c_.rope_style == RopeStyle::kInterleaved ? 2 * i : i;
-      const int b = c_.rope_style == RopeStyle::kInterleaved ? 2 * i + 1
-                                                             : i + half;
+      const int b =
+          c_.rope_style == RopeStyle::kInterleaved ? 2 * i + 1 : i + half;
       const float x0 = head[a], x1 = head[b];
       head[a] = x0 * rope_cos_[i] - x1 * rope_sin_[i];
       head[b] = x0 * rope_sin_[i] + x1 * rope_cos_[i];
@@ -131,8 +131,10 @@ absl::StatusOr<absl::Span<const float>> LlamaSession::Forward(int32_t token) {
     std::vector<float>& vc = v_cache_[l];
     kc.resize(static_cast<size_t>(pos_ + 1) * kv_dim);
     vc.resize(static_cast<size_t>(pos_ + 1) * kv_dim);
-    std::copy(k_.begin(), k_.end(), kc.begin() + static_cast<int64_t>(pos_) * kv_dim);
-    std::copy(v_.begin(), v_.end(), vc.begin() + static_cast<int64_t>(pos_) * kv_dim);
+    std::copy(k_.begin(), k_.end(),
+              kc.begin() + static_cast<int64_t>(pos_) * kv_dim);
+    std::copy(v_.begin(), v_.end(),
+              vc.begin() + static_cast<int64_t>(pos_) * kv_dim);
     Attention(l);
     MatVec(*L.wo, att_out_.data(), xb_.data(), pool_);
     for (int i = 0; i < dim; ++i) x_[i] += xb_[i];

@@ -58,7 +58,7 @@ class LlamaSession {
   int context_;
   int pos_ = 0;
   std::vector<float> x_, xb_, q_, k_, v_, att_out_, h1_, h3_, logits_;
-  std::vector<float> rope_cos_, rope_sin_;  // head_dim / 2 for pos_
+  std::vector<float> rope_cos_, rope_sin_;             // head_dim / 2 for pos_
   std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer
   std::vector<float> scores_;  // n_heads * context, grown with use
 };

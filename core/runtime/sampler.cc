@@ -42,11 +42,9 @@ int32_t Sampler::Sample(absl::Span<const float> logits) {
     scratch_.emplace_back(p, static_cast<int32_t>(i));
     total += p;
   }
-  std::sort(scratch_.begin(), scratch_.end(),
-            [](const auto& a, const auto& b) {
-              return a.first != b.first ? a.first > b.first
-                                        : a.second < b.second;
-            });
+  std::sort(scratch_.begin(), scratch_.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
   double kept = 0;
   size_t n = 0;
   while (n < scratch_.size()) {

@@ -1,0 +1,58 @@
+#include "core/codec/seed_expander.h"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+namespace seedlm {
+
+thread_local uint32_t SeedExpander::raw_[kMaxC * kMaxP];
+
+namespace {
+
+// Raw entries of any K-bit value (0 allowed: it stays 0), as SeedMatrix
+// draws them before centring.
+void RawEntries(const CodecConfig& c, uint32_t seed, uint32_t* out) {
+  const int n = c.C * c.P;
+  uint32_t s = seed;
+  for (int j = 0; j < n; ++j) {
+    if (c.variant == Variant::kPaper) {
+      s = LfsrStep(s, c.K);
+      out[j] = s;
+    } else {
+      for (int k = 0; k < 8; ++k) s = LfsrStep(s, c.K);
+      out[j] = s >> (c.K - 8);
+    }
+  }
+}
+
+}  // namespace
+
+SeedExpander::SeedExpander(const CodecConfig& config)
+    : cp_(config.C * config.P), chunks_((config.K + 7) / 8) {
+  const int bits = config.variant == Variant::kPaper ? config.K : 8;
+  flip_ = uint32_t{1} << (bits - 1);
+  shift_ = 32 - bits;
+  table_.resize(static_cast<size_t>(chunks_) * 256 * cp_);
+  for (int k = 0; k < chunks_; ++k) {
+    for (uint32_t b = 0; b < 256; ++b) {
+      const uint32_t part = (b << (8 * k)) & ((uint32_t{1} << config.K) - 1);
+      RawEntries(config, part, &table_[((k << 8) + b) * cp_]);
+    }
+  }
+}
+
+std::shared_ptr<const SeedExpander> SeedExpander::Get(
+    const CodecConfig& config) {
+  static std::mutex mu;
+  static auto* cache = new std::map<std::tuple<int, int, int, int>,
+                                    std::shared_ptr<const SeedExpander>>();
+  const auto key = std::make_tuple(config.C, config.P, config.K,
+                                   static_cast<int>(config.variant));
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = (*cache)[key];
+  if (slot == nullptr) slot = std::make_shared<SeedExpander>(config);
+  return slot;
+}
+
+}  // namespace seedlm

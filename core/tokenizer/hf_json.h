@@ -1,0 +1,66 @@
+// Small typed accessors over nlohmann::json for reading tokenizer.json
+// (internal). Every error is DATA_LOSS naming the JSON path; an unsupported
+// component is UNIMPLEMENTED naming its kind and type.
+#ifndef SEEDLM_CORE_TOKENIZER_HF_JSON_H_
+#define SEEDLM_CORE_TOKENIZER_HF_JSON_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace seedlm {
+namespace hf_internal {
+
+using Json = nlohmann::json;
+
+// DATA_LOSS "tokenizer.json: <path>: <what>".
+absl::Status Malformed(absl::string_view path, absl::string_view what);
+
+// UNIMPLEMENTED "tokenizer.json: <path>: <kind> type "<type>" is not
+// supported" (+ an optional detail).
+absl::Status Unsupported(absl::string_view path, absl::string_view kind,
+                         absl::string_view type, absl::string_view detail = "");
+
+// An id: a JSON integer in [0, INT32_MAX); -1 for anything else.
+int32_t AsId(const Json& v);
+
+// The object's "type" string.
+absl::StatusOr<std::string> TypeOf(const Json& j, absl::string_view path);
+
+// A required string member.
+absl::StatusOr<std::string> GetString(const Json& j, const char* key,
+                                      absl::string_view path);
+// A string member that may be missing or null (nullopt then).
+absl::StatusOr<std::optional<std::string>> GetOptString(const Json& j,
+                                                        const char* key,
+                                                        absl::string_view path);
+// A boolean member; `fallback` when missing or null.
+absl::StatusOr<bool> GetBool(const Json& j, const char* key, bool fallback,
+                             absl::string_view path);
+// A non-negative integer member; `fallback` when missing or null.
+absl::StatusOr<int64_t> GetCount(const Json& j, const char* key,
+                                 int64_t fallback, absl::string_view path);
+// A member holding exactly one character (Rust `char`), as UTF-8.
+absl::StatusOr<std::string> GetChar(const Json& j, const char* key,
+                                    absl::string_view path);
+// A required array member.
+absl::StatusOr<const Json*> GetArray(const Json& j, const char* key,
+                                     absl::string_view path);
+
+// A split / replace pattern: {"String": "..."} or {"Regex": "..."}.
+struct PatternSpec {
+  bool is_regex = false;
+  std::string text;
+};
+absl::StatusOr<PatternSpec> GetPattern(const Json& j, const char* key,
+                                       absl::string_view path);
+
+}  // namespace hf_internal
+}  // namespace seedlm
+
+#endif  // SEEDLM_CORE_TOKENIZER_HF_JSON_H_
