@@ -87,6 +87,7 @@ absl::Status RunGenerate(int argc, char** argv) {
                     .c_str());
   } else {
     std::printf("\n");
+    std::fflush(stdout);
     std::fprintf(stderr, "[%zu tokens, %.1f tokens/s, finish: %s]\n",
                  r.ids.size(), tok_s, r.finish_reason.c_str());
   }

@@ -6,8 +6,6 @@
 
 namespace seedlm {
 
-thread_local uint32_t SeedExpander::raw_[kMaxC * kMaxP];
-
 namespace {
 
 // Raw entries of any K-bit value (0 allowed: it stays 0), as SeedMatrix

@@ -34,15 +34,16 @@ class SeedExpander {
   // out[c * P + p] = M[c][p] of `seed` (spec §3/§8), as SeedMatrix.
   // REQUIRES: 1 <= seed <= num_seeds(); out holds C * P entries.
   void Expand(uint32_t seed, int32_t* out) const {
+    uint32_t raw[kMaxC * kMaxP];  // uninitialised: every entry is set below
     const uint32_t* t0 = &table_[(seed & 0xFFu) * cp_];
-    for (int j = 0; j < cp_; ++j) raw_[j] = t0[j];
+    for (int j = 0; j < cp_; ++j) raw[j] = t0[j];
     for (int k = 1; k < chunks_; ++k) {
       const uint32_t* t =
           &table_[((k << 8) + ((seed >> (8 * k)) & 0xFFu)) * cp_];
-      for (int j = 0; j < cp_; ++j) raw_[j] ^= t[j];
+      for (int j = 0; j < cp_; ++j) raw[j] ^= t[j];
     }
     for (int j = 0; j < cp_; ++j) {
-      out[j] = static_cast<int32_t>((raw_[j] ^ flip_) << shift_) >> shift_;
+      out[j] = static_cast<int32_t>((raw[j] ^ flip_) << shift_) >> shift_;
     }
   }
 
@@ -54,8 +55,6 @@ class SeedExpander {
   uint32_t flip_;                // the top bit of an entry
   int shift_;                    // 32 - entry bits: sign extension by shifts
   std::vector<uint32_t> table_;  // [chunk][byte][entry]
-  // Scratch; thread_local so that a shared expander is reentrant.
-  static thread_local uint32_t raw_[kMaxC * kMaxP];
 };
 
 }  // namespace seedlm
