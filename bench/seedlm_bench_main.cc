@@ -3,6 +3,7 @@
 //   seedlm-bench quality [flags]   reconstruction error vs. RTN baselines
 //   seedlm-bench search [flags]    fast vs reference seed search speed
 //   seedlm-bench perplexity [flags] the perplexity/KL table (make quality)
+//   seedlm-bench tokens [flags]    generation speed and memory of a model
 // To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
 // and add a line to kSubcommands below.
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "bench/ppl_table.h"
 #include "bench/quality.h"
 #include "bench/search_bench.h"
+#include "bench/tokens_bench.h"
 
 namespace seedlm {
 namespace {
@@ -29,6 +31,8 @@ constexpr Subcommand kSubcommands[] = {
     {"search", "fast vs reference seed search speed (blocks/s)", &SearchMain},
     {"perplexity", "perplexity/KL of a real model, presets vs RTN (runtime)",
      &PerplexityTableMain},
+    {"tokens", "generation tokens/s, load time and peak RSS of one model",
+     &TokensMain},
 };
 
 void PrintUsage(FILE* out) {
