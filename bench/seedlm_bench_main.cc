@@ -4,6 +4,7 @@
 //   seedlm-bench search [flags]    fast vs reference seed search speed
 //   seedlm-bench perplexity [flags] the perplexity/KL table (make quality)
 //   seedlm-bench tokens [flags]    generation speed and memory of a model
+//   seedlm-bench matvec [flags]    weight-kernel speed (matvec, small batch)
 // To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
 // and add a line to kSubcommands below.
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/matvec_bench.h"
 #include "bench/ppl_table.h"
 #include "bench/quality.h"
 #include "bench/search_bench.h"
@@ -33,6 +35,8 @@ constexpr Subcommand kSubcommands[] = {
      &PerplexityTableMain},
     {"tokens", "generation tokens/s, load time and peak RSS of one model",
      &TokensMain},
+    {"matvec", "weight-kernel speed vs the machine's read bandwidth",
+     &MatVecMain},
 };
 
 void PrintUsage(FILE* out) {

@@ -1,6 +1,7 @@
 #include "core/runtime/linear.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -18,18 +19,47 @@ float DotF32(const float* a, const float* b, int64_t n) {
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+namespace {
+
+// Rows per parallel chunk: about 64k weights (below that, threads cost more
+// than they save), a multiple of the kernels' 4-row tile. Chunking never
+// changes results (each row is computed by one call, in a fixed order).
+int64_t RowGrain(const LinearWeight& w) {
+  const int64_t g = 65536 / std::max<int64_t>(1, w.cols());
+  return std::max<int64_t>(4, (g + 3) / 4 * 4);
+}
+
+}  // namespace
+
+void LinearWeight::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                              int64_t row_end, float* y) const {
+  for (int64_t b = 0; b < batch; ++b) {
+    MatVecRows(x + b * cols(), row_begin, row_end, y + b * rows() + row_begin);
+  }
+}
+
 void MatVec(const LinearWeight& w, const float* x, float* y, ThreadPool* pool) {
   const int64_t rows = w.rows();
-  // About 64k weights per chunk: below that, threads cost more than they
-  // save. Chunking never changes results (each row is one DotF32).
-  const int64_t grain =
-      std::max<int64_t>(1, 65536 / std::max<int64_t>(1, w.cols()));
+  const int64_t grain = RowGrain(w);
   if (pool == nullptr || pool->num_threads() == 1 || rows <= grain) {
     w.MatVecRows(x, 0, rows, y);
     return;
   }
   pool->ParallelFor(rows, grain, [&](int64_t begin, int64_t end) {
     w.MatVecRows(x, begin, end, y + begin);
+  });
+}
+
+void MatMul(const LinearWeight& w, const float* x, int64_t batch, float* y,
+            ThreadPool* pool) {
+  const int64_t rows = w.rows();
+  const int64_t grain = RowGrain(w);
+  if (pool == nullptr || pool->num_threads() == 1 || rows <= grain) {
+    w.MatMulRows(x, batch, 0, rows, y);
+    return;
+  }
+  pool->ParallelFor(rows, grain, [&](int64_t begin, int64_t end) {
+    w.MatMulRows(x, batch, begin, end, y);
   });
 }
 
@@ -42,9 +72,54 @@ void DenseLinear::GetRow(int64_t r, float* out) const {
 
 void DenseLinear::MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
                              float* y) const {
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    y[r - row_begin] = DotF32(data_.data() + r * cols(), x, cols());
+  kernels::DenseF32Rows(SimdLevel::kAuto, data_.data(), cols(), x, 1, row_begin,
+                        row_end, y, 0);
+}
+
+void DenseLinear::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                             int64_t row_end, float* y) const {
+  kernels::DenseF32Rows(SimdLevel::kAuto, data_.data(), cols(), x, batch,
+                        row_begin, row_end, y + row_begin, rows());
+}
+
+DenseBf16Linear::DenseBf16Linear(int64_t rows, int64_t cols,
+                                 std::vector<uint16_t> data)
+    : LinearWeight(rows, cols), data_(std::move(data)) {}
+
+std::unique_ptr<DenseBf16Linear> DenseBf16Linear::FromF32(
+    int64_t rows, int64_t cols, absl::Span<const float> data) {
+  std::vector<uint16_t> bf(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    uint32_t u;
+    std::memcpy(&u, &data[i], 4);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) {
+      bf[i] = static_cast<uint16_t>((u >> 16) | 0x40u);  // quiet NaN
+    } else {
+      u += 0x7FFFu + ((u >> 16) & 1u);  // round to nearest, ties to even
+      bf[i] = static_cast<uint16_t>(u >> 16);
+    }
   }
+  return std::make_unique<DenseBf16Linear>(rows, cols, std::move(bf));
+}
+
+void DenseBf16Linear::GetRow(int64_t r, float* out) const {
+  for (int64_t i = 0; i < cols(); ++i) {
+    const uint32_t u = uint32_t{data_[r * cols() + i]} << 16;
+    std::memcpy(&out[i], &u, 4);
+  }
+}
+
+void DenseBf16Linear::MatVecRows(const float* x, int64_t row_begin,
+                                 int64_t row_end, float* y) const {
+  kernels::DenseBf16Rows(SimdLevel::kAuto, data_.data(), cols(), x, 1,
+                         row_begin, row_end, y, 0);
+}
+
+void DenseBf16Linear::MatMulRows(const float* x, int64_t batch,
+                                 int64_t row_begin, int64_t row_end,
+                                 float* y) const {
+  kernels::DenseBf16Rows(SimdLevel::kAuto, data_.data(), cols(), x, batch,
+                         row_begin, row_end, y + row_begin, rows());
 }
 
 absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
@@ -76,46 +151,38 @@ PackedLinear::PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
       codec_(codec),
       geometry_(g),
       payload_(payload),
-      expander_(std::move(expander)) {
-  for (int e = codec.e_lo(); e <= codec.e_hi(); ++e) {
-    scales_.push_back(BlockScale(codec, e, bias));
+      expander_(std::move(expander)),
+      tables_(kernels::PackedTables::Get(codec)) {
+  const uint32_t fields = 1u << codec.E;
+  for (uint32_t f = 0; f < fields; ++f) {
+    field_scale_.push_back(BlockScale(codec, SignExtend(f, codec.E), bias));
   }
+  view_.codec = codec_;
+  view_.rows = g.rows;
+  view_.cols = g.cols;
+  view_.blocks_per_row = g.blocks_per_row();
+  view_.data = payload_.data();
+  view_.size = payload_.size();
+  view_.field_scale = field_scale_.data();
+  view_.expander = expander_.get();
+  view_.tables = tables_.get();
 }
 
 // Bit-identical to DecodePackedRows for the same row (the same exact
 // integer sums times the same float scale).
 void PackedLinear::GetRow(int64_t r, float* out) const {
-  const BlockLayout layout = codec_.layout();
-  const int64_t bpr = geometry_.blocks_per_row();
-  const int C = codec_.C, P = codec_.P;
-  int32_t m[kMaxC * kMaxP];
-  for (int64_t b = 0; b < bpr; ++b) {
-    const Block block =
-        UnpackBlockFast(layout, payload_.data(), payload_.size(),
-                        static_cast<uint64_t>(r * bpr + b));
-    const int64_t c0 = b * C;
-    const int n = static_cast<int>(std::min<int64_t>(C, cols() - c0));
-    if (block.seed == 0) {  // invalid; never produced by a valid file
-      std::fill_n(out + c0, n, 0.0f);
-      continue;
-    }
-    expander_->Expand(block.seed, m);
-    const float scale = scales_[block.e - codec_.e_lo()];
-    for (int c = 0; c < n; ++c) {
-      int32_t sum = 0;
-      for (int p = 0; p < P; ++p) sum += m[c * P + p] * block.q[p];
-      out[c0 + c] = static_cast<float>(sum) * scale;
-    }
-  }
+  kernels::PackedDecodeRow(view_, r, out);
 }
 
 void PackedLinear::MatVecRows(const float* x, int64_t row_begin,
                               int64_t row_end, float* y) const {
-  std::vector<float> row(static_cast<size_t>(cols()));
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    GetRow(r, row.data());
-    y[r - row_begin] = DotF32(row.data(), x, cols());
-  }
+  kernels::PackedRows(SimdLevel::kAuto, view_, x, 1, row_begin, row_end, y, 0);
+}
+
+void PackedLinear::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                              int64_t row_end, float* y) const {
+  kernels::PackedRows(SimdLevel::kAuto, view_, x, batch, row_begin, row_end,
+                      y + row_begin, rows());
 }
 
 }  // namespace seedlm

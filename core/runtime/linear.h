@@ -9,7 +9,11 @@
 // output y[r] is DotF32(row r of W as float32, x), whose summation order is
 // fixed (see DotF32). Because every row is computed by exactly one thread in
 // that order, results are bit-identical for any thread count, and a packed
-// matrix gives exactly the same y as its DecodePackedRows expansion.
+// matrix gives exactly the same y as its DecodePackedRows expansion. The
+// kernels (kernels.h: scalar references, AVX2 and AVX-512 versions chosen at
+// run time, SEEDLM_SIMD caps the level) all reproduce this bit for bit; no
+// activation is quantized. A batch (MatMul) is the same dot product per
+// batch element: y[b] equals MatVec of x[b], bit for bit.
 //
 // Thread-safety: LinearWeight objects are immutable after construction; all
 // methods are const and may run concurrently.
@@ -26,6 +30,7 @@
 #include "core/codec/codec.h"
 #include "core/codec/packed_matrix.h"
 #include "core/codec/seed_expander.h"
+#include "core/runtime/kernels.h"
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
@@ -49,6 +54,15 @@ class LinearWeight {
   virtual void MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
                           float* y) const = 0;
 
+  // A batch: for b < batch and r in [row_begin, row_end),
+  //   y[b * rows() + r] = DotF32(row r, x + b * cols()),
+  // x is batch x cols() row-major, y is batch x rows() row-major and only
+  // the columns [row_begin, row_end) of each y row are written. The default
+  // calls MatVecRows per batch element; kernels override it to decode each
+  // row once for the whole batch.
+  virtual void MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                          int64_t row_end, float* y) const;
+
   // Bytes this weight occupies in memory (its storage, not scratch).
   virtual uint64_t StorageBytes() const = 0;
 
@@ -64,6 +78,13 @@ class LinearWeight {
 // Small matrices run on the calling thread. REQUIRES as MatVecRows.
 void MatVec(const LinearWeight& w, const float* x, float* y, ThreadPool* pool);
 
+// Y = X W^T for a batch: y[b * rows + r] = DotF32(row r, x + b * cols) for
+// b < batch, rows split across `pool` (may be null). Row b of y equals
+// MatVec of row b of x, bit for bit, for any thread count.
+// REQUIRES: x holds batch * cols floats, y holds batch * rows floats.
+void MatMul(const LinearWeight& w, const float* x, int64_t batch, float* y,
+            ThreadPool* pool);
+
 // Dense row-major float32 weights, owned.
 class DenseLinear final : public LinearWeight {
  public:
@@ -72,6 +93,8 @@ class DenseLinear final : public LinearWeight {
   void GetRow(int64_t r, float* out) const override;
   void MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
                   float* y) const override;
+  void MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                  int64_t row_end, float* y) const override;
   uint64_t StorageBytes() const override { return data_.size() * 4; }
   const std::vector<float>& data() const { return data_; }
 
@@ -79,10 +102,33 @@ class DenseLinear final : public LinearWeight {
   std::vector<float> data_;
 };
 
+// Dense row-major bfloat16 weights (the top 16 bits of a float32), owned.
+// Rows widen exactly to float32, so y = DotF32(widened row, x).
+class DenseBf16Linear final : public LinearWeight {
+ public:
+  // REQUIRES: data.size() == rows * cols.
+  DenseBf16Linear(int64_t rows, int64_t cols, std::vector<uint16_t> data);
+  // Rounds float32 weights to bfloat16 (to nearest, ties to even; NaN stays
+  // NaN). REQUIRES: data.size() == rows * cols.
+  static std::unique_ptr<DenseBf16Linear> FromF32(int64_t rows, int64_t cols,
+                                                  absl::Span<const float> data);
+  void GetRow(int64_t r, float* out) const override;
+  void MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
+                  float* y) const override;
+  void MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                  int64_t row_end, float* y) const override;
+  uint64_t StorageBytes() const override { return data_.size() * 2; }
+  const std::vector<uint16_t>& data() const { return data_; }
+
+ private:
+  std::vector<uint16_t> data_;
+};
+
 // Packed SeedLM blocks (block_format.h), decoded on the fly: each block's
-// integer matrix comes from the seed through SeedExpander (spec §9: small
-// tables, no LFSR stepping). The payload is borrowed: it must outlive this
-// object (e.g. a ContainerReader's memory map).
+// integer matrix comes from the seed through spec §9's small tables (no LFSR
+// stepping), see kernels.h. The payload is borrowed: it must outlive this
+// object (e.g. a ContainerReader's memory map). Not copyable (the kernel view
+// points into the object).
 class PackedLinear final : public LinearWeight {
  public:
   // INVALID_ARGUMENT if the codec is invalid, the payload size does not
@@ -92,10 +138,14 @@ class PackedLinear final : public LinearWeight {
   static absl::StatusOr<std::unique_ptr<PackedLinear>> Create(
       const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
       absl::Span<const uint8_t> payload);
+  PackedLinear(const PackedLinear&) = delete;
+  PackedLinear& operator=(const PackedLinear&) = delete;
 
   void GetRow(int64_t r, float* out) const override;
   void MatVecRows(const float* x, int64_t row_begin, int64_t row_end,
                   float* y) const override;
+  void MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                  int64_t row_end, float* y) const override;
   uint64_t StorageBytes() const override { return payload_.size(); }
   const CodecConfig& codec() const { return codec_; }
   double bits_per_weight() const { return geometry_.bits_per_weight(); }
@@ -108,7 +158,9 @@ class PackedLinear final : public LinearWeight {
   PackedGeometry geometry_;
   absl::Span<const uint8_t> payload_;
   std::shared_ptr<const SeedExpander> expander_;
-  std::vector<float> scales_;  // BlockScale for every exponent value
+  std::shared_ptr<const kernels::PackedTables> tables_;  // null: scalar only
+  std::vector<float> field_scale_;  // BlockScale by the raw E-bit field
+  kernels::PackedView view_;        // points into the members above
 };
 
 }  // namespace seedlm
