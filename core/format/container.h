@@ -203,6 +203,11 @@ class ContainerReader {
   absl::StatusOr<absl::Span<const uint8_t>> Payload(size_t i) const;
   // The payload without any verification. REQUIRES: i < tensors().size().
   absl::Span<const uint8_t> UnverifiedPayload(size_t i) const;
+  // Hint that tensor i's payload is not needed for now: its pages leave the
+  // resident set and are read back on demand (e.g. after verifying a large
+  // embedding of which only a few rows will be used). No-op for a buffer
+  // opened with OpenFromBuffer or an out-of-range i.
+  void ReleasePages(size_t i) const;
 
   // Block `block_in_row` of row `row` of seedlm tensor `tensor`, in O(1) once
   // the payload is verified. INVALID_ARGUMENT if the tensor is not seedlm,

@@ -250,6 +250,11 @@ absl::Span<const uint8_t> ContainerReader::UnverifiedPayload(size_t i) const {
   return absl::Span<const uint8_t>(data_ + e.offset, e.size);
 }
 
+void ContainerReader::ReleasePages(size_t i) const {
+  if (mapped_ == nullptr || i >= tensors_.size()) return;
+  mapped_->DropPages(tensors_[i].offset, tensors_[i].size);
+}
+
 absl::StatusOr<absl::Span<const uint8_t>> ContainerReader::Payload(
     size_t i) const {
   if (i >= tensors_.size()) {

@@ -111,6 +111,10 @@ TEST(ContainerTest, RoundTripMixedStorages) {
     ASSERT_TRUE(payload.ok());
     EXPECT_EQ(std::vector<uint8_t>(payload->begin(), payload->end()),
               in[i].payload);
+    // Released pages read back the same bytes.
+    (*r)->ReleasePages(i);
+    EXPECT_EQ(std::vector<uint8_t>(payload->begin(), payload->end()),
+              in[i].payload);
     std::vector<float> want_f;
     if (want.storage == Storage::kSeedLM) {
       std::vector<Block> blocks;

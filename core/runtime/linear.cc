@@ -84,7 +84,11 @@ void DenseLinear::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
 
 DenseBf16Linear::DenseBf16Linear(int64_t rows, int64_t cols,
                                  std::vector<uint16_t> data)
-    : LinearWeight(rows, cols), data_(std::move(data)) {}
+    : LinearWeight(rows, cols), owned_(std::move(data)), data_(owned_) {}
+
+DenseBf16Linear::DenseBf16Linear(int64_t rows, int64_t cols,
+                                 absl::Span<const uint16_t> borrowed)
+    : LinearWeight(rows, cols), data_(borrowed) {}
 
 std::unique_ptr<DenseBf16Linear> DenseBf16Linear::FromF32(
     int64_t rows, int64_t cols, absl::Span<const float> data) {

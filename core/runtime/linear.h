@@ -108,6 +108,11 @@ class DenseBf16Linear final : public LinearWeight {
  public:
   // REQUIRES: data.size() == rows * cols.
   DenseBf16Linear(int64_t rows, int64_t cols, std::vector<uint16_t> data);
+  // Borrows `data` (e.g. a bf16 tensor in a container's memory map, which
+  // must outlive this object): no copy, and only the pages a kernel touches
+  // become resident. REQUIRES: data.size() == rows * cols, 2-byte aligned.
+  DenseBf16Linear(int64_t rows, int64_t cols,
+                  absl::Span<const uint16_t> borrowed);
   // Rounds float32 weights to bfloat16 (to nearest, ties to even; NaN stays
   // NaN). REQUIRES: data.size() == rows * cols.
   static std::unique_ptr<DenseBf16Linear> FromF32(int64_t rows, int64_t cols,
@@ -118,10 +123,11 @@ class DenseBf16Linear final : public LinearWeight {
   void MatMulRows(const float* x, int64_t batch, int64_t row_begin,
                   int64_t row_end, float* y) const override;
   uint64_t StorageBytes() const override { return data_.size() * 2; }
-  const std::vector<uint16_t>& data() const { return data_; }
+  absl::Span<const uint16_t> data() const { return data_; }
 
  private:
-  std::vector<uint16_t> data_;
+  std::vector<uint16_t> owned_;      // empty when borrowed
+  absl::Span<const uint16_t> data_;  // owned_ or the borrowed values
 };
 
 // Packed SeedLM blocks (block_format.h), decoded on the fly: each block's

@@ -16,10 +16,11 @@ namespace {
 struct StoredTensor {
   std::vector<int64_t> shape;
   bool packed = false;
-  std::vector<float> values;          // raw
-  CodecConfig codec;                  // packed
-  int bias = 0;                       // packed
-  absl::Span<const uint8_t> payload;  // packed; owned by the container
+  std::vector<float> values;             // raw (unless bf16_view is set)
+  absl::Span<const uint16_t> bf16_view;  // raw bf16 in a container map
+  CodecConfig codec;                     // packed
+  int bias = 0;                          // packed
+  absl::Span<const uint8_t> payload;     // packed; owned by the container
 };
 
 class TensorFetcher {
@@ -57,6 +58,14 @@ class ContainerFetcher : public TensorFetcher {
       t.codec = e.codec;
       t.bias = e.exponent_bias;
       ASSIGN_OR_RETURN(t.payload, reader_->Payload(i));  // verifies the CRC
+      return t;
+    }
+    if (e.storage == Storage::kBF16 && e.shape.size() == 2) {
+      // Served as stored, from the map (linear.h DenseBf16Linear).
+      ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, reader_->Payload(i));
+      reader_->ReleasePages(i);  // verified; pages come back as rows are used
+      t.bf16_view = absl::MakeConstSpan(
+          reinterpret_cast<const uint16_t*>(raw.data()), raw.size() / 2);
       return t;
     }
     t.values.resize(static_cast<size_t>(e.num_elements()));
@@ -143,6 +152,8 @@ class LlamaModel::Builder {
       s.packed_weights += rows * cols;
       s.packed_bytes += w->StorageBytes();
       ++s.packed_tensors;
+    } else if (!t.bf16_view.empty()) {
+      w = std::make_unique<DenseBf16Linear>(rows, cols, t.bf16_view);
     } else {
       if (layer && options_.transform_linear) {
         RETURN_IF_ERROR(options_.transform_linear(name, rows, cols, &t.values));

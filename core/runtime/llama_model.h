@@ -2,8 +2,11 @@
 // llama2.c file, a Hugging Face checkpoint or a .seedlm container.
 //
 // Compressed (seedlm) tensors stay packed: they become PackedLinear weights
-// that point into the container's memory map, so serving a compressed model
-// needs about its file size in memory. Raw tensors are widened to float32.
+// that point into the container's memory map, and bf16 matrices stored raw
+// in a container (embeddings, output head) are served as bf16 from the map
+// too, so serving a compressed model needs about its file size in memory.
+// Other raw tensors (and every tensor of a checkpoint) are widened to
+// float32.
 //
 // Thread-safety: immutable after Load; share one model between sessions
 // (llama_session.h) on any number of threads.

@@ -15,8 +15,10 @@
 #include "core/runtime/perplexity.h"
 #include "core/tokenizer/llama2c_tokenizer.h"
 #include "core/tokenizer/tokenizer_test_util.h"
+#include "core/util/dtype.h"
 #include "core/util/file_util.h"
 #include "core/util/shared_data.h"
+#include "core/util/status_macros.h"
 #include "gtest/gtest.h"
 
 namespace seedlm {
@@ -125,16 +127,16 @@ std::vector<float> PermuteForHf(const std::vector<float>& w, int heads, int hd,
   return out;
 }
 
-// Writes stories260K as a Hugging Face checkpoint (config.json +
-// model.safetensors, permuted q/k) and checks that the half-split rotary
-// path reproduces the llama2.c model.
-TEST(LlamaModel, HuggingFaceConversionOfStories260KAgrees) {
+// Writes stories260K as a Hugging Face checkpoint in `dir` (config.json +
+// model.safetensors, q/k permuted as transformers' converter does), in
+// float32 or rounded to bfloat16.
+absl::Status WriteStoriesAsHf(const std::string& dir, bool bf16) {
   auto src = OpenModel(kStories);
-  ASSERT_TRUE(src.ok()) << src.status();
-  testing_util::ScratchDir dir;
+  if (!src.ok()) return src.status();
   std::vector<std::pair<std::string, std::vector<float>>> named;
   std::vector<std::pair<TensorInfo, absl::Span<const uint8_t>>> tensors;
   std::vector<std::vector<float>> keep;
+  std::vector<std::vector<uint16_t>> keep16;
   auto hf_name = [](const std::string& n) -> std::string {
     if (n == "tok_embeddings.weight") return "model.embed_tokens.weight";
     if (n == "norm.weight") return "model.norm.weight";
@@ -156,6 +158,7 @@ TEST(LlamaModel, HuggingFaceConversionOfStories260KAgrees) {
   };
   const auto& infos = (*src)->tensors();
   keep.reserve(infos.size());
+  keep16.reserve(infos.size());
   for (size_t i = 0; i < infos.size(); ++i) {
     std::vector<float> v = *(*src)->ReadFloat32(i);
     const std::string& n = infos[i].name;
@@ -163,24 +166,38 @@ TEST(LlamaModel, HuggingFaceConversionOfStories260KAgrees) {
       v = PermuteForHf(v, 8, 8, 64);
     if (n.find("attention.wk") != std::string::npos)
       v = PermuteForHf(v, 4, 8, 64);
+    TensorInfo t{hf_name(n), infos[i].shape, bf16 ? DType::kBF16 : DType::kF32};
+    if (bf16) {
+      std::vector<uint16_t> b(v.size());
+      for (size_t k = 0; k < v.size(); ++k) b[k] = FloatToBFloat16(v[k]);
+      keep16.push_back(std::move(b));
+      tensors.emplace_back(
+          t, absl::Span<const uint8_t>(
+                 reinterpret_cast<const uint8_t*>(keep16.back().data()),
+                 keep16.back().size() * 2));
+      continue;
+    }
     keep.push_back(std::move(v));
-    TensorInfo t{hf_name(n), infos[i].shape, DType::kF32};
     tensors.emplace_back(
         t, absl::Span<const uint8_t>(
                reinterpret_cast<const uint8_t*>(keep.back().data()),
                keep.back().size() * 4));
   }
-  ASSERT_TRUE(
-      WriteSafetensors(dir.path() + "/model.safetensors", tensors, {}).ok());
-  ASSERT_TRUE(
-      WriteFileAtomically(dir.path() + "/config.json",
-                          R"({"model_type":"llama","hidden_size":64,)"
-                          R"("intermediate_size":172,"num_hidden_layers":5,)"
-                          R"("num_attention_heads":8,"num_key_value_heads":4,)"
-                          R"("vocab_size":512,"max_position_embeddings":512,)"
-                          R"("rms_norm_eps":1e-05,"rope_theta":10000.0,)"
-                          R"("tie_word_embeddings":true,"hidden_act":"silu"})")
-          .ok());
+  RETURN_IF_ERROR(WriteSafetensors(dir + "/model.safetensors", tensors, {}));
+  return WriteFileAtomically(
+      dir + "/config.json",
+      R"({"model_type":"llama","hidden_size":64,)"
+      R"("intermediate_size":172,"num_hidden_layers":5,)"
+      R"("num_attention_heads":8,"num_key_value_heads":4,)"
+      R"("vocab_size":512,"max_position_embeddings":512,)"
+      R"("rms_norm_eps":1e-05,"rope_theta":10000.0,)"
+      R"("tie_word_embeddings":true,"hidden_act":"silu"})");
+}
+
+// The half-split rotary path reproduces the llama2.c model.
+TEST(LlamaModel, HuggingFaceConversionOfStories260KAgrees) {
+  testing_util::ScratchDir dir;
+  ASSERT_TRUE(WriteStoriesAsHf(dir.path(), /*bf16=*/false).ok());
   auto hf = LlamaModel::Load(dir.path());
   ASSERT_TRUE(hf.ok()) << hf.status();
   EXPECT_EQ((*hf)->config().rope_style, RopeStyle::kHalfSplit);
@@ -260,6 +277,32 @@ TEST(LlamaModel, CompressedModelMatchesReferenceDecode) {
   EXPECT_EQ((*packed)->metadata().tokenizer_format, "llama2c-bin");
   LlamaSession a(decoded->get(), nullptr), b(packed->get(), &pool);
   for (int32_t tok : {1, 403, 407, 261, 378, 432, 9, 500}) {
+    auto la = a.Forward(tok);
+    std::vector<float> va(la->begin(), la->end());
+    auto lb = b.Forward(tok);
+    EXPECT_EQ(va, std::vector<float>(lb->begin(), lb->end()));
+  }
+}
+
+// bf16 matrices stored raw in a container are served as bf16 straight from
+// the map; the logits equal those of the checkpoint widened to float32.
+TEST(LlamaModel, RawBf16TensorsServedFromTheContainer) {
+  testing_util::ScratchDir dir;
+  ASSERT_TRUE(WriteStoriesAsHf(dir.path(), /*bf16=*/true).ok());
+  auto src = OpenModel(dir.path());
+  ASSERT_TRUE(src.ok()) << src.status();
+  const std::string out = dir.path() + "/raw.seedlm";
+  CompressOptions opt;
+  opt.include = {"^nothing$"};  // keep every tensor as stored (bf16)
+  ASSERT_TRUE(CompressModel(**src, out, opt, nullptr, {}).ok());
+  auto widened = LlamaModel::Load(dir.path());
+  auto served = LlamaModel::Load(out);
+  ASSERT_TRUE(widened.ok() && served.ok());
+  // The 35 matrices take half the bytes: served as bf16, not widened.
+  EXPECT_EQ((*served)->stats().linear_bytes * 2,
+            (*widened)->stats().linear_bytes);
+  LlamaSession a(widened->get(), nullptr), b(served->get(), nullptr);
+  for (int32_t tok : {1, 403, 407, 261, 378}) {
     auto la = a.Forward(tok);
     std::vector<float> va(la->begin(), la->end());
     auto lb = b.Forward(tok);
