@@ -18,7 +18,7 @@ SHARED ?= ../shared
 FUZZ_SECONDS ?= 60
 VERIFY_BLOCKS ?= 100000
 DEMO_OUT ?= out/stories260K.seedlm
-DEMO_PRESET ?= 4bit
+DEMO_PRESET ?= 4bit-i8
 
 DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev \
@@ -81,6 +81,8 @@ bench: build
 	$(BUILD)/bin/seedlm-bench search --preset 3bit
 	$(BUILD)/bin/seedlm-bench search --preset 4bit-i8
 	$(BUILD)/bin/seedlm-bench search --preset 3bit-i8
+	$(BUILD)/bin/seedlm-bench matvec --table --threads 2
+	$(BUILD)/bin/seedlm-bench tokens --model $(DEMO_MODEL) --tokens 256 --threads 1
 
 verify: build
 	$(BUILD)/bin/seedlm-verify --blocks $(VERIFY_BLOCKS)

@@ -21,7 +21,7 @@ namespace {
 // Peak resident set size of this process so far, in MiB.
 absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
   CompressOptions opt;
-  ASSIGN_OR_RETURN(opt.search.codec, PresetByName(args.Get("preset", "4bit")));
+  ASSIGN_OR_RETURN(opt.search.codec, PresetByName(args.Get("preset", kDefaultPreset)));
   ASSIGN_OR_RETURN(opt.search.mode,
                    ParseExponentMode(args.Get("exponent", "search")));
   opt.include = args.All("include");

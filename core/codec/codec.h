@@ -72,6 +72,9 @@ absl::StatusOr<CodecConfig> PresetByName(absl::string_view name);
 std::string PresetName(const CodecConfig& c);
 // All preset names, in a stable order.
 const std::vector<std::string>& PresetNames();
+// The preset `seedlm compress` uses when none is given, chosen from the
+// measured quality and decode speed (docs/QUALITY.md, "Default preset").
+inline constexpr char kDefaultPreset[] = "4bit-i8";
 
 absl::StatusOr<ExponentMode> ParseExponentMode(absl::string_view name);
 const char* ExponentModeName(ExponentMode m);
