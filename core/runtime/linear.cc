@@ -144,6 +144,15 @@ absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
         absl::StrCat("packed payload is ", payload.size(), " bytes, expected ",
                      g.payload_bytes(), " for ", rows, " x ", cols));
   }
+  const int bits = codec.bits_per_block();
+  for (int64_t b = 0; b < g.num_blocks(); ++b) {
+    if (ReadBits(payload.data(), static_cast<uint64_t>(b) * bits, codec.K) ==
+        0) {
+      const int64_t bpr = g.blocks_per_row();
+      return absl::DataLossError(
+          absl::StrCat("block ", b % bpr, " of row ", b / bpr, " has seed 0"));
+    }
+  }
   return std::unique_ptr<PackedLinear>(
       new PackedLinear(codec, bias, g, payload, SeedExpander::Get(codec)));
 }

@@ -86,6 +86,13 @@ TEST(PackedLinear, RejectsBadGeometry) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PackedLinear::Create(c, 300, 1, 8, payload).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // A block with seed 0 (only a corrupt payload has one).
+  std::vector<uint8_t> zero_seed(8, 0xFF);
+  zero_seed[4] = zero_seed[5] = 0;  // block 1's seed: bits 32..47
+  EXPECT_EQ(PackedLinear::Create(c, 0, 1, 16, zero_seed).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(
+      PackedLinear::Create(c, 0, 1, 16, std::vector<uint8_t>(8, 0xFF)).ok());
   CodecConfig bad = c;
   bad.C = 0;
   EXPECT_EQ(PackedLinear::Create(bad, 0, 1, 8, payload).status().code(),
