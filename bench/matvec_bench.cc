@@ -14,6 +14,7 @@
 #include "bench/bench_flags.h"
 #include "core/codec/block_format.h"
 #include "core/codec/codec.h"
+#include "core/codec/packed_testing.h"
 #include "core/runtime/linear.h"
 #include "core/util/dtype.h"
 #include "core/util/status_macros.h"
@@ -61,18 +62,7 @@ absl::StatusOr<BenchWeight> MakeWeight(const std::string& preset, int64_t rows,
     return w;
   }
   ASSIGN_OR_RETURN(CodecConfig c, PresetByName(preset));
-  const PackedGeometry g = MakeGeometry(c, rows, cols);
-  w.payload.assign(g.payload_bytes(), 0);
-  std::uniform_int_distribution<uint32_t> s(1, c.num_seeds());
-  std::uniform_int_distribution<int> e(c.e_lo(), c.e_hi()),
-      q(c.q_lo(), c.q_hi());
-  for (int64_t b = 0; b < g.num_blocks(); ++b) {
-    Block block;
-    block.seed = s(rng);
-    block.e = static_cast<int8_t>(e(rng));
-    for (int p = 0; p < c.P; ++p) block.q[p] = static_cast<int8_t>(q(rng));
-    PackBlock(c.layout(), block, w.payload.data(), static_cast<uint64_t>(b));
-  }
+  w.payload = RandomPackedPayload(c, rows, cols, &rng);
   ASSIGN_OR_RETURN(w.weight,
                    PackedLinear::Create(c, -8, rows, cols, w.payload));
   return w;

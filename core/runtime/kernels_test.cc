@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/codec/block_format.h"
 #include "core/codec/packed_matrix.h"
+#include "core/codec/packed_testing.h"
 #include "core/runtime/linear.h"
 #include "gtest/gtest.h"
 
@@ -30,23 +31,6 @@ std::vector<SimdLevel> Levels() {
     }
   }
   return out;
-}
-
-std::vector<uint8_t> RandomPayload(const CodecConfig& c, int64_t rows,
-                                   int64_t cols, std::mt19937* rng) {
-  const PackedGeometry g = MakeGeometry(c, rows, cols);
-  std::vector<uint8_t> payload(g.payload_bytes());
-  std::uniform_int_distribution<uint32_t> seed(1, c.num_seeds());
-  std::uniform_int_distribution<int> e(c.e_lo(), c.e_hi());
-  std::uniform_int_distribution<int> q(c.q_lo(), c.q_hi());
-  for (int64_t b = 0; b < g.num_blocks(); ++b) {
-    Block block;
-    block.seed = seed(*rng);
-    block.e = static_cast<int8_t>(e(*rng));
-    for (int p = 0; p < c.P; ++p) block.q[p] = static_cast<int8_t>(q(*rng));
-    PackBlock(c.layout(), block, payload.data(), static_cast<uint64_t>(b));
-  }
-  return payload;
 }
 
 // y[b][r] = DotF32(row r, x_b) from the given float32 rows.
@@ -124,7 +108,7 @@ TEST(PackedRows, EveryLevelMatchesReferenceBitForBit) {
       const int64_t rows = 1 + static_cast<int64_t>(rng() % 13);
       const int64_t batch = 1 + static_cast<int64_t>(rng() % 9);
       const int bias = static_cast<int>(rng() % 17) - 12;
-      const auto payload = RandomPayload(c, rows, cols, &rng);
+      const auto payload = RandomPackedPayload(c, rows, cols, &rng);
       std::vector<float> w(static_cast<size_t>(rows * cols));
       ASSERT_TRUE(DecodePackedRows(c, bias, MakeGeometry(c, rows, cols),
                                    payload, 0, rows, absl::MakeSpan(w))
@@ -237,7 +221,7 @@ TEST(MatMul, IdenticalForAnyThreadCountAndEqualToMatVec) {
   for (const std::string& preset : PresetNames()) {
     const CodecConfig c = *PresetByName(preset);
     const int64_t rows = 1003, cols = 301, batch = 5;
-    const auto payload = RandomPayload(c, rows, cols, &rng);
+    const auto payload = RandomPackedPayload(c, rows, cols, &rng);
     auto packed = *PackedLinear::Create(c, -7, rows, cols, payload);
     std::vector<float> x(batch * cols);
     for (auto& v : x) v = n(rng);

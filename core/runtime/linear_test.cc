@@ -5,29 +5,11 @@
 
 #include "core/codec/block_format.h"
 #include "core/codec/packed_matrix.h"
+#include "core/codec/packed_testing.h"
 #include "gtest/gtest.h"
 
 namespace seedlm {
 namespace {
-
-// Random packed payload of a rows x cols matrix: valid seeds, any exponent
-// and coefficients.
-std::vector<uint8_t> RandomPayload(const CodecConfig& c, int64_t rows,
-                                   int64_t cols, std::mt19937* rng) {
-  const PackedGeometry g = MakeGeometry(c, rows, cols);
-  std::vector<uint8_t> payload(g.payload_bytes());
-  std::uniform_int_distribution<uint32_t> seed(1, c.num_seeds());
-  std::uniform_int_distribution<int> e(c.e_lo(), c.e_hi());
-  std::uniform_int_distribution<int> q(c.q_lo(), c.q_hi());
-  for (int64_t b = 0; b < g.num_blocks(); ++b) {
-    Block block;
-    block.seed = seed(*rng);
-    block.e = static_cast<int8_t>(e(*rng));
-    for (int p = 0; p < c.P; ++p) block.q[p] = static_cast<int8_t>(q(*rng));
-    PackBlock(c.layout(), block, payload.data(), static_cast<uint64_t>(b));
-  }
-  return payload;
-}
 
 float NaiveDot(const std::vector<float>& a, const float* b) {
   // The documented order: lane i % 8, then a fixed pairwise combine.
@@ -57,7 +39,7 @@ TEST(PackedLinear, MatchesReferenceDecodeThenDense) {
     for (int64_t cols : {1, 7, 8, 12, 13, 64, 100}) {
       const int64_t rows = 1 + static_cast<int64_t>(rng() % 9);
       const int bias = static_cast<int>(rng() % 9) - 12;
-      const auto payload = RandomPayload(c, rows, cols, &rng);
+      const auto payload = RandomPackedPayload(c, rows, cols, &rng);
       std::vector<float> dense(rows * cols);
       ASSERT_TRUE(DecodePackedRows(c, bias, MakeGeometry(c, rows, cols),
                                    payload, 0, rows, absl::MakeSpan(dense))
@@ -104,7 +86,7 @@ TEST(MatVec, IdenticalForAnyThreadCount) {
   std::normal_distribution<float> n(0, 1);
   const CodecConfig c = *PresetByName("3bit");
   const int64_t rows = 3001, cols = 100;
-  const auto payload = RandomPayload(c, rows, cols, &rng);
+  const auto payload = RandomPackedPayload(c, rows, cols, &rng);
   auto packed = *PackedLinear::Create(c, -8, rows, cols, payload);
   std::vector<float> dense_values(rows * cols);
   for (auto& v : dense_values) v = n(rng);

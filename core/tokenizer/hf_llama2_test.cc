@@ -21,6 +21,8 @@
 namespace seedlm {
 namespace {
 
+using tokenizer_testing::StreamDecode;
+
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 
@@ -131,20 +133,7 @@ HfTokenizer* HfLlama2Test::metaspace_ = nullptr;
 
 std::vector<int32_t> Enc(const Tokenizer& t, const std::string& text,
                          bool bos = true, bool eos = false) {
-  auto ids = t.Encode(text, bos, eos);
-  EXPECT_TRUE(ids.ok()) << ids.status();
-  return ids.ok() ? *ids : std::vector<int32_t>{};
-}
-
-std::string StreamDecode(const Tokenizer& t, const std::vector<int32_t>& ids) {
-  auto stream = t.NewDecodeStream();
-  std::string out;
-  for (int32_t id : ids) {
-    const std::string piece = stream->Next(id);
-    EXPECT_TRUE(tokenizer_internal::CheckUtf8(piece).ok()) << id;
-    out += piece;
-  }
-  return out + stream->Finish();
+  return tokenizer_testing::EncodeOk(t, text, bos, eos);
 }
 
 void CheckCases(const Tokenizer& t, const Case* cases, size_t n) {

@@ -11,6 +11,7 @@
 
 #include "core/tokenizer/hf_added_vocab.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/tokenizer_test_util.h"
 #include "core/tokenizer/unicode_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,6 +19,8 @@
 
 namespace seedlm {
 namespace {
+
+using tokenizer_testing::StreamDecode;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -51,20 +54,7 @@ absl::StatusCode CreateCode(const json& j) {
 
 std::vector<int32_t> Enc(const Tokenizer& t, const std::string& text,
                          bool bos = false, bool eos = false) {
-  auto ids = t.Encode(text, bos, eos);
-  EXPECT_TRUE(ids.ok()) << ids.status();
-  return ids.ok() ? *ids : std::vector<int32_t>{};
-}
-
-std::string StreamDecode(const Tokenizer& t, const std::vector<int32_t>& ids) {
-  auto stream = t.NewDecodeStream();
-  std::string out;
-  for (int32_t id : ids) {
-    const std::string piece = stream->Next(id);
-    EXPECT_TRUE(tokenizer_internal::CheckUtf8(piece).ok()) << id;
-    out += piece;
-  }
-  return out + stream->Finish();
+  return tokenizer_testing::EncodeOk(t, text, bos, eos);
 }
 
 TEST(HfBpeTest, UnknownTokens) {

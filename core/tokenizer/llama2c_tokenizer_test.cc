@@ -18,6 +18,8 @@
 namespace seedlm {
 namespace {
 
+using tokenizer_testing::StreamDecode;
+
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -69,20 +71,7 @@ std::unique_ptr<Llama2cTokenizer> LoadTok512() {
 
 std::vector<int32_t> Enc(const Tokenizer& t, const std::string& text,
                          bool bos = false, bool eos = false) {
-  auto ids = t.Encode(text, bos, eos);
-  EXPECT_TRUE(ids.ok()) << ids.status();
-  return ids.ok() ? *ids : std::vector<int32_t>{};
-}
-
-std::string StreamDecode(const Tokenizer& t, const std::vector<int32_t>& ids) {
-  auto stream = t.NewDecodeStream();
-  std::string out;
-  for (int32_t id : ids) {
-    const std::string piece = stream->Next(id);
-    EXPECT_TRUE(tokenizer_internal::CheckUtf8(piece).ok()) << id;
-    out += piece;
-  }
-  return out + stream->Finish();
+  return tokenizer_testing::EncodeOk(t, text, bos, eos);
 }
 
 // The byte-fallback id of each byte of `s` (byte + 3).

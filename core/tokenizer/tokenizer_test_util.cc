@@ -173,5 +173,23 @@ std::string Llama2cToHfJson(const Llama2cTokenizer& t, bool legacy,
   return j.dump();
 }
 
+std::vector<int32_t> EncodeOk(const Tokenizer& t, const std::string& text,
+                              bool bos, bool eos) {
+  auto ids = t.Encode(text, bos, eos);
+  EXPECT_TRUE(ids.ok()) << ids.status();
+  return ids.ok() ? *ids : std::vector<int32_t>{};
+}
+
+std::string StreamDecode(const Tokenizer& t, const std::vector<int32_t>& ids) {
+  auto stream = t.NewDecodeStream();
+  std::string out;
+  for (int32_t id : ids) {
+    const std::string piece = stream->Next(id);
+    EXPECT_TRUE(tokenizer_internal::CheckUtf8(piece).ok()) << id;
+    out += piece;
+  }
+  return out + stream->Finish();
+}
+
 }  // namespace tokenizer_testing
 }  // namespace seedlm

@@ -20,6 +20,14 @@ std::string ReadFileOrFail(const std::string& path);
 // The lines of a text file (without their '\n'), at most `max_lines`.
 std::vector<std::string> ReadLines(const std::string& path, size_t max_lines);
 
+// t.Encode(text, bos, eos), with a test failure (and no ids) on error.
+std::vector<int32_t> EncodeOk(const Tokenizer& t, const std::string& text,
+                              bool bos, bool eos);
+
+// The concatenated DecodeStream output for `ids`; a test failure if a piece
+// is not valid UTF-8.
+std::string StreamDecode(const Tokenizer& t, const std::vector<int32_t>& ids);
+
 // tokenizer.json for the vocabulary of `t`:
 //   vocab     pieces with " " written "▁"; ids 0, 1, 2 as "<unk>", "<s>",
 //             "</s>" (llama2.c stores "\n<s>\n" / "\n</s>\n");
