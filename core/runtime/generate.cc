@@ -51,11 +51,11 @@ absl::StatusOr<GenerateResult> Generate(const LlamaModel& model,
     if (on_text) on_text(is_prompt, piece);
   };
   auto start = std::chrono::steady_clock::now();
-  absl::Span<const float> logits;
-  for (int32_t id : r.prompt_ids) {
-    ASSIGN_OR_RETURN(logits, session.Forward(id));
-    emit(true, stream->Next(id));
-  }
+  ASSIGN_OR_RETURN(absl::Span<const float> all,
+                   session.ForwardBatch(r.prompt_ids));
+  const size_t vocab = all.size() / r.prompt_ids.size();
+  absl::Span<const float> logits = all.subspan(all.size() - vocab, vocab);
+  for (int32_t id : r.prompt_ids) emit(true, stream->Next(id));
   r.prefill_seconds = Seconds(start);
   start = std::chrono::steady_clock::now();
   Sampler sampler(options.sampler);

@@ -92,6 +92,45 @@ TEST(LlamaModel, SameLogitsForAnyThreadCount) {
   }
 }
 
+// A prefill batch gives, bit for bit, the logits of feeding the tokens one
+// by one (dense and packed weights, any thread count), and continues the
+// same sequence.
+TEST(LlamaSession, ForwardBatchEqualsSequentialForward) {
+  auto dense = LlamaModel::Load(kStories);
+  ASSERT_TRUE(dense.ok());
+  const std::vector<int32_t> toks = {1,   403, 407, 261, 378, 432, 383,
+                                     286, 261, 376, 298, 315, 421};
+  ThreadPool two(2);
+  for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &two}) {
+    LlamaSession one(dense->get(), pool), batch(dense->get(), pool);
+    std::vector<float> want;
+    for (int32_t t : toks) {
+      auto l = one.Forward(t);
+      ASSERT_TRUE(l.ok());
+      want.insert(want.end(), l->begin(), l->end());
+    }
+    // Two batches: positions 0..4, then 5..12.
+    auto a = batch.ForwardBatch(absl::MakeConstSpan(toks).subspan(0, 5));
+    ASSERT_TRUE(a.ok()) << a.status();
+    std::vector<float> got(a->begin(), a->end());
+    auto b = batch.ForwardBatch(absl::MakeConstSpan(toks).subspan(5));
+    ASSERT_TRUE(b.ok()) << b.status();
+    got.insert(got.end(), b->begin(), b->end());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(batch.position(), 13);
+  }
+  LlamaSession s(dense->get(), nullptr, /*context=*/4);
+  EXPECT_EQ(s.ForwardBatch({}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::vector<int32_t> five = {1, 2, 3, 4, 5};
+  EXPECT_EQ(s.ForwardBatch(five).status().code(),
+            absl::StatusCode::kOutOfRange);
+  const std::vector<int32_t> bad = {1, 512};
+  EXPECT_EQ(s.ForwardBatch(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.position(), 0);
+}
+
 TEST(LlamaSession, Errors) {
   auto model = LlamaModel::Load(kStories);
   ASSERT_TRUE(model.ok());

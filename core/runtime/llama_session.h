@@ -43,22 +43,33 @@ class LlamaSession {
   // the context is full (Reset to start over).
   absl::StatusOr<absl::Span<const float>> Forward(int32_t token);
 
+  // Feeds `tokens` at positions position() .. position() + n - 1 in one
+  // pass (prefill: every matrix product is one MatMul over the n tokens) and
+  // returns their next-token logits, n x vocab_size row-major, valid until
+  // the next call. Bit-identical to n calls of Forward. Errors as Forward
+  // (nothing is consumed on error); INVALID_ARGUMENT for an empty span.
+  absl::StatusOr<absl::Span<const float>> ForwardBatch(
+      absl::Span<const int32_t> tokens);
+
   // Forgets the sequence (keeps the allocated cache).
   void Reset() { pos_ = 0; }
   int position() const { return pos_; }
   int context() const { return context_; }
 
  private:
-  void Attention(int layer);
-  void Rope(float* v, int n_heads) const;
+  void Resize(int n);
+  void Attention(int layer, int n);
+  void Rope(float* v, int n_heads, int t) const;
 
   const LlamaModel* model_;
   const LlamaConfig& c_;
   ThreadPool* pool_;
   int context_;
   int pos_ = 0;
+  int batch_ = 0;  // tokens the buffers below hold
+  // Per token of the current batch, row-major.
   std::vector<float> x_, xb_, q_, k_, v_, att_out_, h1_, h3_, logits_;
-  std::vector<float> rope_cos_, rope_sin_;             // head_dim / 2 for pos_
+  std::vector<float> rope_cos_, rope_sin_;             // batch x head_dim / 2
   std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer
   std::vector<float> scores_;  // n_heads * context, grown with use
 };
