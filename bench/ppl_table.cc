@@ -143,7 +143,7 @@ std::vector<Row> MakeRows(const Flags& f) {
   return rows;
 }
 
-std::string Markdown(const Flags& f, const std::vector<Text>& texts,
+std::string Markdown(const std::vector<Text>& texts,
                      const std::vector<Row>& rows) {
   std::string md;
   for (size_t t = 0; t < texts.size(); ++t) {
@@ -165,7 +165,6 @@ std::string Markdown(const Flags& f, const std::vector<Text>& texts,
           r.rel_error, x.perplexity, x.kl_mean, 100 * x.top1_agree);
     }
   }
-  (void)f;
   return md;
 }
 
@@ -248,7 +247,7 @@ absl::Status Run(const Flags& f) {
     }
     std::printf("%s\n", j.dump(2).c_str());
   }
-  const std::string md = Markdown(f, texts, rows);
+  const std::string md = Markdown(texts, rows);
   if (!f.json) std::printf("%s", md.c_str());
   if (!f.update_doc.empty()) RETURN_IF_ERROR(SpliceIntoDoc(f.update_doc, md));
   return absl::OkStatus();

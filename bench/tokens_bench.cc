@@ -1,7 +1,5 @@
 #include "bench/tokens_bench.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +10,7 @@
 #include "core/runtime/llama_model.h"
 #include "core/runtime/llama_session.h"
 #include "core/runtime/sampler.h"
+#include "core/util/resource_usage.h"
 #include "core/util/status_macros.h"
 #include "core/util/thread_pool.h"
 #include "nlohmann/json.hpp"
@@ -29,12 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-double PeakRssMiB() {
-  struct rusage ru;
-  ::getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;
 }
 
 struct Flags {

@@ -12,6 +12,7 @@
 #include "client/cli/progress_bar.h"
 #include "client/cli/runtime_flags.h"
 #include "core/compress/model_compressor.h"
+#include "core/util/resource_usage.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -21,7 +22,8 @@ namespace {
 // Peak resident set size of this process so far, in MiB.
 absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
   CompressOptions opt;
-  ASSIGN_OR_RETURN(opt.search.codec, PresetByName(args.Get("preset", kDefaultPreset)));
+  ASSIGN_OR_RETURN(opt.search.codec,
+                   PresetByName(args.Get("preset", kDefaultPreset)));
   ASSIGN_OR_RETURN(opt.search.mode,
                    ParseExponentMode(args.Get("exponent", "search")));
   opt.include = args.All("include");
@@ -64,9 +66,8 @@ void PrintTable(const CompressReport& r, const std::string& out_path,
       "total: %zu tensors, %lld weights; %lld compressed at %.3f bits/weight, "
       "rel.err %.4f, %.1f s (%.0f blocks/s)\n",
       r.tensors.size(), static_cast<long long>(all_w),
-      static_cast<long long>(comp_w),
-      comp_w ? 8.0 * comp_bytes / comp_w : 0.0, sn > 0 ? std::sqrt(se / sn) : 0.0,
-      secs, secs > 0 ? blocks / secs : 0.0);
+      static_cast<long long>(comp_w), comp_w ? 8.0 * comp_bytes / comp_w : 0.0,
+      sn > 0 ? std::sqrt(se / sn) : 0.0, secs, secs > 0 ? blocks / secs : 0.0);
   std::printf("wrote %s: %llu bytes (%.3f bits/weight over all weights)\n",
               out_path.c_str(), static_cast<unsigned long long>(file_bytes),
               all_w ? 8.0 * file_bytes / all_w : 0.0);

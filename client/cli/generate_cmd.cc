@@ -9,6 +9,7 @@
 #include "client/cli/commands.h"
 #include "client/cli/runtime_flags.h"
 #include "core/runtime/generate.h"
+#include "core/util/resource_usage.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 

@@ -1,7 +1,5 @@
 #include "client/cli/runtime_flags.h"
 
-#include <sys/resource.h>
-
 #include "core/util/status_macros.h"
 
 namespace seedlm::cli {
@@ -31,12 +29,6 @@ absl::StatusOr<int> ThreadsFlag(const Args& args) {
     return absl::InvalidArgumentError("--threads must be in 0..1024");
   }
   return static_cast<int>(threads);
-}
-
-double PeakRssMiB() {
-  struct rusage ru;
-  ::getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
 }  // namespace seedlm::cli

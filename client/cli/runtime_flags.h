@@ -29,9 +29,6 @@ absl::StatusOr<LoadedModel> LoadModelWithTokenizer(const std::string& path,
 // --threads N (0 or absent: all cores). INVALID_ARGUMENT outside 0..1024.
 absl::StatusOr<int> ThreadsFlag(const Args& args);
 
-// Peak resident set size of this process so far, MiB.
-double PeakRssMiB();
-
 }  // namespace seedlm::cli
 
 #endif  // SEEDLM_CLIENT_CLI_RUNTIME_FLAGS_H_
