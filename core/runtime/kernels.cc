@@ -68,7 +68,7 @@ bool PackedTables::Supports(const CodecConfig& c) {
   return c.Validate().ok() && c.K == 16 && c.C <= 16 && c.P <= 4 && c.Q <= 7;
 }
 
-PackedTables::PackedTables(const CodecConfig& c)
+PackedTables::PackedTables(const CodecConfig& c, bool raw_entries)
     : cpad_(c.C <= 8 ? 8 : 16),
       row_words_(c.variant == Variant::kI8 ? cpad_ : 2 * cpad_) {
   table_.assign(static_cast<size_t>(2 * 256 * row_words_), 0);
@@ -85,7 +85,7 @@ PackedTables::PackedTables(const CodecConfig& c)
           // The LFSR of 0 stays 0: its raw entries are 0.
           uint32_t raw =
               part == 0 ? 0u : static_cast<uint32_t>(m[cc * c.P + p]) + bias;
-          if (half == 0) raw ^= bias;  // fold the centring flip into lo
+          if (half == 0 && !raw_entries) raw ^= bias;  // centring flip
           raw &= i8 ? 0xFFu : 0xFFFFu;
           if (i8) {
             row[cc] |= raw << (8 * p);
@@ -107,6 +107,16 @@ std::shared_ptr<const PackedTables> PackedTables::Get(const CodecConfig& c) {
   std::lock_guard<std::mutex> lock(mu);
   auto& slot = (*cache)[key];
   if (slot == nullptr) slot = std::make_shared<PackedTables>(c);
+  return slot;
+}
+
+std::shared_ptr<const PackedTables> PackedTables::GetRaw(const CodecConfig& c) {
+  if (!FusedSupports(c)) return nullptr;
+  static std::mutex mu;
+  static auto* cache = new std::map<int, std::shared_ptr<const PackedTables>>();
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = (*cache)[c.P];
+  if (slot == nullptr) slot = std::make_shared<PackedTables>(c, true);
   return slot;
 }
 
@@ -198,6 +208,20 @@ void DenseBf16Rows(SimdLevel level, const uint16_t* w, int64_t cols,
 void PackedRows(SimdLevel level, const PackedView& m, const float* x,
                 int64_t batch, int64_t row_begin, int64_t row_end, float* y,
                 int64_t ldy) {
+  if (FusedSupports(m.codec)) {
+    const SimdLevel l =
+        m.raw_tables == nullptr ? SimdLevel::kScalar : Effective(level);
+    switch (l) {
+#if defined(SEEDLM_HAVE_X86_KERNELS)
+      case SimdLevel::kAvx512:
+        return avx512::FusedRows(m, x, batch, row_begin, row_end, y, ldy);
+      case SimdLevel::kAvx2:
+        return avx2::FusedRows(m, x, batch, row_begin, row_end, y, ldy);
+#endif
+      default:
+        return FusedRowsReference(m, x, batch, row_begin, row_end, y, ldy);
+    }
+  }
   const SimdLevel l =
       m.tables == nullptr ? SimdLevel::kScalar : Effective(level);
   switch (l) {

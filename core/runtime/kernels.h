@@ -3,8 +3,8 @@
 // or a small batch (prefill), each with a scalar reference and run-time
 // dispatched SIMD versions (AVX-512, AVX2, portable C++).
 //
-// Numerics (every level, every kernel, bit for bit): for each batch element b
-// and row r,
+// Numerics (every level, bit for bit; the fused i8 kernel below has its
+// own): for each batch element b and row r,
 //   y[b][r] = DotF32(w_r, x_b)                            (linear.h)
 // where w_r is row r as float32: the float itself (dense), the bf16 value
 // widened exactly (bf16), or the normative decode of spec §4 (packed:
@@ -17,6 +17,27 @@
 // (int16 pairs for the paper's entries, unsigned x signed bytes for `i8`),
 // decode a tile of rows x columns into float32 once, and use it for every
 // activation vector of the batch.
+//
+// The fused `i8` kernel (FusedSupports: variant i8, K = 16, C = 8, Q = 4,
+// 32-bit blocks, i.e. `4bit-i8` and the E = 0 four-coefficient codecs) has
+// its own numerics, defined by FusedRowsReference and reproduced bit for bit
+// by its SIMD versions; every packed call of such a codec uses it, at every
+// level and batch size. It never writes a decoded row: each block's integers
+// go straight into float32 fused multiply-adds. With raw entries
+// R = M + 128 (0..255), n'_c = sum_p R[c][p] q_p = sum_c + 128 sq (sq =
+// sum_p q_p), s the block's scale, and Sx_k = Combine8 of block k's eight
+// activations (zero past the row's end):
+//   acc[c]      = fma(w'_c, x[8k + c], acc[c])     for every block k, c < 8
+//   corr[k%16]  = fma(cq, Sx_k, corr[k%16])          (blocks in groups of 16;
+//                                                     a short last group is
+//                                                     padded with 0 * 0)
+//   y = Combine8(acc) - 128 * Combine8(corr[i] + corr[i + 8])
+// with w' = (float)n' * s, cq = (float)sq * s when E > 0, and w' = (float)n',
+// cq = (float)sq, y then multiplied by the one scale, when E = 0 (the scales
+// are powers of two, so both are exact). No activation is quantized; the
+// result differs from DotF32(decoded row, x) only by float32 rounding
+// (kernels_test bounds it), and it is the same for any thread count and
+// batch size: y[b] never depends on the other batch elements.
 //
 // Row ranges: every kernel computes rows [row_begin, row_end) and writes
 //   y[b * ldy + (r - row_begin)]  for b < batch,
@@ -62,7 +83,12 @@ class PackedTables {
   // Shared per (C, P, variant); null if !Supports(codec).
   static std::shared_ptr<const PackedTables> Get(const CodecConfig& codec);
 
-  explicit PackedTables(const CodecConfig& codec);
+  // The fused kernel's tables (FusedSupports): the raw entries R = M + 128
+  // as unsigned bytes (lo not pre-XORed), lo[s & 0xFF] ^ hi[s >> 8] = R,
+  // 8 words of bytes R[c][0..3] per seed byte. Null if !FusedSupports.
+  static std::shared_ptr<const PackedTables> GetRaw(const CodecConfig& codec);
+
+  explicit PackedTables(const CodecConfig& codec, bool raw = false);
   const uint32_t* lo() const { return table_.data(); }
   const uint32_t* hi() const { return table_.data() + 256 * row_words_; }
   int row_words() const { return row_words_; }
@@ -84,7 +110,8 @@ struct PackedView {
   uint64_t size = 0;                   // bytes of data
   const float* field_scale = nullptr;  // BlockScale by raw E-bit field
   const SeedExpander* expander = nullptr;
-  const PackedTables* tables = nullptr;  // null: reference path only
+  const PackedTables* tables = nullptr;      // null: reference path only
+  const PackedTables* raw_tables = nullptr;  // GetRaw: the fused kernel
 };
 
 // Dense float32, row-major rows x cols (w points at row 0).
@@ -99,6 +126,14 @@ void DenseBf16Rows(SimdLevel level, const uint16_t* w, int64_t cols,
 void PackedRows(SimdLevel level, const PackedView& m, const float* x,
                 int64_t batch, int64_t row_begin, int64_t row_end, float* y,
                 int64_t ldy);
+
+// Whether `codec` takes the fused i8 kernel (see above).
+bool FusedSupports(const CodecConfig& codec);
+// The scalar reference that defines the fused kernel. Arguments as
+// PackedRows. REQUIRES: FusedSupports(m.codec); m.expander set.
+void FusedRowsReference(const PackedView& m, const float* x, int64_t batch,
+                        int64_t row_begin, int64_t row_end, float* y,
+                        int64_t ldy);
 
 // Row r of a packed matrix, decoded by the normative rule (the reference).
 void PackedDecodeRow(const PackedView& m, int64_t r, float* out);

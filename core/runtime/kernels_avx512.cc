@@ -9,15 +9,18 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/codec/block_format.h"
 #include "core/runtime/kernels.h"
+#include "core/runtime/kernels_fused_common.h"
 
 namespace seedlm {
 namespace kernels {
 namespace avx512 {
 namespace {
-#include "core/runtime/kernels_simd_impl.h"  // NOLINT(build/include)
+#include "core/runtime/kernels_fused_impl.h"  // NOLINT(build/include)
+#include "core/runtime/kernels_simd_impl.h"   // NOLINT(build/include)
 }  // namespace
 
 void DenseF32Rows(const float* w, int64_t cols, const float* x, int64_t batch,
@@ -34,6 +37,11 @@ void DenseBf16Rows(const uint16_t* w, int64_t cols, const float* x,
 void PackedRows(const PackedView& m, const float* x, int64_t batch,
                 int64_t row_begin, int64_t row_end, float* y, int64_t ldy) {
   PackedRowsDispatch(m, x, batch, row_begin, row_end, y, ldy);
+}
+
+void FusedRows(const PackedView& m, const float* x, int64_t batch,
+               int64_t row_begin, int64_t row_end, float* y, int64_t ldy) {
+  FusedRowsDispatch(m, x, batch, row_begin, row_end, y, ldy);
 }
 
 }  // namespace avx512

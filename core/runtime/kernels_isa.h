@@ -23,6 +23,8 @@ namespace kernels {
                      float* y, int64_t ldy);                                  \
   void PackedRows(const PackedView& m, const float* x, int64_t batch,         \
                   int64_t row_begin, int64_t row_end, float* y, int64_t ldy); \
+  void FusedRows(const PackedView& m, const float* x, int64_t batch,          \
+                 int64_t row_begin, int64_t row_end, float* y, int64_t ldy);  \
   }
 
 SEEDLM_KERNELS_DECLARE_ISA(avx2)

@@ -1,8 +1,11 @@
 // Every kernel of kernels.h at every SIMD level this machine supports against
-// its scalar reference (decode the row by the normative rule, then DotF32),
-// bit for bit, on random shapes, biases, exponents and coefficients.
+// its scalar reference (decode the row by the normative rule, then DotF32;
+// FusedRowsReference for the fused i8 codecs), bit for bit, on random shapes,
+// biases, exponents and coefficients; the fused reference against float64
+// within its proven bound.
 #include "core/runtime/kernels.h"
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
@@ -12,6 +15,7 @@
 #include "core/codec/block_format.h"
 #include "core/codec/packed_matrix.h"
 #include "core/codec/packed_testing.h"
+#include "core/runtime/kernels_testing.h"
 #include "core/runtime/linear.h"
 #include "gtest/gtest.h"
 
@@ -62,7 +66,9 @@ std::vector<CodecConfig> Codecs() {
   CodecConfig c{3, 1, 16, 5, 0, Variant::kI8};
   CodecConfig d{10, 4, 16, 4, 6, Variant::kPaper};  // E = 8 overflows
   CodecConfig e{8, 3, 12, 4, 4, Variant::kPaper};
-  for (const CodecConfig& x : {a, b, c, d, e}) {
+  CodecConfig f{8, 4, 16, 4, 0, Variant::kI8};  // fused, E = 0
+  CodecConfig g{8, 2, 16, 4, 4, Variant::kI8};  // 28-bit blocks: not fused
+  for (const CodecConfig& x : {a, b, c, d, e, f, g}) {
     if (x.Validate().ok()) out.push_back(x);
   }
   return out;
@@ -96,6 +102,27 @@ TEST(PackedTables, ReproduceSeedMatrixForEverySeed) {
   }
 }
 
+TEST(PackedTables, RawTablesHoldMPlus128ForEverySeed) {
+  for (const CodecConfig& c : Codecs()) {
+    auto t = PackedTables::GetRaw(c);
+    if (t == nullptr) continue;
+    int32_t m[kMaxC * kMaxP];
+    for (uint32_t s = 1; s <= c.num_seeds(); ++s) {
+      SeedMatrix(c, s, m);
+      const uint32_t* lo = t->lo() + (s & 0xFF) * t->row_words();
+      const uint32_t* hi = t->hi() + (s >> 8) * t->row_words();
+      for (int cc = 0; cc < 8; ++cc) {
+        for (int p = 0; p < 4; ++p) {
+          const int got =
+              static_cast<int>(((lo[cc] ^ hi[cc]) >> (8 * p)) & 0xFF);
+          ASSERT_EQ(got, p < c.P ? m[cc * c.P + p] + 128 : 0)
+              << "seed " << s << " c " << cc << " p " << p;
+        }
+      }
+    }
+  }
+}
+
 TEST(PackedRows, EveryLevelMatchesReferenceBitForBit) {
   std::mt19937 rng(11);
   std::normal_distribution<float> n(0, 1);
@@ -115,7 +142,7 @@ TEST(PackedRows, EveryLevelMatchesReferenceBitForBit) {
                       .ok());
       std::vector<float> x(static_cast<size_t>(batch * cols));
       for (auto& v : x) v = n(rng);
-      const std::vector<float> want = Reference(w, rows, cols, x, batch);
+      std::vector<float> want = Reference(w, rows, cols, x, batch);
       auto packed = PackedLinear::Create(c, bias, rows, cols, payload);
       ASSERT_TRUE(packed.ok()) << packed.status();
       PackedView view;
@@ -132,8 +159,21 @@ TEST(PackedRows, EveryLevelMatchesReferenceBitForBit) {
       view.field_scale = scales.data();
       auto expander = SeedExpander::Get(c);
       auto tables = PackedTables::Get(c);
+      auto raw_tables = PackedTables::GetRaw(c);
       view.expander = expander.get();
       view.tables = tables.get();
+      view.raw_tables = raw_tables.get();
+      ASSERT_EQ(raw_tables != nullptr, FusedSupports(c));
+      if (FusedSupports(c)) {
+        FusedRowsReference(view, x.data(), batch, 0, rows, want.data(), rows);
+        for (int64_t b = 0; b < batch; ++b) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const ExactDot e = FusedExactDot(view, r, &x[b * cols]);
+            ASSERT_LE(std::fabs(want[b * rows + r] - e.value), e.bound)
+                << "fused reference, row " << r << " cols " << cols;
+          }
+        }
+      }
       const std::string what =
           absl::StrCat("C", c.C, " P", c.P, " K", c.K, " Q", c.Q, " E", c.E,
                        " ", VariantName(c.variant), " ", rows, "x", cols,

@@ -21,11 +21,16 @@ float DotF32(const float* a, const float* b, int64_t n) {
 
 namespace {
 
-// Rows per parallel chunk: about 64k weights (below that, threads cost more
-// than they save), a multiple of the kernels' 4-row tile. Chunking never
-// changes results (each row is computed by one call, in a fixed order).
-int64_t RowGrain(const LinearWeight& w) {
-  const int64_t g = 65536 / std::max<int64_t>(1, w.cols());
+// Rows per parallel chunk: at least about 64k weights (below that, threads
+// cost more than they save) and otherwise about four chunks per thread (each
+// kernel call has a fixed setup cost: padding x, block sums), a multiple of
+// the kernels' 4-row tile. Chunking never changes results (each row is
+// computed by one call, in a fixed order).
+int64_t RowGrain(const LinearWeight& w, const ThreadPool* pool) {
+  int64_t g = 65536 / std::max<int64_t>(1, w.cols());
+  if (pool != nullptr) {
+    g = std::max<int64_t>(g, w.rows() / (4 * pool->num_threads()));
+  }
   return std::max<int64_t>(4, (g + 3) / 4 * 4);
 }
 
@@ -40,7 +45,7 @@ void LinearWeight::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
 
 void MatVec(const LinearWeight& w, const float* x, float* y, ThreadPool* pool) {
   const int64_t rows = w.rows();
-  const int64_t grain = RowGrain(w);
+  const int64_t grain = RowGrain(w, pool);
   if (pool == nullptr || pool->num_threads() == 1 || rows <= grain) {
     w.MatVecRows(x, 0, rows, y);
     return;
@@ -53,7 +58,7 @@ void MatVec(const LinearWeight& w, const float* x, float* y, ThreadPool* pool) {
 void MatMul(const LinearWeight& w, const float* x, int64_t batch, float* y,
             ThreadPool* pool) {
   const int64_t rows = w.rows();
-  const int64_t grain = RowGrain(w);
+  const int64_t grain = RowGrain(w, pool);
   if (pool == nullptr || pool->num_threads() == 1 || rows <= grain) {
     w.MatMulRows(x, batch, 0, rows, y);
     return;
@@ -165,7 +170,8 @@ PackedLinear::PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
       geometry_(g),
       payload_(payload),
       expander_(std::move(expander)),
-      tables_(kernels::PackedTables::Get(codec)) {
+      tables_(kernels::PackedTables::Get(codec)),
+      raw_tables_(kernels::PackedTables::GetRaw(codec)) {
   const uint32_t fields = 1u << codec.E;
   for (uint32_t f = 0; f < fields; ++f) {
     field_scale_.push_back(BlockScale(codec, SignExtend(f, codec.E), bias));
@@ -179,6 +185,7 @@ PackedLinear::PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
   view_.field_scale = field_scale_.data();
   view_.expander = expander_.get();
   view_.tables = tables_.get();
+  view_.raw_tables = raw_tables_.get();
 }
 
 // Bit-identical to DecodePackedRows for the same row (the same exact

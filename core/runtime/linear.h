@@ -154,6 +154,8 @@ class PackedLinear final : public LinearWeight {
                   int64_t row_end, float* y) const override;
   uint64_t StorageBytes() const override { return payload_.size(); }
   const CodecConfig& codec() const { return codec_; }
+  // What the kernels read (borrowed pointers into this object).
+  const kernels::PackedView& view() const { return view_; }
   double bits_per_weight() const { return geometry_.bits_per_weight(); }
 
  private:
@@ -165,6 +167,7 @@ class PackedLinear final : public LinearWeight {
   absl::Span<const uint8_t> payload_;
   std::shared_ptr<const SeedExpander> expander_;
   std::shared_ptr<const kernels::PackedTables> tables_;  // null: scalar only
+  std::shared_ptr<const kernels::PackedTables> raw_tables_;  // fused kernel
   std::vector<float> field_scale_;  // BlockScale by the raw E-bit field
   kernels::PackedView view_;        // points into the members above
 };
