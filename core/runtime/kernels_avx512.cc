@@ -19,8 +19,10 @@ namespace seedlm {
 namespace kernels {
 namespace avx512 {
 namespace {
+#include "core/runtime/kernels_simd_impl.h"  // NOLINT(build/include)
+
+// After kernels_simd_impl.h: uses its DotBytes.
 #include "core/runtime/kernels_fused_impl.h"  // NOLINT(build/include)
-#include "core/runtime/kernels_simd_impl.h"   // NOLINT(build/include)
 }  // namespace
 
 void DenseF32Rows(const float* w, int64_t cols, const float* x, int64_t batch,
