@@ -15,6 +15,10 @@
 #include "core/runtime/kernels.h"
 #include "core/runtime/kernels_fused_common.h"
 
+// GCC 12 reports the 512-bit intrinsics' internal _mm512_undefined_*()
+// operands as maybe-uninitialized (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace seedlm {
 namespace kernels {
 namespace avx512 {

@@ -29,16 +29,21 @@ void FusedRowsReference(const PackedView& m, const float* x, int64_t batch,
   std::vector<float> xp, sx;
   fused::PadActivations(x, m.cols, batch, bpr, &xp, &sx);
   int32_t mat[kMaxC * kMaxP];
+  const int64_t nblocks = groups * fused::kGroup;
   for (int64_t r = row_begin; r < row_end; ++r) {
     for (int64_t b = 0; b < batch; ++b) {
-      const float* xb = xp.data() + b * bpr * 8;
-      const float* sb = sx.data() + b * groups * fused::kGroup;
-      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      const float* xb = xp.data() + b * nblocks * 8;
+      const float* sb = sx.data() + b * nblocks;
+      float acc[16] = {};
       float corr[fused::kGroup] = {};
-      for (int64_t k = 0; k < groups * fused::kGroup; ++k) {
-        if (k >= bpr) {  // the padding of the last group: 0 * 0
-          corr[k % fused::kGroup] =
-              std::fma(0.0f, sb[k], corr[k % fused::kGroup]);
+      for (int64_t k = 0; k < nblocks; ++k) {
+        float* lanes = acc + 8 * (k % 2);
+        float* cl = &corr[k % fused::kGroup];
+        if (k >= bpr) {  // padding to a whole group: zero blocks, zero x
+          for (int cc = 0; cc < 8; ++cc) {
+            lanes[cc] = std::fma(0.0f, 0.0f, lanes[cc]);
+          }
+          *cl = std::fma(0.0f, 0.0f, *cl);
           continue;
         }
         uint32_t w;
@@ -59,11 +64,11 @@ void FusedRowsReference(const PackedView& m, const float* x, int64_t batch,
           }
           const float wv =
               e0 ? static_cast<float>(n1) : static_cast<float>(n1) * s;
-          acc[cc] = std::fma(wv, xb[8 * k + cc], acc[cc]);
+          lanes[cc] = std::fma(wv, xb[8 * k + cc], lanes[cc]);
         }
         const float cq =
             e0 ? static_cast<float>(sq) : static_cast<float>(sq) * s;
-        corr[k % fused::kGroup] = std::fma(cq, sb[k], corr[k % fused::kGroup]);
+        *cl = std::fma(cq, sb[k], *cl);
       }
       y[b * ldy + (r - row_begin)] =
           fused::Finish(acc, corr, e0, m.field_scale[0]);

@@ -12,22 +12,36 @@
 // operations are those of FusedRowsReference, in the same order.
 
 struct FusedGroup {
-  alignas(32) int32_t pat[fused::kGroup];
-  alignas(32) uint32_t off[fused::kGroup];  // byte offsets: lo | hi << 16
-  alignas(32) float scale[fused::kGroup];
-  __m256 cq[2];  // (float)sq (* scale) of blocks 0..7 and 8..15
+  alignas(64) int32_t pat[fused::kGroup];
+  alignas(64) uint32_t off[fused::kGroup];  // byte offsets: lo | hi << 16
+  alignas(64) float scale[fused::kGroup];
+  alignas(64) float cq[fused::kGroup];  // (float)sq (* scale)
 };
 
 struct FusedConsts {
-  __m256i dup, odd, pmask, sext, ones;
+  __m256i dup, odd, pmask, sext, ones, seed;
   __m256 scale_lo, scale_hi;  // field_scale[0..7], [8..15] (E = 4)
 };
 
+// Byte shuffle that repeats a dword pattern a0 a1 a2 a3 in every dword.
+inline __m256i DwordShuffle(int a0, int a1, int a2, int a3) {
+  const int v =
+      (a0 & 0xFF) | (a1 & 0xFF) << 8 | (a2 & 0xFF) << 16 | (a3 & 0xFF) << 24;
+  return _mm256_add_epi8(
+      _mm256_set1_epi32(v),
+      _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404,
+                        0x08080808, 0x0C0C0C0C));
+}
+
 inline FusedConsts MakeFusedConsts(const PackedView& m) {
   FusedConsts k;
-  k.dup = _mm256_setr_epi8(0, 0, 1, 1, 4, 4, 5, 5, 8, 8, 9, 9, 12, 12, 13, 13,
-                           0, 0, 1, 1, 4, 4, 5, 5, 8, 8, 9, 9, 12, 12, 13, 13);
-  k.odd = _mm256_set1_epi16(static_cast<int16_t>(0xFF00));
+  const bool e0 = m.codec.E == 0;
+  const int z = 0x80;  // a shuffle index that yields 0 (never offset: < 0)
+  // The q bytes of a word (E = 0: bytes 2, 3 = q1q0, q3q2; E = 4: byte 2's
+  // high nibble is q0, byte 3 = q2q1) spread so that, with a copy shifted
+  // right by a nibble, each byte has one q in its low nibble.
+  k.dup = e0 ? DwordShuffle(2, 2, 3, 3) : DwordShuffle(2, 3, 3, z);
+  k.odd = _mm256_set1_epi16(static_cast<int16_t>(e0 ? 0xFF00 : 0x00FF));
   const uint32_t used =
       m.codec.P >= 4 ? 0x0F0F0F0Fu : (1u << (8 * m.codec.P)) / 0xFF * 0x0F;
   k.pmask = _mm256_set1_epi32(static_cast<int>(used));
@@ -35,6 +49,7 @@ inline FusedConsts MakeFusedConsts(const PackedView& m) {
       _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
                        0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
   k.ones = _mm256_set1_epi8(1);
+  k.seed = DwordShuffle(0, z, 1, z);  // seed bytes -> 16-bit halves
   float s[16] = {};
   for (int i = 0; i < (1 << m.codec.E) && i < 16; ++i) s[i] = m.field_scale[i];
   k.scale_lo = _mm256_loadu_ps(s);
@@ -56,12 +71,12 @@ inline void FusedPrepass(const FusedConsts& k, const uint8_t* words, int n,
   for (int h = 0; h < 2; ++h) {
     const __m256i v =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(words) + h);
-    // q_0..q_3 nibbles -> bytes: duplicate the two q bytes, shift the odd
-    // copies down a nibble, keep the low nibbles, sign-extend by table.
-    const __m256i q = _mm256_srli_epi32(v, kE0 ? 16 : 20);
-    __m256i t = _mm256_shuffle_epi8(q, k.dup);
+    // q_0..q_3 -> signed bytes: spread, take the shifted copy where the q is
+    // in the high nibble, keep the low nibbles, sign-extend by table.
+    __m256i t = _mm256_shuffle_epi8(v, k.dup);
 #if defined(__AVX512BW__) && defined(__AVX512VL__)
-    t = _mm256_mask_blend_epi8(0xAAAAAAAAu, t, _mm256_srli_epi16(t, 4));
+    t = _mm256_mask_blend_epi8(kE0 ? 0xAAAAAAAAu : 0x55555555u, t,
+                               _mm256_srli_epi16(t, 4));
 #else
     t = _mm256_blendv_epi8(t, _mm256_srli_epi16(t, 4), k.odd);
 #endif
@@ -69,11 +84,8 @@ inline void FusedPrepass(const FusedConsts& k, const uint8_t* words, int n,
         _mm256_shuffle_epi8(k.sext, _mm256_and_si256(t, k.pmask));
     _mm256_store_si256(reinterpret_cast<__m256i*>(g->pat) + h, pat);
     // Table row offsets in bytes (32 per seed byte): lo | hi << 16.
-    const __m256i off = _mm256_or_si256(
-        _mm256_and_si256(_mm256_slli_epi32(v, 5), _mm256_set1_epi32(0x1FE0)),
-        _mm256_and_si256(_mm256_slli_epi32(v, 13),
-                         _mm256_set1_epi32(0x1FE00000)));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(g->off) + h, off);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(g->off) + h,
+                       _mm256_slli_epi32(_mm256_shuffle_epi8(v, k.seed), 5));
     __m256 cq = _mm256_cvtepi32_ps(DotBytes(k.ones, pat));
     if (!kE0) {
       const __m256i idx = _mm256_srli_epi32(v, 16);
@@ -88,18 +100,21 @@ inline void FusedPrepass(const FusedConsts& k, const uint8_t* words, int n,
       _mm256_store_ps(g->scale + 8 * h, sc);
       cq = _mm256_mul_ps(cq, sc);
     }
-    g->cq[h] = cq;
+    _mm256_store_ps(g->cq + 8 * h, cq);
   }
 }
 
 // Rows [r0, r0 + kR) x batch vectors b0 + [0, kG) (vectors past `nb` repeat
-// the last one; their results are dropped).
+// the last one; their results are dropped). Blocks go in pairs: the even
+// block of a pair into accumulator lanes 0..7, the odd one into 8..15 (one
+// 512-bit register on AVX-512, two 256-bit ones on AVX2: the same sums).
 template <int kR, int kG, bool kE0>
 void FusedTile(const PackedView& m, const FusedConsts& k, const float* xp,
                const float* sx, int64_t r0, int64_t b0, int nb, float* y,
                int64_t ldy, int64_t row_begin) {
+  constexpr int kG16 = fused::kGroup;
   const int64_t bpr = m.blocks_per_row;
-  const int64_t groups = (bpr + fused::kGroup - 1) / fused::kGroup;
+  const int64_t groups = (bpr + kG16 - 1) / kG16;
   const char* tlo = reinterpret_cast<const char*>(m.raw_tables->lo());
   const char* thi = reinterpret_cast<const char*>(m.raw_tables->hi());
   const float* xb[kG];
@@ -107,72 +122,141 @@ void FusedTile(const PackedView& m, const FusedConsts& k, const float* xp,
 #pragma GCC unroll 8
   for (int g = 0; g < kG; ++g) {
     const int64_t b = b0 + std::min(g, nb - 1);
-    xb[g] = xp + b * bpr * 8;
-    sb[g] = sx + b * groups * fused::kGroup;
+    xb[g] = xp + b * groups * kG16 * 8;
+    sb[g] = sx + b * groups * kG16;
   }
   const uint8_t* words[kR];
 #pragma GCC unroll 8
   for (int i = 0; i < kR; ++i) words[i] = m.data + 4 * (r0 + i) * bpr;
-  __m256 acc[kR][kG], corr[kR][kG][2];
+  // Raw entries of block j of a group (two table rows XORed, spec §9).
+  auto raw = [&](const FusedGroup& gr, int j) {
+    uint16_t lo, hi;
+    std::memcpy(&lo, reinterpret_cast<const char*>(gr.off + j), 2);
+    std::memcpy(&hi, reinterpret_cast<const char*>(gr.off + j) + 2, 2);
+    return _mm256_xor_si256(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tlo + lo)),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(thi + hi)));
+  };
+#if defined(__AVX512F__)
+  __m512 acc[kR][kG], corr[kR][kG];
+#pragma GCC unroll 8
+  for (int i = 0; i < kR; ++i) {
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) acc[i][g] = corr[i][g] = _mm512_setzero_ps();
+  }
+#else
+  __m256 acc[kR][kG][2], corr[kR][kG][2];
 #pragma GCC unroll 8
   for (int i = 0; i < kR; ++i) {
 #pragma GCC unroll 8
     for (int g = 0; g < kG; ++g) {
-      acc[i][g] = corr[i][g][0] = corr[i][g][1] = _mm256_setzero_ps();
+      acc[i][g][0] = acc[i][g][1] = _mm256_setzero_ps();
+      corr[i][g][0] = corr[i][g][1] = _mm256_setzero_ps();
     }
   }
-  FusedGroup grp[kR];
-  for (int64_t k0 = 0; k0 < bpr; k0 += fused::kGroup) {
-    const int n = static_cast<int>(std::min<int64_t>(fused::kGroup, bpr - k0));
+#endif
+  // Double-buffered: group g + 1's prepass runs before group g's blocks, so
+  // its stores have retired by the time the block loop reads them.
+  FusedGroup grp[2][kR];
+  auto prepass = [&](int64_t k0, FusedGroup* out) {
+    const int n = static_cast<int>(std::min<int64_t>(kG16, bpr - k0));
 #pragma GCC unroll 8
     for (int i = 0; i < kR; ++i) {
-      FusedPrepass<kE0>(k, words[i] + 4 * k0, n, &grp[i]);
+      FusedPrepass<kE0>(k, words[i] + 4 * k0, n, &out[i]);
+    }
+  };
+  prepass(0, grp[0]);
+  for (int64_t k0 = 0, cur = 0; k0 < bpr; k0 += kG16, cur ^= 1) {
+    const FusedGroup* gr = grp[cur];
+    if (k0 + kG16 < bpr) prepass(k0 + kG16, grp[cur ^ 1]);
+#if defined(__AVX512F__)
+    __m512i pat[kR];
+    __m512 sc[kR];
+#pragma GCC unroll 8
+    for (int i = 0; i < kR; ++i) {
+      pat[i] = _mm512_load_si512(gr[i].pat);
+      if (!kE0) sc[i] = _mm512_load_ps(gr[i].scale);
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        corr[i][g] = _mm512_fmadd_ps(_mm512_load_ps(gr[i].cq),
+                                     _mm512_loadu_ps(sb[g] + k0), corr[i][g]);
+      }
+    }
+    __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
+                                    1);  // lanes of block 2p, 2p + 1
+    for (int j = 0; j < kG16;
+         j += 2, idx = _mm512_add_epi32(idx, _mm512_set1_epi32(2))) {
+      __m512 xv[kG];
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g)
+        xv[g] = _mm512_loadu_ps(xb[g] + 8 * (k0 + j));
+#pragma GCC unroll 8
+      for (int i = 0; i < kR; ++i) {
+        const __m512i r = _mm512_inserti64x4(
+            _mm512_castsi256_si512(raw(gr[i], j)), raw(gr[i], j + 1), 1);
+        __m512 wv = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(
+            _mm512_setzero_si512(), r, _mm512_permutexvar_epi32(idx, pat[i])));
+        if (!kE0) wv = _mm512_mul_ps(wv, _mm512_permutexvar_ps(idx, sc[i]));
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          acc[i][g] = _mm512_fmadd_ps(wv, xv[g], acc[i][g]);
+        }
+      }
+    }
+#else
+#pragma GCC unroll 8
+    for (int i = 0; i < kR; ++i) {
 #pragma GCC unroll 8
       for (int g = 0; g < kG; ++g) {
 #pragma GCC unroll 8
         for (int h = 0; h < 2; ++h) {
-          corr[i][g][h] = _mm256_fmadd_ps(
-              grp[i].cq[h], _mm256_loadu_ps(sb[g] + k0 + 8 * h), corr[i][g][h]);
+          corr[i][g][h] = _mm256_fmadd_ps(_mm256_load_ps(gr[i].cq + 8 * h),
+                                          _mm256_loadu_ps(sb[g] + k0 + 8 * h),
+                                          corr[i][g][h]);
         }
       }
     }
-    for (int j = 0; j < n; ++j) {
+    for (int j = 0; j < kG16; ++j) {
       __m256 xv[kG];
 #pragma GCC unroll 8
       for (int g = 0; g < kG; ++g)
         xv[g] = _mm256_loadu_ps(xb[g] + 8 * (k0 + j));
 #pragma GCC unroll 8
       for (int i = 0; i < kR; ++i) {
-        const uint32_t o = grp[i].off[j];
-        const __m256i raw = _mm256_xor_si256(
-            _mm256_loadu_si256(
-                reinterpret_cast<const __m256i*>(tlo + (o & 0xFFFF))),
-            _mm256_loadu_si256(
-                reinterpret_cast<const __m256i*>(thi + (o >> 16))));
-        __m256 wv =
-            _mm256_cvtepi32_ps(DotBytes(raw, _mm256_set1_epi32(grp[i].pat[j])));
-        if (!kE0) wv = _mm256_mul_ps(wv, _mm256_set1_ps(grp[i].scale[j]));
+        __m256 wv = _mm256_cvtepi32_ps(
+            DotBytes(raw(gr[i], j), _mm256_set1_epi32(gr[i].pat[j])));
+        if (!kE0) wv = _mm256_mul_ps(wv, _mm256_set1_ps(gr[i].scale[j]));
 #pragma GCC unroll 8
         for (int g = 0; g < kG; ++g) {
-          acc[i][g] = _mm256_fmadd_ps(wv, xv[g], acc[i][g]);
+          acc[i][g][j & 1] = _mm256_fmadd_ps(wv, xv[g], acc[i][g][j & 1]);
         }
       }
     }
+#endif
   }
-  alignas(32) float a[8], c[16];
+  alignas(64) float a[16], c[16];
 #pragma GCC unroll 8
   for (int i = 0; i < kR; ++i) {
 #pragma GCC unroll 8
     for (int g = 0; g < nb; ++g) {
-      _mm256_store_ps(a, acc[i][g]);
+#if defined(__AVX512F__)
+      _mm512_store_ps(a, acc[i][g]);
+      _mm512_store_ps(c, corr[i][g]);
+#else
+      _mm256_store_ps(a, acc[i][g][0]);
+      _mm256_store_ps(a + 8, acc[i][g][1]);
       _mm256_store_ps(c, corr[i][g][0]);
       _mm256_store_ps(c + 8, corr[i][g][1]);
+#endif
       y[(b0 + g) * ldy + (r0 + i - row_begin)] =
           fused::Finish(a, c, kE0, m.field_scale[0]);
     }
   }
 }
 
+#ifndef KR1
+#define KR1 4
+#endif
 template <bool kE0>
 void FusedRowsT(const PackedView& m, const float* x, int64_t batch,
                 int64_t row_begin, int64_t row_end, float* y, int64_t ldy) {
@@ -181,9 +265,9 @@ void FusedRowsT(const PackedView& m, const float* x, int64_t batch,
   const FusedConsts k = MakeFusedConsts(m);
   int64_t r = row_begin;
   if (batch == 1) {
-    for (; r + 4 <= row_end; r += 4) {
-      FusedTile<4, 1, kE0>(m, k, xp.data(), sx.data(), r, 0, 1, y, ldy,
-                           row_begin);
+    for (; r + KR1 <= row_end; r += KR1) {
+      FusedTile<KR1, 1, kE0>(m, k, xp.data(), sx.data(), r, 0, 1, y, ldy,
+                             row_begin);
     }
   }
   for (; r < row_end; ++r) {
