@@ -26,12 +26,11 @@
 // go straight into float32 fused multiply-adds. With raw entries
 // R = M + 128 (0..255), n'_c = sum_p R[c][p] q_p = sum_c + 128 sq (sq =
 // sum_p q_p), s the block's scale, and Sx_k = Combine8 of block k's eight
-// activations (zero past the row's end):
-//   acc[c]      = fma(w'_c, x[8k + c], acc[c])     for every block k, c < 8
-//   corr[k%16]  = fma(cq, Sx_k, corr[k%16])          (blocks in groups of 16;
-//                                                     a short last group is
-//                                                     padded with 0 * 0)
-//   y = Combine8(acc) - 128 * Combine8(corr[i] + corr[i + 8])
+// activations (zero past the row's end); a row's blocks are padded with
+// all-zero blocks (n' = sq = 0, x = 0) to a whole number of groups of 16:
+//   acc[8 (k%2) + c] = fma(w'_c, x[8k + c], acc[8 (k%2) + c])  (k, c < 8)
+//   corr[k%16]       = fma(cq, Sx_k, corr[k%16])
+//   y = Combine8(acc[i] + acc[i+8]) - 128 * Combine8(corr[i] + corr[i+8])
 // with w' = (float)n' * s, cq = (float)sq * s when E > 0, and w' = (float)n',
 // cq = (float)sq, y then multiplied by the one scale, when E = 0 (the scales
 // are powers of two, so both are exact). No activation is quantized; the

@@ -254,9 +254,6 @@ void FusedTile(const PackedView& m, const FusedConsts& k, const float* xp,
   }
 }
 
-#ifndef KR1
-#define KR1 4
-#endif
 template <bool kE0>
 void FusedRowsT(const PackedView& m, const float* x, int64_t batch,
                 int64_t row_begin, int64_t row_end, float* y, int64_t ldy) {
@@ -265,11 +262,12 @@ void FusedRowsT(const PackedView& m, const float* x, int64_t batch,
   const FusedConsts k = MakeFusedConsts(m);
   int64_t r = row_begin;
   if (batch == 1) {
-    for (; r + KR1 <= row_end; r += KR1) {
-      FusedTile<KR1, 1, kE0>(m, k, xp.data(), sx.data(), r, 0, 1, y, ldy,
-                             row_begin);
+    for (; r + 4 <= row_end; r += 4) {
+      FusedTile<4, 1, kE0>(m, k, xp.data(), sx.data(), r, 0, 1, y, ldy,
+                           row_begin);
     }
   }
+  // Batches: one row x up to eight vectors (a decoded block serves them all).
   for (; r < row_end; ++r) {
     for (int64_t b0 = 0; b0 < batch; b0 += 8) {
       const int nb = static_cast<int>(std::min<int64_t>(8, batch - b0));
