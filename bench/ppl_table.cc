@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LoadRow(const Flags& f, Row* row,
     CompressOptions opt;
     ASSIGN_OR_RETURN(opt.search.codec, PresetByName(row->preset));
     opt.search.mode = row->mode;
+    opt.auto_bias = opt.search.codec.E == 0;  // as `seedlm compress` does
     const std::string out = absl::StrCat(
         tmp, "/", row->preset, "-", ExponentModeName(row->mode), ".seedlm");
     ASSIGN_OR_RETURN(CompressReport rep,

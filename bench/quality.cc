@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/quality_data.h"
 #include "bench/rtn.h"
+#include "core/compress/tensor_compressor.h"
 #include "core/search/reference_search.h"
 #include "core/util/status_macros.h"
 #include "core/util/thread_pool.h"
@@ -169,29 +170,46 @@ absl::StatusOr<QualityRow> Measure(const SearchOptions& so, const Selection& s,
 }
 
 // Encodes every selected block with one (preset, mode) and returns one row
-// per data set.
+// per data set. Codecs without a block exponent (E = 0) get a bias per data
+// set, chosen as the compressor chooses one per tensor (ChooseExponentBias,
+// on up to 1024 of the set's blocks taken as rows of C weights).
 absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
     const std::string& preset, ExponentMode mode,
     const std::vector<Selection>& selections, ThreadPool* pool,
     const Progress& progress) {
-  SearchOptions so;
-  ASSIGN_OR_RETURN(so.codec, PresetByName(preset));
-  so.mode = mode;
-  ASSIGN_OR_RETURN(std::unique_ptr<ReferenceSearcher> searcher,
-                   ReferenceSearcher::Create(so));
-  const std::vector<double> w = GatherAll(selections, so.codec.C);
-  std::vector<BlockResult> results(w.size() / so.codec.C);
-  const std::string what =
-      absl::StrCat("quality: ", preset, " / ", ExponentModeName(mode));
-  SearchCallbacks callbacks;
-  callbacks.progress = [&](int64_t done, int64_t total) {
-    progress.Update(what, done, total);
-  };
-  RETURN_IF_ERROR(
-      searcher->Search(w, absl::MakeSpan(results), pool, callbacks));
+  SearchOptions base;
+  ASSIGN_OR_RETURN(base.codec, PresetByName(preset));
+  base.mode = mode;
+  const int C = base.codec.C;
   std::vector<QualityRow> rows;
-  size_t next = 0;
   for (const Selection& s : selections) {
+    const std::vector<double> w = GatherAll({s}, C);
+    const int64_t nblocks = static_cast<int64_t>(w.size()) / C;
+    SearchOptions so = base;
+    if (so.codec.E == 0) {
+      auto read = [&](int64_t r0, int64_t r1, absl::Span<float> out) {
+        for (int64_t i = 0; i < (r1 - r0) * C; ++i) {
+          out[i] = static_cast<float>(w[r0 * C + i]);
+        }
+        return absl::OkStatus();
+      };
+      ASSIGN_OR_RETURN(so.exponent_bias,
+                       ChooseExponentBias(so, SearchAlgorithm::kFast, nblocks,
+                                          C, read, pool, {}, 1024));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<ReferenceSearcher> searcher,
+                     ReferenceSearcher::Create(so));
+    std::vector<BlockResult> results(static_cast<size_t>(nblocks));
+    const std::string what =
+        absl::StrCat("quality: ", preset, " / ", ExponentModeName(mode), " / ",
+                     s.data->name);
+    SearchCallbacks callbacks;
+    callbacks.progress = [&](int64_t done, int64_t total) {
+      progress.Update(what, done, total);
+    };
+    RETURN_IF_ERROR(
+        searcher->Search(w, absl::MakeSpan(results), pool, callbacks));
+    size_t next = 0;
     ASSIGN_OR_RETURN(QualityRow row, Measure(so, s, results, &next));
     rows.push_back(std::move(row));
   }

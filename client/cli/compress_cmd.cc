@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -26,6 +27,17 @@ absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
                    PresetByName(args.Get("preset", kDefaultPreset)));
   ASSIGN_OR_RETURN(opt.search.mode,
                    ParseExponentMode(args.Get("exponent", "search")));
+  // Codecs without a block exponent need a per-tensor bias: auto by default.
+  const std::string bias =
+      args.Get("bias", opt.search.codec.E == 0 ? "auto" : "0");
+  if (bias == "auto") {
+    opt.auto_bias = true;
+  } else if (!absl::SimpleAtoi(bias, &opt.search.exponent_bias) ||
+             opt.search.exponent_bias < -128 ||
+             opt.search.exponent_bias > 127) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--bias: '", bias, "' is neither auto nor an integer in -128..127"));
+  }
   opt.include = args.All("include");
   opt.exclude = args.All("exclude");
   opt.resume = args.Bool("resume");
@@ -88,6 +100,7 @@ nlohmann::json ReportJson(const CompressReport& r) {
                        {"bits_per_weight", t.bits_per_weight},
                        {"rel_error", t.rel_error},
                        {"blocks", t.blocks},
+                       {"exponent_bias", t.exponent_bias},
                        {"seconds", t.seconds}});
   }
   return {{"tensors", tensors},
@@ -100,8 +113,8 @@ nlohmann::json ReportJson(const CompressReport& r) {
 
 absl::Status RunCompress(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"preset",  "exponent",  "threads", "include",
-                     "exclude", "tokenizer", "search"};
+  spec.with_value = {"preset",  "exponent", "bias",      "threads",
+                     "include", "exclude",  "tokenizer", "search"};
   spec.repeated = {"include", "exclude"};
   spec.boolean = {"json", "resume"};
   ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));

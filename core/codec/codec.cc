@@ -15,12 +15,30 @@ struct TapSet {
   int taps[4];
 };
 constexpr TapSet kTaps[kMaxK + 1] = {
-    {0, {}},           {0, {}},           {2, {0, 1}},       {2, {0, 1}},
-    {2, {0, 1}},       {2, {0, 2}},       {2, {0, 1}},       {2, {0, 1}},
-    {4, {0, 2, 3, 4}}, {2, {0, 4}},       {2, {0, 3}},       {2, {0, 2}},
-    {4, {0, 1, 2, 8}}, {4, {0, 1, 2, 5}}, {4, {0, 1, 2, 12}}, {2, {0, 1}},
-    {4, {0, 1, 3, 12}}, {2, {0, 3}},      {2, {0, 7}},       {4, {0, 1, 2, 5}},
-    {2, {0, 3}},       {2, {0, 2}},       {2, {0, 1}},       {2, {0, 5}},
+    {0, {}},
+    {0, {}},
+    {2, {0, 1}},
+    {2, {0, 1}},
+    {2, {0, 1}},
+    {2, {0, 2}},
+    {2, {0, 1}},
+    {2, {0, 1}},
+    {4, {0, 2, 3, 4}},
+    {2, {0, 4}},
+    {2, {0, 3}},
+    {2, {0, 2}},
+    {4, {0, 1, 2, 8}},
+    {4, {0, 1, 2, 5}},
+    {4, {0, 1, 2, 12}},
+    {2, {0, 1}},
+    {4, {0, 1, 3, 12}},
+    {2, {0, 3}},
+    {2, {0, 7}},
+    {4, {0, 1, 2, 5}},
+    {2, {0, 3}},
+    {2, {0, 2}},
+    {2, {0, 1}},
+    {2, {0, 5}},
     {4, {0, 1, 2, 7}},
 };
 
@@ -44,9 +62,9 @@ absl::Status CodecConfig::Validate() const {
   if (Q < kMinQ || Q > kMaxQ) return OutOfRange("Q", Q, kMinQ, kMaxQ);
   if (E < 0 || E > kMaxE) return OutOfRange("E", E, 0, kMaxE);
   if (P > C) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "codec parameter P = ", P, " exceeds C = ", C,
-        " (more coefficients than weights per block)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("codec parameter P = ", P, " exceeds C = ", C,
+                     " (more coefficients than weights per block)"));
   }
   if (variant != Variant::kPaper && variant != Variant::kI8) {
     return absl::InvalidArgumentError("unknown codec variant");
@@ -68,13 +86,22 @@ int64_t CodecConfig::denominator() const {
 }
 
 const std::vector<std::string>& PresetNames() {
-  static const auto* names =
-      new std::vector<std::string>{"4bit", "3bit", "4bit-i8", "3bit-i8"};
+  static const auto* names = new std::vector<std::string>{
+      "4bit", "3bit", "4bit-i8", "3bit-i8", "4bit-p4"};
   return *names;
 }
 
 absl::StatusOr<CodecConfig> PresetByName(absl::string_view name) {
   CodecConfig c;
+  if (name == "4bit-p4") {  // docs/FORMAT.md: no block exponent, 4 coefficients
+    c.C = 8;
+    c.P = 4;
+    c.K = 16;
+    c.Q = 4;
+    c.E = 0;
+    c.variant = Variant::kI8;
+    return c;
+  }
   if (name == "4bit" || name == "4bit-i8") {
     c.C = 8;
     c.P = 3;
@@ -82,10 +109,9 @@ absl::StatusOr<CodecConfig> PresetByName(absl::string_view name) {
     c.C = 12;
     c.P = 4;
   } else {
-    return absl::NotFoundError(absl::StrCat("unknown preset '", name,
-                                            "' (presets: ",
-                                            absl::StrJoin(PresetNames(), ", "),
-                                            ")"));
+    return absl::NotFoundError(
+        absl::StrCat("unknown preset '", name,
+                     "' (presets: ", absl::StrJoin(PresetNames(), ", "), ")"));
   }
   c.K = 16;
   c.Q = 4;

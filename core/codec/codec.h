@@ -65,7 +65,9 @@ struct CodecConfig {
   }
 };
 
-// Named presets: "4bit" (8,3,16) "3bit" (12,4,16) "4bit-i8" "3bit-i8".
+// Named presets: "4bit" (8,3,16) "3bit" (12,4,16) "4bit-i8" "3bit-i8" (spec
+// §1, §8) and the project's "4bit-p4" (C 8, P 4, K 16, Q 4, E 0, i8: no block
+// exponent, a per-tensor bias chosen by the encoder; docs/FORMAT.md).
 // NOT_FOUND (listing the names) for anything else.
 absl::StatusOr<CodecConfig> PresetByName(absl::string_view name);
 // The preset name of `c`, or "" if it is not a preset.

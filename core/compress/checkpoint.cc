@@ -67,7 +67,8 @@ absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(
 
 bool Checkpoint::Lookup(size_t index, uint32_t input_crc,
                         CheckpointEntry* entry) const {
-  absl::StatusOr<std::string> text = ReadFileToString(EntryPath(index), 1 << 16);
+  absl::StatusOr<std::string> text =
+      ReadFileToString(EntryPath(index), 1 << 16);
   if (!text.ok()) return false;
   const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return false;
@@ -78,6 +79,7 @@ bool Checkpoint::Lookup(size_t index, uint32_t input_crc,
   e.sq_error = j.value("sq_error", 0.0);
   e.sq_norm = j.value("sq_norm", 0.0);
   e.seconds = j.value("seconds", 0.0);
+  e.exponent_bias = j.value("exponent_bias", 0);
   if (e.input_crc != input_crc) return false;
   absl::StatusOr<std::unique_ptr<MappedFile>> payload =
       MappedFile::Open(PayloadPath(index));
@@ -97,7 +99,8 @@ absl::Status Checkpoint::BeginTensor(size_t index) {
 }
 
 absl::Status Checkpoint::Append(absl::Span<const uint8_t> bytes) {
-  if (pending_ == nullptr) return absl::FailedPreconditionError("no tensor begun");
+  if (pending_ == nullptr)
+    return absl::FailedPreconditionError("no tensor begun");
   RETURN_IF_ERROR(pending_->Append(bytes.data(), bytes.size()));
   pending_bytes_ += bytes.size();
   pending_crc_ = Crc32(bytes.data(), bytes.size(), pending_crc_);
@@ -105,7 +108,8 @@ absl::Status Checkpoint::Append(absl::Span<const uint8_t> bytes) {
 }
 
 absl::Status Checkpoint::CommitTensor(size_t index, CheckpointEntry entry) {
-  if (pending_ == nullptr) return absl::FailedPreconditionError("no tensor begun");
+  if (pending_ == nullptr)
+    return absl::FailedPreconditionError("no tensor begun");
   RETURN_IF_ERROR(pending_->Commit());
   pending_.reset();
   entry.payload_bytes = pending_bytes_;
@@ -115,7 +119,8 @@ absl::Status Checkpoint::CommitTensor(size_t index, CheckpointEntry entry) {
                             {"payload_crc", entry.payload_crc},
                             {"sq_error", entry.sq_error},
                             {"sq_norm", entry.sq_norm},
-                            {"seconds", entry.seconds}};
+                            {"seconds", entry.seconds},
+                            {"exponent_bias", entry.exponent_bias}};
   return WriteFileAtomically(EntryPath(index), j.dump(2));
 }
 

@@ -21,12 +21,13 @@ namespace seedlm {
 
 // What a finished tensor records.
 struct CheckpointEntry {
-  uint32_t input_crc = 0;    // CRC-32 of the tensor's stored input bytes
+  uint32_t input_crc = 0;  // CRC-32 of the tensor's stored input bytes
   uint64_t payload_bytes = 0;
   uint32_t payload_crc = 0;  // CRC-32 of the packed payload
   double sq_error = 0;
   double sq_norm = 0;
   double seconds = 0;
+  int exponent_bias = 0;  // the bias the tensor was compressed with
 };
 
 class Checkpoint {
@@ -41,8 +42,7 @@ class Checkpoint {
   // it was made for another input or other options. A missing checkpoint
   // starts a new one.
   static absl::StatusOr<std::unique_ptr<Checkpoint>> Open(
-      const std::string& out_path, const std::string& fingerprint,
-      bool resume);
+      const std::string& out_path, const std::string& fingerprint, bool resume);
 
   // The finished entry of tensor `index` if it exists, its input CRC equals
   // `input_crc` and its payload file is intact (size and CRC); else false.

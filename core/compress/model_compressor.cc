@@ -49,12 +49,14 @@ std::string Fingerprint(const ModelSource& source, const CompressOptions& o) {
       {"container_version", kContainerVersion},
       {"codec", {c.C, c.P, c.K, c.Q, c.E, VariantName(c.variant)}},
       {"mode", ExponentModeName(o.search.mode)},
-      {"bias", o.search.exponent_bias},
+      {"bias", o.auto_bias ? nlohmann::json("auto")
+                           : nlohmann::json(o.search.exponent_bias)},
       {"include", o.include},
       {"exclude", o.exclude},
       {"source_format", m.source_format},
       {"arch_crc", Crc32(m.arch_config_json.data(), m.arch_config_json.size())},
-      {"tokenizer_crc", Crc32(m.tokenizer_data.data(), m.tokenizer_data.size())},
+      {"tokenizer_crc",
+       Crc32(m.tokenizer_data.data(), m.tokenizer_data.size())},
       {"tensors", tensors}};
   return j.dump();
 }
@@ -71,8 +73,8 @@ TensorReport BaseReport(const TensorInfo& info, Storage storage) {
 // Compresses tensor i into the checkpoint, slice by slice.
 absl::StatusOr<CheckpointEntry> CompressTensor(
     const ModelSource& source, size_t i, uint32_t input_crc,
-    const BlockSearcher& searcher, Checkpoint& ckpt, ThreadPool* pool,
-    const SearchCallbacks& cb) {
+    const CompressOptions& options, const BlockSearcher& fixed_bias_searcher,
+    Checkpoint& ckpt, ThreadPool* pool, const SearchCallbacks& cb) {
   const TensorInfo& info = source.tensors()[i];
   ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, source.RawBytes(i));
   const auto t0 = std::chrono::steady_clock::now();
@@ -83,23 +85,43 @@ absl::StatusOr<CheckpointEntry> CompressTensor(
     return ConvertToFloat32(
         info.dtype, raw.subspan(r0 * cols * es, (r1 - r0) * cols * es), out);
   };
-  auto sink = [&](absl::Span<const uint8_t> bytes) { return ckpt.Append(bytes); };
+  auto sink = [&](absl::Span<const uint8_t> bytes) {
+    return ckpt.Append(bytes);
+  };
+  const BlockSearcher* searcher = &fixed_bias_searcher;
+  std::unique_ptr<BlockSearcher> own;
+  int bias = options.search.exponent_bias;
+  if (options.auto_bias) {
+    absl::StatusOr<int> b = ChooseExponentBias(
+        options.search, options.algorithm, rows, cols, read, pool, cb);
+    if (!b.ok()) {
+      return absl::Status(b.status().code(),
+                          absl::StrCat(info.name, ": ", b.status().message()));
+    }
+    bias = *b;
+    SearchOptions o = options.search;
+    o.exponent_bias = bias;
+    ASSIGN_OR_RETURN(own, CreateSearcher(o, options.algorithm));
+    searcher = own.get();
+  }
   RETURN_IF_ERROR(ckpt.BeginTensor(i));
   absl::StatusOr<MatrixStats> stats =
-      CompressMatrixStreaming(searcher, rows, cols, read, sink, pool, cb);
+      CompressMatrixStreaming(*searcher, rows, cols, read, sink, pool, cb);
   if (!stats.ok()) {
-    return absl::Status(stats.status().code(),
-                        absl::StrCat(info.name, ": ", stats.status().message()));
+    return absl::Status(
+        stats.status().code(),
+        absl::StrCat(info.name, ": ", stats.status().message()));
   }
   CheckpointEntry e;
   e.input_crc = input_crc;
   e.sq_error = stats->sq_error;
   e.sq_norm = stats->sq_norm;
   e.seconds = SecondsSince(t0);
+  e.exponent_bias = bias;
   RETURN_IF_ERROR(ckpt.CommitTensor(i, e));
   if (!ckpt.Lookup(i, e.input_crc, &e)) {
-    return absl::DataLossError(absl::StrCat(
-        "checkpoint of ", info.name, " did not read back intact"));
+    return absl::DataLossError(
+        absl::StrCat("checkpoint of ", info.name, " did not read back intact"));
   }
   return e;
 }
@@ -119,12 +141,13 @@ absl::Status AppendPayloadFile(const std::string& path, ContainerWriter& w) {
 // Writes the container from the source (stored tensors) and the checkpoint
 // (compressed ones).
 absl::Status Assemble(const ModelSource& source, const std::vector<bool>& sel,
+                      const std::vector<int>& biases,
                       const CompressOptions& options, const Checkpoint& ckpt,
                       const std::string& out_path) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<ContainerWriter> writer,
-      ContainerWriter::Create(out_path, ContainerMetadata(source.metadata(),
-                                                          options.search)));
+      ContainerWriter::Create(
+          out_path, ContainerMetadata(source.metadata(), options.search)));
   for (size_t i = 0; i < source.tensors().size(); ++i) {
     const TensorInfo& info = source.tensors()[i];
     TensorEntry e;
@@ -140,7 +163,7 @@ absl::Status Assemble(const ModelSource& source, const std::vector<bool>& sel,
     e.storage = Storage::kSeedLM;
     e.codec = options.search.codec;
     e.exponent_mode = options.search.mode;
-    e.exponent_bias = options.search.exponent_bias;
+    e.exponent_bias = biases[i];
     RETURN_IF_ERROR(writer->BeginTensor(e));
     RETURN_IF_ERROR(AppendPayloadFile(ckpt.PayloadPath(i), *writer));
     RETURN_IF_ERROR(writer->EndTensor());
@@ -167,25 +190,29 @@ absl::StatusOr<CompressReport> CompressModel(
     selected[i] = selector.Selects(infos[i]);
     if (!selected[i]) continue;
     const int64_t cols = infos[i].shape.back();
-    total_blocks += MakeGeometry(codec, NumElements(infos[i].shape) / cols, cols)
-                        .num_blocks();
+    total_blocks +=
+        MakeGeometry(codec, NumElements(infos[i].shape) / cols, cols)
+            .num_blocks();
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> ckpt,
-                   Checkpoint::Open(out_path, Fingerprint(source, options),
-                                    options.resume));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Checkpoint> ckpt,
+      Checkpoint::Open(out_path, Fingerprint(source, options), options.resume));
   CompressReport report;
+  std::vector<int> biases(infos.size(), 0);
   int64_t blocks_before = 0;
   for (size_t i = 0; i < infos.size(); ++i) {
     const TensorInfo& info = infos[i];
     if (!selected[i]) {
       TensorReport r = BaseReport(info, static_cast<Storage>(info.dtype));
-      r.payload_bytes = static_cast<uint64_t>(r.weights) * DTypeSize(info.dtype);
+      r.payload_bytes =
+          static_cast<uint64_t>(r.weights) * DTypeSize(info.dtype);
       r.bits_per_weight = 8.0 * DTypeSize(info.dtype);
       report.tensors.push_back(std::move(r));
       continue;
     }
     const int64_t cols = info.shape.back();
-    const PackedGeometry g = MakeGeometry(codec, NumElements(info.shape) / cols, cols);
+    const PackedGeometry g =
+        MakeGeometry(codec, NumElements(info.shape) / cols, cols);
     SearchCallbacks cb;
     cb.cancel = callbacks.cancel;
     if (callbacks.progress) {
@@ -197,8 +224,8 @@ absl::StatusOr<CompressReport> CompressModel(
     CheckpointEntry e;
     const uint32_t input_crc = Crc32(raw.data(), raw.size());
     if (!ckpt->Lookup(i, input_crc, &e)) {
-      ASSIGN_OR_RETURN(
-          e, CompressTensor(source, i, input_crc, *searcher, *ckpt, pool, cb));
+      ASSIGN_OR_RETURN(e, CompressTensor(source, i, input_crc, options,
+                                         *searcher, *ckpt, pool, cb));
     } else {
       ++report.reused_tensors;
       if (cb.progress) cb.progress(g.num_blocks(), g.num_blocks());
@@ -213,9 +240,10 @@ absl::StatusOr<CompressReport> CompressModel(
     r.sq_norm = e.sq_norm;
     r.rel_error = e.sq_norm > 0 ? std::sqrt(e.sq_error / e.sq_norm) : 0.0;
     r.seconds = e.seconds;
+    r.exponent_bias = biases[i] = e.exponent_bias;
     report.tensors.push_back(std::move(r));
   }
-  RETURN_IF_ERROR(Assemble(source, selected, options, *ckpt, out_path));
+  RETURN_IF_ERROR(Assemble(source, selected, biases, options, *ckpt, out_path));
   RETURN_IF_ERROR(ckpt->Remove());
   report.seconds = SecondsSince(t_start);
   return report;

@@ -26,11 +26,15 @@
 namespace seedlm {
 
 struct CompressOptions {
-  SearchOptions search;               // codec, exponent mode and bias
+  SearchOptions search;  // codec, exponent mode and bias
+  // Choose each tensor's exponent bias (spec §4) from a sample of its rows
+  // instead of using search.exponent_bias: ChooseExponentBias (tensor_
+  // compressor.h). Codecs without a block exponent (E = 0) need it.
+  bool auto_bias = false;
   // Which implementation searches; both give identical bytes.
   SearchAlgorithm algorithm = SearchAlgorithm::kFast;
-  std::vector<std::string> include;   // RE2 patterns; empty: default set
-  std::vector<std::string> exclude;   // RE2 patterns
+  std::vector<std::string> include;  // RE2 patterns; empty: default set
+  std::vector<std::string> exclude;  // RE2 patterns
   // Reuse the checkpoint of an interrupted run with the same input and
   // options (FAILED_PRECONDITION if they differ).
   bool resume = false;
@@ -41,7 +45,7 @@ struct TensorReport {
   std::string name;
   std::vector<int64_t> shape;
   Storage storage = Storage::kF32;
-  int64_t weights = 0;        // elements
+  int64_t weights = 0;  // elements
   uint64_t payload_bytes = 0;
   int64_t blocks = 0;          // seedlm blocks (0 for stored tensors)
   double bits_per_weight = 0;  // payload bits / weights (includes padding)
@@ -49,6 +53,7 @@ struct TensorReport {
   double sq_error = 0;
   double sq_norm = 0;
   double seconds = 0;
+  int exponent_bias = 0;  // the bias used (seedlm tensors)
 };
 
 struct CompressReport {
@@ -66,11 +71,10 @@ struct CompressCallbacks {
 // Compresses `source` into `out_path` (atomically: nothing appears there on
 // failure). INVALID_ARGUMENT for bad options or weights; CANCELLED; I/O
 // errors from the writer. `pool` may be null.
-absl::StatusOr<CompressReport> CompressModel(const ModelSource& source,
-                                             const std::string& out_path,
-                                             const CompressOptions& options,
-                                             ThreadPool* pool,
-                                             const CompressCallbacks& callbacks);
+absl::StatusOr<CompressReport> CompressModel(
+    const ModelSource& source, const std::string& out_path,
+    const CompressOptions& options, ThreadPool* pool,
+    const CompressCallbacks& callbacks);
 
 }  // namespace seedlm
 

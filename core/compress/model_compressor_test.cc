@@ -1,12 +1,14 @@
 #include "core/compress/model_compressor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
-#include "gtest/gtest.h"
+#include "core/compress/tensor_compressor.h"
 #include "core/model/model_test_util.h"
 #include "core/model/safetensors.h"
 #include "core/util/file_util.h"
+#include "gtest/gtest.h"
 
 namespace seedlm {
 namespace {
@@ -29,16 +31,55 @@ std::string WriteTinyModel(const ScratchDir& dir, TinyModel* m) {
   auto bytes = [](const void* p, size_t n) {
     return absl::Span<const uint8_t>(static_cast<const uint8_t*>(p), n);
   };
-  EXPECT_TRUE(WriteSafetensors(
-                  path,
-                  {{TensorInfo{"model.layers.0.self_attn.q_proj.weight", {4, 20},
-                               DType::kF32},
-                    bytes(m->q.data(), 320)},
-                   {TensorInfo{"model.norm.weight", {20}, DType::kBF16},
-                    bytes(m->n.data(), 40)}},
-                  {})
-                  .ok());
+  EXPECT_TRUE(
+      WriteSafetensors(
+          path,
+          {{TensorInfo{
+                "model.layers.0.self_attn.q_proj.weight", {4, 20}, DType::kF32},
+            bytes(m->q.data(), 320)},
+           {TensorInfo{"model.norm.weight", {20}, DType::kBF16},
+            bytes(m->n.data(), 40)}},
+          {})
+          .ok());
   return path;
+}
+
+// auto_bias: each compressed tensor gets ChooseExponentBias's bias, recorded
+// in the report, the container entry and the checkpoint (a resumed run gives
+// the same bytes), and its decode gives the reported error.
+TEST(CompressModelTest, AutoBiasPerTensor) {
+  ScratchDir dir;
+  TinyModel tiny;
+  auto source = *OpenModel(WriteTinyModel(dir, &tiny));
+  CompressOptions opt;
+  opt.search.codec = *PresetByName("4bit-p4");
+  opt.auto_bias = true;
+  const std::string out = dir.File("auto.seedlm");
+  auto report = CompressModel(*source, out, opt, nullptr, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  auto read = [&](int64_t r0, int64_t r1, absl::Span<float> o) {
+    std::copy(&tiny.q[r0 * 20], &tiny.q[r1 * 20], o.begin());
+    return absl::OkStatus();
+  };
+  const int want =
+      *ChooseExponentBias(opt.search, opt.algorithm, 4, 20, read, nullptr, {});
+  EXPECT_NE(want, 0);
+  EXPECT_EQ(report->tensors[0].exponent_bias, want);
+  auto reader = *ContainerReader::Open(out);
+  EXPECT_EQ(reader->tensors()[0].exponent_bias, want);
+  std::vector<float> dec(80);
+  ASSERT_TRUE(reader->DecodeToFloat32(0, absl::MakeSpan(dec)).ok());
+  double se = 0;
+  for (int i = 0; i < 80; ++i) {
+    se += (double(tiny.q[i]) - dec[i]) * (double(tiny.q[i]) - dec[i]);
+  }
+  EXPECT_DOUBLE_EQ(se, report->tensors[0].sq_error);
+  EXPECT_LT(report->tensors[0].rel_error, 0.2);
+  // Same options again with resume (nothing to resume): same bytes.
+  const std::string out2 = dir.File("auto2.seedlm");
+  opt.resume = true;
+  ASSERT_TRUE(CompressModel(*source, out2, opt, nullptr, {}).ok());
+  EXPECT_EQ(*ReadFileToString(out, 1 << 20), *ReadFileToString(out2, 1 << 20));
 }
 
 TEST(CompressModelTest, WritesContainerAndReport) {
@@ -76,7 +117,8 @@ TEST(CompressModelTest, WritesContainerAndReport) {
   std::vector<float> dec(80);
   ASSERT_TRUE(reader->DecodeToFloat32(0, absl::MakeSpan(dec)).ok());
   double se = 0;
-  for (int i = 0; i < 80; ++i) se += (double(tiny.q[i]) - dec[i]) * (double(tiny.q[i]) - dec[i]);
+  for (int i = 0; i < 80; ++i)
+    se += (double(tiny.q[i]) - dec[i]) * (double(tiny.q[i]) - dec[i]);
   EXPECT_DOUBLE_EQ(se, report->tensors[0].sq_error);
   EXPECT_GT(report->tensors[0].rel_error, 0.0);
 
@@ -105,7 +147,8 @@ TEST(CompressModelTest, IncludeExcludeAndBadRegex) {
   auto source = *OpenModel(WriteTinyModel(dir, &tiny));
   CompressOptions opt;
   opt.exclude = {"q_proj"};
-  auto report = CompressModel(*source, dir.File("none.seedlm"), opt, nullptr, {});
+  auto report =
+      CompressModel(*source, dir.File("none.seedlm"), opt, nullptr, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->tensors[0].storage, Storage::kF32);
   opt.exclude = {"("};
@@ -123,15 +166,19 @@ std::string WriteTwoTensorModel(const ScratchDir& dir) {
   for (float& x : a) x = static_cast<float>(g(rng));
   for (float& x : b) x = static_cast<float>(g(rng));
   auto span = [](const std::vector<float>& v) {
-    return absl::Span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4);
+    return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
+                                     v.size() * 4);
   };
   const std::string model = dir.File("two.safetensors");
-  EXPECT_TRUE(WriteSafetensors(
-      model,
-      {{TensorInfo{"layers.0.attention.wq.weight", {3, 16}, DType::kF32}, span(a)},
-       {TensorInfo{"layers.0.attention.wk.weight", {5, 8}, DType::kF32}, span(b)}},
-      {}).ok());
+  EXPECT_TRUE(
+      WriteSafetensors(
+          model,
+          {{TensorInfo{"layers.0.attention.wq.weight", {3, 16}, DType::kF32},
+            span(a)},
+           {TensorInfo{"layers.0.attention.wk.weight", {5, 8}, DType::kF32},
+            span(b)}},
+          {})
+          .ok());
   return model;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
@@ -18,7 +20,8 @@ namespace {
 // Rows per slice: about `slice_blocks` blocks, and a multiple of 8 rows so
 // that every slice but the last ends on a byte boundary of the bit stream.
 int64_t RowsPerSlice(int64_t blocks_per_row, int64_t slice_blocks) {
-  const int64_t rows = std::max<int64_t>(1, slice_blocks / std::max<int64_t>(1, blocks_per_row));
+  const int64_t rows =
+      std::max<int64_t>(1, slice_blocks / std::max<int64_t>(1, blocks_per_row));
   return (rows + 7) / 8 * 8;
 }
 
@@ -85,8 +88,8 @@ absl::StatusOr<MatrixStats> CompressMatrixStreaming(
     absl::Status s =
         CompressSlice(searcher, w, r1 - r0, cols, &packed, &stats, pool, cb);
     if (!s.ok()) {
-      return absl::Status(s.code(),
-                          absl::StrCat("rows ", r0, "..", r1 - 1, ": ", s.message()));
+      return absl::Status(
+          s.code(), absl::StrCat("rows ", r0, "..", r1 - 1, ": ", s.message()));
     }
     RETURN_IF_ERROR(sink(packed));
   }
@@ -114,6 +117,55 @@ absl::StatusOr<CompressedMatrix> CompressMatrix(
                                            pool, callbacks));
   static_cast<MatrixStats&>(out) = stats;
   return out;
+}
+
+absl::StatusOr<int> ChooseExponentBias(const SearchOptions& options,
+                                       SearchAlgorithm algorithm, int64_t rows,
+                                       int64_t cols, const RowReader& read,
+                                       ThreadPool* pool,
+                                       const SearchCallbacks& callbacks,
+                                       int64_t sample_rows) {
+  const int64_t n = std::min(rows, sample_rows);
+  if (n <= 0 || cols <= 0) return 0;
+  std::vector<float> sample(static_cast<size_t>(n * cols));
+  double sum_sq = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = i * rows / n;
+    absl::Span<float> row = absl::MakeSpan(&sample[i * cols], cols);
+    RETURN_IF_ERROR(read(r, r + 1, row));
+    for (float v : row) sum_sq += static_cast<double>(v) * v;
+  }
+  if (!(sum_sq > 0.0) || !std::isfinite(sum_sq)) return 0;
+  const double rms = std::sqrt(sum_sq / static_cast<double>(sample.size()));
+  auto clamp = [](double b) {
+    return static_cast<int>(std::clamp(b, -128.0, 127.0));
+  };
+  std::map<int, double> tried;
+  auto error = [&](int b) -> absl::StatusOr<double> {
+    auto it = tried.find(b);
+    if (it != tried.end()) return it->second;
+    SearchOptions o = options;
+    o.exponent_bias = b;
+    ASSIGN_OR_RETURN(std::unique_ptr<BlockSearcher> searcher,
+                     CreateSearcher(o, algorithm));
+    ASSIGN_OR_RETURN(
+        CompressedMatrix m,
+        CompressMatrix(*searcher, sample, n, cols, pool,
+                       SearchCallbacks{nullptr, callbacks.cancel}));
+    tried[b] = m.sq_error;
+    return m.sq_error;
+  };
+  int best = clamp(std::round(std::log2(rms)) - 2);
+  ASSIGN_OR_RETURN(double best_err, error(best));
+  for (int dir : {+1, -1}) {
+    while (best + dir >= -128 && best + dir <= 127) {
+      ASSIGN_OR_RETURN(double e, error(best + dir));
+      if (!(e < best_err)) break;
+      best += dir;
+      best_err = e;
+    }
+  }
+  return best;
 }
 
 }  // namespace seedlm

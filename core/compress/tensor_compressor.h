@@ -15,6 +15,7 @@
 #include "absl/types/span.h"
 #include "core/codec/packed_matrix.h"
 #include "core/search/searcher.h"
+#include "core/search/searcher_factory.h"
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
@@ -22,7 +23,7 @@ namespace seedlm {
 struct MatrixStats {
   PackedGeometry geometry;
   double sq_error = 0.0;  // Σ (w − ŵ)² over real weights, ŵ = float32 decode
-  double sq_norm = 0.0;   // Σ w²
+  double sq_norm = 0.0;      // Σ w²
   double rel_error() const;  // sqrt(sq_error / sq_norm), 0 for a zero matrix
 };
 
@@ -56,6 +57,26 @@ struct CompressedMatrix : MatrixStats {
 absl::StatusOr<CompressedMatrix> CompressMatrix(
     const BlockSearcher& searcher, absl::Span<const float> w, int64_t rows,
     int64_t cols, ThreadPool* pool, const SearchCallbacks& callbacks);
+
+// Rows of the sample ChooseExponentBias searches: min(rows, this), spread
+// evenly over the matrix (row i * rows / n for i < n).
+inline constexpr int64_t kBiasSampleRows = 64;
+
+// The per-tensor exponent bias b (spec §4) that minimises the squared error
+// of a sample of rows. It starts at round(log2(rms of the sample)) - 2 (about
+// where a block's coefficients use their range: the typical |sum M q| is ~4
+// times the scale 2^(e+b) / denominator) and moves one step at a time toward
+// lower error while the error drops (ties keep the current bias), within the
+// int8 range. Deterministic: same rows, same options, same bias. `options`
+// gives the codec and mode (its exponent_bias is ignored). Errors as
+// CompressMatrixStreaming; an all-zero (or non-finite) sample gives 0.
+// `sample_rows` replaces kBiasSampleRows.
+absl::StatusOr<int> ChooseExponentBias(const SearchOptions& options,
+                                       SearchAlgorithm algorithm, int64_t rows,
+                                       int64_t cols, const RowReader& read,
+                                       ThreadPool* pool,
+                                       const SearchCallbacks& callbacks,
+                                       int64_t sample_rows = kBiasSampleRows);
 
 }  // namespace seedlm
 

@@ -46,7 +46,7 @@ class GoldenTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(GoldenTest, MatchesSpecAtEverySimdLevel) {
   const Golden g = Goldens()[GetParam()];
-  const SearchOptions opt = Options(g.preset, g.mode);
+  const SearchOptions opt = Options(g.preset, g.mode, g.bias);
   const BlockResult ref =
       ReferenceSearchBlock(**SeedTable::Get(opt.codec), opt, g.w.data());
   for (SimdLevel level : SupportedLevels()) {
@@ -75,7 +75,7 @@ TEST(FastSearcherTest, AllZeroBlockWithoutFullScoring) {
       std::vector<double> w(fast->options().codec.C, 0.0);
       const BlockResult r = fast->SearchBlock(w.data());
       EXPECT_EQ(r.block.seed, 1u);
-      EXPECT_EQ(r.block.e, -8);
+      EXPECT_EQ(r.block.e, fast->options().codec.e_lo());
       for (int p = 0; p < kMaxP; ++p) EXPECT_EQ(r.block.q[p], 0);
       EXPECT_EQ(r.err, 0.0);
       EXPECT_EQ(fast->stats().tie_blocks, 1);
@@ -271,7 +271,10 @@ TEST(FastSearcherTest, ExtremeMagnitudes) {
 
 TEST(FastSearcherTest, GaussianBlocksScoreFewSeeds) {
   for (const std::string& preset : PresetNames()) {
-    const SearchOptions opt = Options(preset, ExponentMode::kSearch);
+    // Without a block exponent the tensor's bias sets the scale: the one
+    // the compressor picks for sigma = 0.02 (round(log2 0.02) - 2).
+    const int bias = PresetByName(preset)->E == 0 ? -8 : 0;
+    const SearchOptions opt = Options(preset, ExponentMode::kSearch, bias);
     auto fast = *FastSearcher::Create(opt);
     const std::vector<double> w =
         GenerateBlocks(opt, BlockKind::kGauss02, 64, 8);

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "core/search/quantizer.h"
 #include "core/search/spec_goldens.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace seedlm {
 namespace {
@@ -28,6 +28,7 @@ TEST_P(GoldenTest, MatchesSpec) {
   SearchOptions opt;
   opt.codec = *PresetByName(g.preset);
   opt.mode = g.mode;
+  opt.exponent_bias = g.bias;
   auto table = SeedTable::Get(opt.codec);
   ASSERT_TRUE(table.ok()) << table.status();
   const BlockResult r = ReferenceSearchBlock(**table, opt, g.w.data());
@@ -39,7 +40,8 @@ TEST_P(GoldenTest, MatchesSpec) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Spec, GoldenTest,
-                         ::testing::Range(0, static_cast<int>(Goldens().size())));
+                         ::testing::Range(0,
+                                          static_cast<int>(Goldens().size())));
 
 // The documented exact ties really are exact under our error arithmetic.
 TEST(ReferenceSearchTest, DocumentedTiesAreExact) {
@@ -59,10 +61,10 @@ TEST(ReferenceSearchTest, AllZeroBlock) {
     SearchOptions opt;
     opt.codec = *PresetByName(name);
     std::vector<double> w(opt.codec.C, 0.0);
-    const BlockResult r = ReferenceSearchBlock(**SeedTable::Get(opt.codec), opt,
-                                               w.data());
+    const BlockResult r =
+        ReferenceSearchBlock(**SeedTable::Get(opt.codec), opt, w.data());
     EXPECT_EQ(r.block.seed, 1u) << name;
-    EXPECT_EQ(r.block.e, -8) << name;
+    EXPECT_EQ(r.block.e, opt.codec.e_lo()) << name;
     for (int p = 0; p < opt.codec.P; ++p) EXPECT_EQ(r.block.q[p], 0);
     EXPECT_EQ(r.err, 0.0);
   }
@@ -102,7 +104,8 @@ TEST(ReferenceSearchTest, BruteForceSmallK) {
         const double err = quant.Error(table->matrix(s), q, cand[i], w.data());
         ASSERT_GE(err, r.err);
         if (err == r.err) {
-          ASSERT_TRUE(s > r.block.seed || (s == r.block.seed && cand[i] >= r.block.e));
+          ASSERT_TRUE(s > r.block.seed ||
+                      (s == r.block.seed && cand[i] >= r.block.e));
         }
       }
     }
@@ -128,7 +131,9 @@ TEST(ReferenceSearcherTest, ThreadCountDoesNotChangeResults) {
   ThreadPool pool(2);
   std::vector<std::pair<int64_t, int64_t>> progress;
   SearchCallbacks cb;
-  cb.progress = [&](int64_t done, int64_t total) { progress.push_back({done, total}); };
+  cb.progress = [&](int64_t done, int64_t total) {
+    progress.push_back({done, total});
+  };
   ASSERT_TRUE(searcher->Search(w, absl::MakeSpan(two), &pool, cb).ok());
   for (int i = 0; i < n; ++i) {
     EXPECT_EQ(one[i].block.seed, two[i].block.seed);
@@ -157,8 +162,9 @@ TEST(ReferenceSearcherTest, CancelledAndBadInput) {
   w[17] = std::nan("");
   EXPECT_EQ(searcher->Search(w, absl::MakeSpan(out), nullptr, {}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(searcher->Search(w, absl::MakeSpan(out).subspan(1), nullptr, {}).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      searcher->Search(w, absl::MakeSpan(out).subspan(1), nullptr, {}).code(),
+      absl::StatusCode::kInvalidArgument);
   opt.exponent_bias = 200;
   EXPECT_EQ(ReferenceSearcher::Create(opt).status().code(),
             absl::StatusCode::kInvalidArgument);
