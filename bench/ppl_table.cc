@@ -42,7 +42,7 @@ struct Flags {
   std::string wikitext = SharedDataPath("data/text/wikitext-2-raw-test.txt");
   int64_t wiki_chars = 40000;
   int64_t wiki_ctx = 256;
-  std::string presets = "4bit,3bit,4bit-i8,3bit-i8";
+  std::string presets = "4bit,3bit,4bit-i8,3bit-i8,4bit-p4";
   std::string modes = "search,fit,paper";
   std::string baselines = "all";
   int64_t threads = 0;
@@ -123,6 +123,11 @@ std::vector<Row> MakeRows(const Flags& f) {
   rows[0].label = "FP32";
   for (const std::string& p : SplitList(f.presets)) {
     for (const std::string& mname : SplitList(f.modes)) {
+      // Without a block exponent the mode changes nothing: one row.
+      auto codec = PresetByName(p);
+      if (codec.ok() && codec->E == 0 && mname != SplitList(f.modes)[0]) {
+        continue;
+      }
       Row r;
       r.preset = p;
       r.mode = ParseExponentMode(mname).value_or(ExponentMode::kSearch);

@@ -29,12 +29,14 @@
 namespace seedlm {
 namespace {
 
+constexpr int64_t kNoBias = 1000;  // --bias not given
+
 struct VerifyFlags {
   int64_t blocks = 100000;
   std::string presets;  // default: all
   std::string modes = "search,fit,paper";
   std::string kinds;  // default: all
-  int64_t bias = 0;
+  int64_t bias = kNoBias;
   int64_t threads = 0;
   uint64_t seed = 1;
   std::string model;
@@ -160,7 +162,13 @@ absl::Status Run(const VerifyFlags& f, std::vector<Row>* rows, int* threads) {
       SearchOptions opt;
       ASSIGN_OR_RETURN(opt.codec, PresetByName(preset));
       ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(mode));
-      opt.exponent_bias = static_cast<int>(f.bias);
+      // Without a block exponent the bias sets the scale: the compressor's
+      // choice for the generated sigma = 0.02 data (round(log2 0.02) - 2)
+      // unless --bias is given.
+      opt.exponent_bias =
+          static_cast<int>(opt.codec.E == 0 && f.bias == kNoBias ? -8
+                           : f.bias == kNoBias                   ? 0
+                                                                 : f.bias);
       RETURN_IF_ERROR(opt.Validate());
       RETURN_IF_ERROR(VerifyOne(opt, preset, kinds, f.blocks, f.seed,
                                 model.get(), f.model_blocks, &pool, rows));
@@ -182,7 +190,9 @@ int main(int argc, char** argv) {
   flags.AddString("modes", &f.modes, "comma-separated exponent modes");
   flags.AddString("kinds", &f.kinds,
                   "comma-separated generators (default all)");
-  flags.AddInt("bias", &f.bias, "exponent bias b of the searches");
+  flags.AddInt("bias", &f.bias,
+               "exponent bias b of the searches (default 0; -8 for codecs "
+               "without a block exponent)");
   flags.AddInt("threads", &f.threads, "threads (0 = all cores)");
   flags.AddUint("seed", &f.seed, "generator seed");
   flags.AddString("model", &f.model,

@@ -140,6 +140,10 @@ void ScanTileAvx2(const TileView& v, ScanTarget* t, int n) {
       ScanTileFixed<8, 3, 8>(v, &t[b]);
     } else if (v.C == 12 && v.P == 4 && v.stride == 8) {
       ScanTileFixed<12, 4, 8>(v, &t[b]);
+    } else if (v.C == 8 && v.P == 4 && v.stride == 1) {  // 4bit-p4
+      ScanTileFixed<8, 4, 1>(v, &t[b]);
+    } else if (v.C == 8 && v.P == 4 && v.stride == 8) {
+      ScanTileFixed<8, 4, 8>(v, &t[b]);
     } else {
       ScanTileRuntime(v, &t[b]);
     }

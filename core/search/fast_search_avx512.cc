@@ -178,6 +178,10 @@ void ScanTileAvx512(const TileView& v, ScanTarget* t, int n) {
     return ScanTileGroups<8, 3, 8>(v, t, n);
   if (v.C == 12 && v.P == 4 && v.stride == 8)
     return ScanTileGroups<12, 4, 8>(v, t, n);
+  if (v.C == 8 && v.P == 4 && v.stride == 1)  // 4bit-p4
+    return ScanTileGroups<8, 4, 1>(v, t, n);
+  if (v.C == 8 && v.P == 4 && v.stride == 8)
+    return ScanTileGroups<8, 4, 8>(v, t, n);
   for (int b = 0; b < n; ++b) ScanTileRuntime(v, &t[b]);
 }
 
