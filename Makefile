@@ -18,7 +18,7 @@ SHARED ?= ../shared
 FUZZ_SECONDS ?= 60
 VERIFY_BLOCKS ?= 100000
 DEMO_OUT ?= out/stories260K.seedlm
-DEMO_PRESET ?= 4bit-i8
+DEMO_PRESET ?= 4bit-p4
 
 DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev \

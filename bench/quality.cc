@@ -266,6 +266,12 @@ absl::StatusOr<std::vector<DataSet>> MakeDataSets(const QualityOptions& o,
       sets.push_back(MakeGaussian(sigma, rows, o.cols, o.seed));
     }
   }
+  if (o.heavy) {
+    const int64_t rows = CeilDiv(GaussianBlocks(o) * kGaussianMaxC, o.cols);
+    for (double sigma : o.sigmas) {
+      sets.push_back(MakeStudentT4(sigma, rows, o.cols, o.seed));
+    }
+  }
   if (o.model) {
     if (o.model_optional && !std::filesystem::exists(o.model_path)) {
       std::fprintf(stderr, "quality: %s not found, skipping the model data\n",

@@ -40,7 +40,8 @@ struct QualityOptions {
   std::vector<std::string> presets;  // preset names, in table order
   std::vector<ExponentMode> modes;
   uint64_t seed = 1;     // Gaussian generator seed
-  bool gaussian = true;  // --data gaussian|model|all
+  bool gaussian = true;  // --data gaussian|t4|model|all
+  bool heavy = true;     // Student-t (4 degrees of freedom) at the sigmas
   bool model = true;
   std::vector<double> sigmas = {0.02, 0.01, 0.005};
   int64_t cols = 4096;  // columns of the Gaussian matrices

@@ -1,6 +1,7 @@
 #include "bench/quality_data.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 
@@ -21,6 +22,23 @@ int64_t DataSet::NumWeights() const {
   int64_t n = 0;
   for (const Matrix& m : matrices) n += m.rows * m.cols;
   return n;
+}
+
+DataSet MakeStudentT4(double sigma, int64_t rows, int64_t cols,
+                      uint64_t seed) {
+  DataSet data;
+  data.name = absl::StrCat("student-t4-", sigma);
+  Matrix m;
+  m.name = data.name;
+  m.rows = rows;
+  m.cols = cols;
+  m.w.resize(static_cast<size_t>(rows * cols));
+  std::mt19937_64 rng(seed);
+  std::student_t_distribution<double> t(4.0);
+  const double scale = sigma / std::sqrt(2.0);  // Var(t4) = 4 / (4 - 2)
+  for (float& x : m.w) x = static_cast<float>(scale * t(rng));
+  data.matrices.push_back(std::move(m));
+  return data;
 }
 
 DataSet MakeGaussian(double sigma, int64_t rows, int64_t cols, uint64_t seed) {

@@ -51,6 +51,11 @@ struct BlockRef {
 // The Gaussian data set described above, named "gaussian-<sigma>" (sigma
 // printed in shortest form, e.g. "gaussian-0.005").
 DataSet MakeGaussian(double sigma, int64_t rows, int64_t cols, uint64_t seed);
+// Heavy-tailed: i.i.d. Student-t with 4 degrees of freedom scaled to standard
+// deviation sigma (std::student_t_distribution<double> on the same engine),
+// named "student-t4-<sigma>"; kurtosis is infinite, so a few weights are far
+// out, as in real checkpoints.
+DataSet MakeStudentT4(double sigma, int64_t rows, int64_t cols, uint64_t seed);
 
 // The model's selected linear tensors (OpenModel + default TensorSelector),
 // as float32. NOT_FOUND etc. as OpenModel; FAILED_PRECONDITION if no tensor

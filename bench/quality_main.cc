@@ -51,12 +51,14 @@ absl::StatusOr<QualityOptions> ToOptions(const QualityFlags& f) {
     ASSIGN_OR_RETURN(ExponentMode mode, ParseExponentMode(m));
     o.modes.push_back(mode);
   }
-  if (f.data != "all" && f.data != "gaussian" && f.data != "model") {
+  if (f.data != "all" && f.data != "gaussian" && f.data != "t4" &&
+      f.data != "model") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--data must be gaussian, model or all (got '", f.data, "')"));
+        "--data must be gaussian, t4, model or all (got '", f.data, "')"));
   }
-  o.gaussian = f.data != "model";
-  o.model = f.data != "gaussian";
+  o.gaussian = f.data == "all" || f.data == "gaussian";
+  o.heavy = f.data == "all" || f.data == "t4";
+  o.model = f.data == "all" || f.data == "model";
   o.sigmas.clear();
   for (const std::string& s : SplitList(f.sigmas)) {
     double sigma;
@@ -126,7 +128,9 @@ int QualityMain(const std::vector<std::string>& args) {
                   "comma-separated presets (default: all)");
   flags.AddString("modes", &f.modes, "comma-separated exponent modes");
   flags.AddUint("seed", &f.seed, "seed of the Gaussian generator");
-  flags.AddString("data", &f.data, "gaussian, model or all");
+  flags.AddString("data", &f.data,
+                  "gaussian, t4 (Student-t, 4 degrees of freedom), model or "
+                  "all");
   flags.AddString("sigmas", &f.sigmas, "standard deviations of the Gaussians");
   flags.AddInt("cols", &f.cols, "columns of the Gaussian matrices");
   absl::Status s = flags.Parse(args);

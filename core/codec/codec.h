@@ -76,7 +76,7 @@ std::string PresetName(const CodecConfig& c);
 const std::vector<std::string>& PresetNames();
 // The preset `seedlm compress` uses when none is given, chosen from the
 // measured quality and decode speed (docs/QUALITY.md, "Default preset").
-inline constexpr char kDefaultPreset[] = "4bit-i8";
+inline constexpr char kDefaultPreset[] = "4bit-p4";
 
 absl::StatusOr<ExponentMode> ParseExponentMode(absl::string_view name);
 const char* ExponentModeName(ExponentMode m);

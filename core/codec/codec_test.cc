@@ -115,6 +115,24 @@ TEST(DecodeTest, GoldenDecodedBlock) {
   for (int i = 0; i < 8; ++i) EXPECT_NEAR(out[i], want[i], 6e-9) << i;
 }
 
+// docs/FORMAT.md's 4bit-p4 golden block (bias -8): exact, the scale is a
+// power of two.
+TEST(DecodeTest, Golden4bitP4Block) {
+  const CodecConfig c = *PresetByName("4bit-p4");
+  EXPECT_EQ(c.bits_per_block(), 32);
+  Block b;
+  b.seed = 53833;
+  b.e = 0;
+  const int8_t q[4] = {-3, 1, -1, -4};
+  for (int p = 0; p < 4; ++p) b.q[p] = q[p];
+  float out[8];
+  DecodeBlock(c, -8, b, out);
+  const float want[8] = {-0.00088500977f, 0.0048217773f, -0.0028991699f,
+                         -0.016937256f,   -0.0085449219f, -0.02053833f,
+                         0.00082397461f,  0.027374268f};
+  for (int i = 0; i < 8; ++i) EXPECT_FLOAT_EQ(out[i], want[i]) << i;
+}
+
 // The normative rule: (float)sum * (float)(2^(e+b) / denom), bit for bit.
 TEST(DecodeTest, NormativeRuleAndBias) {
   for (const std::string& name : PresetNames()) {

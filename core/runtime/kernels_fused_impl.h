@@ -104,59 +104,136 @@ inline void FusedPrepass(const FusedConsts& k, const uint8_t* words, int n,
   }
 }
 
+#define SEEDLM_FUSED_INLINE inline __attribute__((always_inline))
+
+// Raw entries R of the block whose table offsets are `off` (two 32-byte table
+// rows XORed, spec §9).
+SEEDLM_FUSED_INLINE __m256i FusedRaw(const char* tlo, const char* thi,
+                                     const uint32_t* off) {
+  uint16_t lo, hi;
+  std::memcpy(&lo, reinterpret_cast<const char*>(off), 2);
+  std::memcpy(&hi, reinterpret_cast<const char*>(off) + 2, 2);
+  return _mm256_xor_si256(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tlo + lo)),
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(thi + hi)));
+}
+
+// The 16 accumulator and 16 correction lanes of one (row, vector): one
+// 512-bit register each on AVX-512, two 256-bit ones on AVX2 (same sums).
+#if defined(__AVX512F__)
+struct FusedAcc {
+  __m512 acc = _mm512_setzero_ps(), corr = _mm512_setzero_ps();
+  void Store(float* a, float* c) const {
+    _mm512_store_ps(a, acc);
+    _mm512_store_ps(c, corr);
+  }
+};
+#else
+struct FusedAcc {
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  __m256 corr[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  void Store(float* a, float* c) const {
+    for (int h = 0; h < 2; ++h) {
+      _mm256_store_ps(a + 8 * h, acc[h]);
+      _mm256_store_ps(c + 8 * h, corr[h]);
+    }
+  }
+};
+#endif
+
+// One group of 16 blocks of kR rows against kG vectors: the correction lanes
+// take the group's cq * Sx, the accumulator lanes every block's w' * x. xb,
+// sb: the vectors' padded activations and block sums at the group's start.
+template <int kR, int kG, bool kE0>
+SEEDLM_FUSED_INLINE void FusedGroupBlocks(const FusedGroup* gr,
+                                          const float* const* xb,
+                                          const float* const* sb,
+                                          const char* tlo, const char* thi,
+                                          FusedAcc (&a)[kR][kG]) {
+#if defined(__AVX512F__)
+  __m512i pat[kR];
+  __m512 sc[kR];
+#pragma GCC unroll 8
+  for (int i = 0; i < kR; ++i) {
+    pat[i] = _mm512_load_si512(gr[i].pat);
+    if (!kE0) sc[i] = _mm512_load_ps(gr[i].scale);
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      a[i][g].corr = _mm512_fmadd_ps(_mm512_load_ps(gr[i].cq),
+                                     _mm512_loadu_ps(sb[g]), a[i][g].corr);
+    }
+  }
+  // Lanes 0..7 take block j's pattern and scale, lanes 8..15 block j + 1's.
+  __m512i idx =
+      _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  for (int j = 0; j < fused::kGroup;
+       j += 2, idx = _mm512_add_epi32(idx, _mm512_set1_epi32(2))) {
+    __m512 xv[kG];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) xv[g] = _mm512_loadu_ps(xb[g] + 8 * j);
+#pragma GCC unroll 8
+    for (int i = 0; i < kR; ++i) {
+      const __m512i r = _mm512_inserti64x4(
+          _mm512_castsi256_si512(FusedRaw(tlo, thi, gr[i].off + j)),
+          FusedRaw(tlo, thi, gr[i].off + j + 1), 1);
+      __m512 wv = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(
+          _mm512_setzero_si512(), r, _mm512_permutexvar_epi32(idx, pat[i])));
+      if (!kE0) wv = _mm512_mul_ps(wv, _mm512_permutexvar_ps(idx, sc[i]));
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        a[i][g].acc = _mm512_fmadd_ps(wv, xv[g], a[i][g].acc);
+      }
+    }
+  }
+#else
+#pragma GCC unroll 8
+  for (int i = 0; i < kR; ++i) {
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int h = 0; h < 2; ++h) {
+        a[i][g].corr[h] =
+            _mm256_fmadd_ps(_mm256_load_ps(gr[i].cq + 8 * h),
+                            _mm256_loadu_ps(sb[g] + 8 * h), a[i][g].corr[h]);
+      }
+    }
+  }
+  for (int j = 0; j < fused::kGroup; ++j) {
+    __m256 xv[kG];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) xv[g] = _mm256_loadu_ps(xb[g] + 8 * j);
+#pragma GCC unroll 8
+    for (int i = 0; i < kR; ++i) {
+      __m256 wv = _mm256_cvtepi32_ps(DotBytes(FusedRaw(tlo, thi, gr[i].off + j),
+                                              _mm256_set1_epi32(gr[i].pat[j])));
+      if (!kE0) wv = _mm256_mul_ps(wv, _mm256_set1_ps(gr[i].scale[j]));
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        a[i][g].acc[j & 1] = _mm256_fmadd_ps(wv, xv[g], a[i][g].acc[j & 1]);
+      }
+    }
+  }
+#endif
+}
+
 // Rows [r0, r0 + kR) x batch vectors b0 + [0, kG) (vectors past `nb` repeat
-// the last one; their results are dropped). Blocks go in pairs: the even
-// block of a pair into accumulator lanes 0..7, the odd one into 8..15 (one
-// 512-bit register on AVX-512, two 256-bit ones on AVX2: the same sums).
+// the last one; their results are dropped), group by group. The prepass is
+// double-buffered: group g + 1's runs before group g's blocks, so its stores
+// have retired by the time the block loop reads them.
 template <int kR, int kG, bool kE0>
 void FusedTile(const PackedView& m, const FusedConsts& k, const float* xp,
                const float* sx, int64_t r0, int64_t b0, int nb, float* y,
                int64_t ldy, int64_t row_begin) {
   constexpr int kG16 = fused::kGroup;
   const int64_t bpr = m.blocks_per_row;
-  const int64_t groups = (bpr + kG16 - 1) / kG16;
+  const int64_t padded = (bpr + kG16 - 1) / kG16 * kG16;
   const char* tlo = reinterpret_cast<const char*>(m.raw_tables->lo());
   const char* thi = reinterpret_cast<const char*>(m.raw_tables->hi());
   const float* xb[kG];
   const float* sb[kG];
-#pragma GCC unroll 8
-  for (int g = 0; g < kG; ++g) {
-    const int64_t b = b0 + std::min(g, nb - 1);
-    xb[g] = xp + b * groups * kG16 * 8;
-    sb[g] = sx + b * groups * kG16;
-  }
   const uint8_t* words[kR];
-#pragma GCC unroll 8
   for (int i = 0; i < kR; ++i) words[i] = m.data + 4 * (r0 + i) * bpr;
-  // Raw entries of block j of a group (two table rows XORed, spec §9).
-  auto raw = [&](const FusedGroup& gr, int j) {
-    uint16_t lo, hi;
-    std::memcpy(&lo, reinterpret_cast<const char*>(gr.off + j), 2);
-    std::memcpy(&hi, reinterpret_cast<const char*>(gr.off + j) + 2, 2);
-    return _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tlo + lo)),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(thi + hi)));
-  };
-#if defined(__AVX512F__)
-  __m512 acc[kR][kG], corr[kR][kG];
-#pragma GCC unroll 8
-  for (int i = 0; i < kR; ++i) {
-#pragma GCC unroll 8
-    for (int g = 0; g < kG; ++g) acc[i][g] = corr[i][g] = _mm512_setzero_ps();
-  }
-#else
-  __m256 acc[kR][kG][2], corr[kR][kG][2];
-#pragma GCC unroll 8
-  for (int i = 0; i < kR; ++i) {
-#pragma GCC unroll 8
-    for (int g = 0; g < kG; ++g) {
-      acc[i][g][0] = acc[i][g][1] = _mm256_setzero_ps();
-      corr[i][g][0] = corr[i][g][1] = _mm256_setzero_ps();
-    }
-  }
-#endif
-  // Double-buffered: group g + 1's prepass runs before group g's blocks, so
-  // its stores have retired by the time the block loop reads them.
+  FusedAcc acc[kR][kG];
   FusedGroup grp[2][kR];
   auto prepass = [&](int64_t k0, FusedGroup* out) {
     const int n = static_cast<int>(std::min<int64_t>(kG16, bpr - k0));
@@ -167,87 +244,18 @@ void FusedTile(const PackedView& m, const FusedConsts& k, const float* xp,
   };
   prepass(0, grp[0]);
   for (int64_t k0 = 0, cur = 0; k0 < bpr; k0 += kG16, cur ^= 1) {
-    const FusedGroup* gr = grp[cur];
     if (k0 + kG16 < bpr) prepass(k0 + kG16, grp[cur ^ 1]);
-#if defined(__AVX512F__)
-    __m512i pat[kR];
-    __m512 sc[kR];
-#pragma GCC unroll 8
-    for (int i = 0; i < kR; ++i) {
-      pat[i] = _mm512_load_si512(gr[i].pat);
-      if (!kE0) sc[i] = _mm512_load_ps(gr[i].scale);
-#pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g) {
-        corr[i][g] = _mm512_fmadd_ps(_mm512_load_ps(gr[i].cq),
-                                     _mm512_loadu_ps(sb[g] + k0), corr[i][g]);
-      }
+    for (int g = 0; g < kG; ++g) {
+      const int64_t b = b0 + std::min(g, nb - 1);
+      xb[g] = xp + (b * padded + k0) * 8;
+      sb[g] = sx + b * padded + k0;
     }
-    __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
-                                    1);  // lanes of block 2p, 2p + 1
-    for (int j = 0; j < kG16;
-         j += 2, idx = _mm512_add_epi32(idx, _mm512_set1_epi32(2))) {
-      __m512 xv[kG];
-#pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g)
-        xv[g] = _mm512_loadu_ps(xb[g] + 8 * (k0 + j));
-#pragma GCC unroll 8
-      for (int i = 0; i < kR; ++i) {
-        const __m512i r = _mm512_inserti64x4(
-            _mm512_castsi256_si512(raw(gr[i], j)), raw(gr[i], j + 1), 1);
-        __m512 wv = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(
-            _mm512_setzero_si512(), r, _mm512_permutexvar_epi32(idx, pat[i])));
-        if (!kE0) wv = _mm512_mul_ps(wv, _mm512_permutexvar_ps(idx, sc[i]));
-#pragma GCC unroll 8
-        for (int g = 0; g < kG; ++g) {
-          acc[i][g] = _mm512_fmadd_ps(wv, xv[g], acc[i][g]);
-        }
-      }
-    }
-#else
-#pragma GCC unroll 8
-    for (int i = 0; i < kR; ++i) {
-#pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g) {
-#pragma GCC unroll 8
-        for (int h = 0; h < 2; ++h) {
-          corr[i][g][h] = _mm256_fmadd_ps(_mm256_load_ps(gr[i].cq + 8 * h),
-                                          _mm256_loadu_ps(sb[g] + k0 + 8 * h),
-                                          corr[i][g][h]);
-        }
-      }
-    }
-    for (int j = 0; j < kG16; ++j) {
-      __m256 xv[kG];
-#pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g)
-        xv[g] = _mm256_loadu_ps(xb[g] + 8 * (k0 + j));
-#pragma GCC unroll 8
-      for (int i = 0; i < kR; ++i) {
-        __m256 wv = _mm256_cvtepi32_ps(
-            DotBytes(raw(gr[i], j), _mm256_set1_epi32(gr[i].pat[j])));
-        if (!kE0) wv = _mm256_mul_ps(wv, _mm256_set1_ps(gr[i].scale[j]));
-#pragma GCC unroll 8
-        for (int g = 0; g < kG; ++g) {
-          acc[i][g][j & 1] = _mm256_fmadd_ps(wv, xv[g], acc[i][g][j & 1]);
-        }
-      }
-    }
-#endif
+    FusedGroupBlocks<kR, kG, kE0>(grp[cur], xb, sb, tlo, thi, acc);
   }
   alignas(64) float a[16], c[16];
-#pragma GCC unroll 8
   for (int i = 0; i < kR; ++i) {
-#pragma GCC unroll 8
     for (int g = 0; g < nb; ++g) {
-#if defined(__AVX512F__)
-      _mm512_store_ps(a, acc[i][g]);
-      _mm512_store_ps(c, corr[i][g]);
-#else
-      _mm256_store_ps(a, acc[i][g][0]);
-      _mm256_store_ps(a + 8, acc[i][g][1]);
-      _mm256_store_ps(c, corr[i][g][0]);
-      _mm256_store_ps(c + 8, corr[i][g][1]);
-#endif
+      acc[i][g].Store(a, c);
       y[(b0 + g) * ldy + (r0 + i - row_begin)] =
           fused::Finish(a, c, kE0, m.field_scale[0]);
     }
