@@ -178,6 +178,18 @@ TEST_F(CliTest, TwoRunsGiveIdenticalBytes) {
   ASSERT_EQ(RunSeedlm("compress " + std::string(kModel) + " " + b + inc +
                 " --threads 2").code, 0);
   EXPECT_EQ(std::system(("cmp -s " + a + " " + b).c_str()), 0);
+  // The default preset, 4bit-p4, with the bias the encoder chose.
+  const Result r = RunSeedlm("inspect " + a + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  int packed = 0;
+  const nlohmann::json info = nlohmann::json::parse(r.out);
+  for (const auto& t : info["tensors"]) {
+    if (t["storage"] != "seedlm") continue;
+    ++packed;
+    EXPECT_EQ(t["codec"]["preset"], "4bit-p4");
+    EXPECT_LT(t["codec"]["exponent_bias"].get<int>(), -2);  // |w| << 1
+  }
+  EXPECT_EQ(packed, 1);
 }
 
 TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
@@ -197,6 +209,9 @@ TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
       {"compress " + std::string(kModel) + " " + out + " --include '('",
        "("},
       {"compress " + std::string(kModel) + " " + out + " --bogus", "--bogus"},
+      {"compress " + std::string(kModel) + " " + out + " --bias 200", "--bias"},
+      {"compress " + std::string(kModel) + " " + out + " --bias often",
+       "--bias"},
       {"inspect " + dir_ + "/missing.seedlm", "missing.seedlm"},
       {"inspect " + std::string(kModel), ""},  // not a .seedlm file
       {"decompress " + std::string(kModel) + " " + dir_ + "/o.safetensors", ""},
