@@ -81,6 +81,7 @@ bench: build
 	$(BUILD)/bin/seedlm-bench search --preset 3bit
 	$(BUILD)/bin/seedlm-bench search --preset 4bit-i8
 	$(BUILD)/bin/seedlm-bench search --preset 3bit-i8
+	$(BUILD)/bin/seedlm-bench search --preset 4bit-p4
 	$(BUILD)/bin/seedlm-bench matvec --table --threads 2
 	$(BUILD)/bin/seedlm-bench tokens --model $(DEMO_MODEL) --tokens 256 --threads 1
 

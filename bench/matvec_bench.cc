@@ -29,7 +29,8 @@ constexpr char kUsage[] =
     "[--threads N] [--json]\n"
     "       seedlm-bench matvec --table [--threads N] [--json]\n"
     "Weight-kernel speed (weights/s, effective GB/s, ratio to the measured\n"
-    "read bandwidth) for a packed preset (4bit, 3bit, 4bit-i8, 3bit-i8) or a\n"
+    "read bandwidth) for a packed preset (4bit, 3bit, 4bit-i8, 3bit-i8,\n"
+    "4bit-p4) or a\n"
     "dense baseline (f32, bf16). Flags:\n";
 
 using Clock = std::chrono::steady_clock;
@@ -167,8 +168,8 @@ absl::Status RunTable(const Flags& f, ThreadPool* pool, double bandwidth,
                       double min_seconds) {
   const std::vector<std::pair<int64_t, int64_t>> shapes = {
       {4096, 4096}, {4096, 11008}, {11008, 4096}};
-  const std::vector<std::string> kinds = {"f32",  "bf16",    "4bit",
-                                          "3bit", "4bit-i8", "3bit-i8"};
+  const std::vector<std::string> kinds = {
+      "f32", "bf16", "4bit", "3bit", "4bit-i8", "3bit-i8", "4bit-p4"};
   nlohmann::json all = nlohmann::json::array();
   std::string md = absl::StrFormat(
       "read bandwidth %.1f GB/s, %d threads\n\n| shape | batch | kernel | "
@@ -234,7 +235,7 @@ int MatVecMain(const std::vector<std::string>& args) {
   flags.AddInt("cols", &f.cols, "matrix columns (inputs)");
   flags.AddInt("batch", &f.batch, "vectors per call (1: matvec)");
   flags.AddString("preset", &f.preset,
-                  "4bit, 3bit, 4bit-i8, 3bit-i8, f32 or bf16");
+                  "4bit, 3bit, 4bit-i8, 3bit-i8, 4bit-p4, f32 or bf16");
   flags.AddInt("threads", &f.threads, "threads (0: all cores)");
   flags.AddString("min-seconds", &f.min_seconds, "time each kernel this long");
   flags.AddBool("json", &f.json, "print JSON");
