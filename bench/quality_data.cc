@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "core/model/model_source.h"
@@ -24,36 +25,39 @@ int64_t DataSet::NumWeights() const {
   return n;
 }
 
-DataSet MakeStudentT4(double sigma, int64_t rows, int64_t cols,
-                      uint64_t seed) {
+namespace {
+
+// One rows x cols matrix of i.i.d. float32 draws of `draw(rng)` from
+// std::mt19937_64(seed), row-major, as a data set named `name`.
+template <typename Draw>
+DataSet MakeIid(const std::string& name, int64_t rows, int64_t cols,
+                uint64_t seed, Draw draw) {
   DataSet data;
-  data.name = absl::StrCat("student-t4-", sigma);
+  data.name = name;
   Matrix m;
-  m.name = data.name;
+  m.name = name;
   m.rows = rows;
   m.cols = cols;
   m.w.resize(static_cast<size_t>(rows * cols));
   std::mt19937_64 rng(seed);
-  std::student_t_distribution<double> t(4.0);
-  const double scale = sigma / std::sqrt(2.0);  // Var(t4) = 4 / (4 - 2)
-  for (float& x : m.w) x = static_cast<float>(scale * t(rng));
+  for (float& x : m.w) x = static_cast<float>(draw(rng));
   data.matrices.push_back(std::move(m));
   return data;
 }
 
+}  // namespace
+
+DataSet MakeStudentT4(double sigma, int64_t rows, int64_t cols, uint64_t seed) {
+  std::student_t_distribution<double> t(4.0);
+  const double scale = sigma / std::sqrt(2.0);  // Var(t4) = 4 / (4 - 2)
+  return MakeIid(absl::StrCat("student-t4-", sigma), rows, cols, seed,
+                 [&](std::mt19937_64& rng) { return scale * t(rng); });
+}
+
 DataSet MakeGaussian(double sigma, int64_t rows, int64_t cols, uint64_t seed) {
-  DataSet data;
-  data.name = absl::StrCat("gaussian-", sigma);
-  Matrix m;
-  m.name = data.name;
-  m.rows = rows;
-  m.cols = cols;
-  m.w.resize(static_cast<size_t>(rows * cols));
-  std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, sigma);
-  for (float& x : m.w) x = static_cast<float>(normal(rng));
-  data.matrices.push_back(std::move(m));
-  return data;
+  return MakeIid(absl::StrCat("gaussian-", sigma), rows, cols, seed,
+                 [&](std::mt19937_64& rng) { return normal(rng); });
 }
 
 absl::StatusOr<DataSet> LoadModelDataSet(const std::string& path) {
