@@ -110,14 +110,12 @@ class Progress {
   bool on_;
 };
 
-// The selected blocks of every data set, concatenated, as doubles.
-std::vector<double> GatherAll(const std::vector<Selection>& selections, int C) {
-  std::vector<double> w;
-  for (const Selection& s : selections) {
-    for (const BlockRef& b : s.blocks) {
-      w.resize(w.size() + C);
-      GatherBlock(s.data->matrices[b.matrix], b, C, &w[w.size() - C]);
-    }
+// The selected blocks of one data set, concatenated, as doubles.
+std::vector<double> GatherBlocks(const Selection& s, int C) {
+  std::vector<double> w(s.blocks.size() * C);
+  for (size_t i = 0; i < s.blocks.size(); ++i) {
+    const BlockRef& b = s.blocks[i];
+    GatherBlock(s.data->matrices[b.matrix], b, C, &w[i * C]);
   }
   return w;
 }
@@ -183,7 +181,7 @@ absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
   const int C = base.codec.C;
   std::vector<QualityRow> rows;
   for (const Selection& s : selections) {
-    const std::vector<double> w = GatherAll({s}, C);
+    const std::vector<double> w = GatherBlocks(s, C);
     const int64_t nblocks = static_cast<int64_t>(w.size()) / C;
     SearchOptions so = base;
     if (so.codec.E == 0) {

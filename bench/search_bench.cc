@@ -99,9 +99,9 @@ absl::StatusOr<BenchRow> RunOne(const SearchFlags& f, const std::string& preset,
   SearchOptions opt;
   ASSIGN_OR_RETURN(opt.codec, PresetByName(preset));
   ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(f.mode));
-  // Without a block exponent the bias sets the scale: the compressor's
-  // choice for sigma = 0.02 blocks (round(log2 0.02) - 2).
-  if (opt.codec.E == 0) opt.exponent_bias = -8;
+  // Without a block exponent the bias sets the scale: where the compressor's
+  // bias search starts for the generated sigma = 0.02 blocks.
+  if (opt.codec.E == 0) opt.exponent_bias = InitialExponentBias(0.02);
   ASSIGN_OR_RETURN(SimdLevel simd, ParseSimdLevel(f.simd));
   ASSIGN_OR_RETURN(BlockKind kind, ParseBlockKind(f.kind));
   row.preset = preset;

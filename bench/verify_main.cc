@@ -162,13 +162,14 @@ absl::Status Run(const VerifyFlags& f, std::vector<Row>* rows, int* threads) {
       SearchOptions opt;
       ASSIGN_OR_RETURN(opt.codec, PresetByName(preset));
       ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(mode));
-      // Without a block exponent the bias sets the scale: the compressor's
-      // choice for the generated sigma = 0.02 data (round(log2 0.02) - 2)
-      // unless --bias is given.
-      opt.exponent_bias =
-          static_cast<int>(opt.codec.E == 0 && f.bias == kNoBias ? -8
-                           : f.bias == kNoBias                   ? 0
-                                                                 : f.bias);
+      // Without a block exponent the bias sets the scale: unless --bias is
+      // given, where the compressor's bias search starts for the generated
+      // sigma = 0.02 data.
+      if (f.bias != kNoBias) {
+        opt.exponent_bias = static_cast<int>(f.bias);
+      } else if (opt.codec.E == 0) {
+        opt.exponent_bias = InitialExponentBias(0.02);
+      }
       RETURN_IF_ERROR(opt.Validate());
       RETURN_IF_ERROR(VerifyOne(opt, preset, kinds, f.blocks, f.seed,
                                 model.get(), f.model_blocks, &pool, rows));

@@ -137,9 +137,6 @@ absl::StatusOr<int> ChooseExponentBias(const SearchOptions& options,
   }
   if (!(sum_sq > 0.0) || !std::isfinite(sum_sq)) return 0;
   const double rms = std::sqrt(sum_sq / static_cast<double>(sample.size()));
-  auto clamp = [](double b) {
-    return static_cast<int>(std::clamp(b, -128.0, 127.0));
-  };
   std::map<int, double> tried;
   auto error = [&](int b) -> absl::StatusOr<double> {
     auto it = tried.find(b);
@@ -155,7 +152,7 @@ absl::StatusOr<int> ChooseExponentBias(const SearchOptions& options,
     tried[b] = m.sq_error;
     return m.sq_error;
   };
-  int best = clamp(std::round(std::log2(rms)) - 2);
+  int best = InitialExponentBias(rms);
   ASSIGN_OR_RETURN(double best_err, error(best));
   for (int dir : {+1, -1}) {
     while (best + dir >= -128 && best + dir <= 127) {

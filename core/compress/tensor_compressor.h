@@ -63,9 +63,8 @@ absl::StatusOr<CompressedMatrix> CompressMatrix(
 inline constexpr int64_t kBiasSampleRows = 64;
 
 // The per-tensor exponent bias b (spec §4) that minimises the squared error
-// of a sample of rows. It starts at round(log2(rms of the sample)) - 2 (about
-// where a block's coefficients use their range: the typical |sum M q| is ~4
-// times the scale 2^(e+b) / denominator) and moves one step at a time toward
+// of a sample of rows. It starts at InitialExponentBias(rms of the sample)
+// (search_options.h) and moves one step at a time toward
 // lower error while the error drops (ties keep the current bias), within the
 // int8 range. Deterministic: same rows, same options, same bias. `options`
 // gives the codec and mode (its exponent_bias is ignored). Errors as

@@ -170,7 +170,10 @@ PackedLinear::PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
       geometry_(g),
       payload_(payload),
       expander_(std::move(expander)),
-      tables_(kernels::PackedTables::Get(codec)),
+      // The fused kernel reads only the raw tables.
+      tables_(kernels::FusedSupports(codec)
+                  ? nullptr
+                  : kernels::PackedTables::Get(codec)),
       raw_tables_(kernels::PackedTables::GetRaw(codec)) {
   const uint32_t fields = 1u << codec.E;
   for (uint32_t f = 0; f < fields; ++f) {

@@ -166,7 +166,8 @@ class PackedLinear final : public LinearWeight {
   PackedGeometry geometry_;
   absl::Span<const uint8_t> payload_;
   std::shared_ptr<const SeedExpander> expander_;
-  std::shared_ptr<const kernels::PackedTables> tables_;  // null: scalar only
+  // Exact kernels' tables; null for fused codecs and for the scalar path.
+  std::shared_ptr<const kernels::PackedTables> tables_;
   std::shared_ptr<const kernels::PackedTables> raw_tables_;  // fused kernel
   std::vector<float> field_scale_;  // BlockScale by the raw E-bit field
   kernels::PackedView view_;        // points into the members above

@@ -271,9 +271,10 @@ TEST(FastSearcherTest, ExtremeMagnitudes) {
 
 TEST(FastSearcherTest, GaussianBlocksScoreFewSeeds) {
   for (const std::string& preset : PresetNames()) {
-    // Without a block exponent the tensor's bias sets the scale: the one
-    // the compressor picks for sigma = 0.02 (round(log2 0.02) - 2).
-    const int bias = PresetByName(preset)->E == 0 ? -8 : 0;
+    // Without a block exponent the tensor's bias sets the scale: start
+    // where the compressor's bias search starts for sigma = 0.02.
+    const int bias =
+        PresetByName(preset)->E == 0 ? InitialExponentBias(0.02) : 0;
     const SearchOptions opt = Options(preset, ExponentMode::kSearch, bias);
     auto fast = *FastSearcher::Create(opt);
     const std::vector<double> w =

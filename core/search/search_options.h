@@ -3,7 +3,9 @@
 #ifndef SEEDLM_CORE_SEARCH_SEARCH_OPTIONS_H_
 #define SEEDLM_CORE_SEARCH_SEARCH_OPTIONS_H_
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 
@@ -21,6 +23,15 @@ struct SearchOptions {
   // INVALID_ARGUMENT for a bad codec or a bias outside -128..127.
   absl::Status Validate() const;
 };
+
+// Where a per-tensor bias search starts for weights of root-mean-square
+// `rms` (> 0): round(log2 rms) - 2, about where a block's coefficients use
+// their range (the typical |sum M q| is ~4 times the scale 2^(e+b) /
+// denominator). For i.i.d. sigma = 0.02 weights: -8.
+inline int InitialExponentBias(double rms) {
+  const double b = std::round(std::log2(rms)) - 2;
+  return static_cast<int>(std::clamp(b, -128.0, 127.0));
+}
 
 // The encoding of one block and its squared error ‖w − ŵ‖² (float64, computed
 // exactly as Quantizer::Error in quantizer.h defines).
