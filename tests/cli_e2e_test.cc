@@ -5,23 +5,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
 #include <thread>
 
-#include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <map>
-#include <cstdio>
-#include <filesystem>
-#include <string>
-
-#include "gtest/gtest.h"
-#include "tests/cli_test_util.h"
 #include "core/format/container.h"
-#include "core/util/shared_data.h"
 #include "core/model/model_source.h"
+#include "core/util/shared_data.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/cli_test_util.h"
 
 namespace seedlm {
 namespace {
@@ -44,9 +43,10 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, CompressInspectDecompress) {
   const std::string out = dir_ + "/l0.seedlm";
   // Layer 0's wk (32x64) and w2 (64x172: rows padded to whole blocks).
-  Result r = RunSeedlm("compress " + std::string(kModel) + " " + out +
-          " --preset 4bit-i8 --threads 2 --json"
-          " --include 'layers\\.0\\.(attention\\.wk|feed_forward\\.w2)\\.'");
+  Result r = RunSeedlm(
+      "compress " + std::string(kModel) + " " + out +
+      " --preset 4bit-i8 --threads 2 --json"
+      " --include 'layers\\.0\\.(attention\\.wk|feed_forward\\.w2)\\.'");
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json report = nlohmann::json::parse(r.out);
   ASSERT_EQ(report["tensors"].size(), 47u);  // 1 + 5 * 9 + 1
@@ -82,7 +82,7 @@ TEST_F(CliTest, CompressInspectDecompress) {
   }
   EXPECT_EQ(seedlm_tensors, 2);
   r = RunSeedlm("inspect " + out +
-          " --json --tensor layers.0.attention.wk.weight --blocks 7:10");
+                " --json --tensor layers.0.attention.wk.weight --blocks 7:10");
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json blocks = nlohmann::json::parse(r.out)["blocks"];
   ASSERT_EQ(blocks.size(), 3u);
@@ -125,18 +125,21 @@ TEST_F(CliTest, CompressInspectDecompress) {
 // reference search (so there is time to kill it) and the resumed one the fast
 // search: the checkpoint does not depend on the algorithm, only on the result.
 TEST_F(CliTest, KilledCompressResumesToIdenticalBytes) {
-  const std::string clean = dir_ + "/clean.seedlm", out = dir_ + "/killed.seedlm";
+  const std::string clean = dir_ + "/clean.seedlm",
+                    out = dir_ + "/killed.seedlm";
   const std::string inc = "layers\\.0\\.attention\\.w[qkvo]";
   ASSERT_EQ(RunSeedlm("compress " + std::string(kModel) + " " + clean +
-                      " --include '" + inc + "'").code, 0);
+                      " --include '" + inc + "'")
+                .code,
+            0);
   const std::string bin = std::string(SEEDLM_BIN_DIR) + "/seedlm";
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::freopen("/dev/null", "w", stdout);
-    ::execl(bin.c_str(), "seedlm", "compress", kModel, out.c_str(),
-            "--include", inc.c_str(), "--search", "reference", "--threads",
-            "1", static_cast<char*>(nullptr));
+    ::execl(bin.c_str(), "seedlm", "compress", kModel, out.c_str(), "--include",
+            inc.c_str(), "--search", "reference", "--threads", "1",
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   // Wait until one tensor is finished, then kill the process hard.
@@ -165,7 +168,8 @@ TEST_F(CliTest, KilledCompressResumesToIdenticalBytes) {
   const Result r = RunSeedlm("compress " + std::string(kModel) + " " + out +
                              " --include '" + inc + "' --resume");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("taken from the checkpoint"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("taken from the checkpoint"), std::string::npos)
+      << r.out;
   EXPECT_EQ(std::system(("cmp -s " + clean + " " + out).c_str()), 0);
   EXPECT_FALSE(std::filesystem::exists(out + ".ckpt"));
 }
@@ -174,9 +178,13 @@ TEST_F(CliTest, TwoRunsGiveIdenticalBytes) {
   const std::string a = dir_ + "/a.seedlm", b = dir_ + "/b.seedlm";
   const std::string inc = " --include 'layers\\.4\\.attention\\.wv'";
   ASSERT_EQ(RunSeedlm("compress " + std::string(kModel) + " " + a + inc +
-                " --threads 1").code, 0);
+                      " --threads 1")
+                .code,
+            0);
   ASSERT_EQ(RunSeedlm("compress " + std::string(kModel) + " " + b + inc +
-                " --threads 2").code, 0);
+                      " --threads 2")
+                .code,
+            0);
   EXPECT_EQ(std::system(("cmp -s " + a + " " + b).c_str()), 0);
   // The default preset, 4bit-p4, with the bias the encoder chose.
   const Result r = RunSeedlm("inspect " + a + " --json");
@@ -206,8 +214,7 @@ TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
        "unknown preset"},
       {"compress " + std::string(kModel) + " " + out + " --exponent maybe",
        "exponent mode"},
-      {"compress " + std::string(kModel) + " " + out + " --include '('",
-       "("},
+      {"compress " + std::string(kModel) + " " + out + " --include '('", "("},
       {"compress " + std::string(kModel) + " " + out + " --bogus", "--bogus"},
       {"compress " + std::string(kModel) + " " + out + " --bias 200", "--bias"},
       {"compress " + std::string(kModel) + " " + out + " --bias often",
@@ -219,7 +226,8 @@ TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
   for (const Case& c : cases) {
     const Result r = RunSeedlm(c.args);
     EXPECT_NE(r.code, 0) << c.args;
-    EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos)
+        << c.args << ": " << r.err;
     if (c.args.empty()) continue;  // usage text
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1)
         << c.args << ": " << r.err;

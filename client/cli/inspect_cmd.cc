@@ -44,9 +44,9 @@ absl::Status PrintBlocks(const ContainerReader& r, const std::string& name,
   int64_t a = 0, b = 0;
   RETURN_IF_ERROR(ParseRange(range, &a, &b));
   if (b > t.num_blocks()) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "--blocks ", range, ": tensor ", name, " has ", t.num_blocks(),
-        " blocks"));
+    return absl::OutOfRangeError(absl::StrCat("--blocks ", range, ": tensor ",
+                                              name, " has ", t.num_blocks(),
+                                              " blocks"));
   }
   const int64_t bpr = t.blocks_per_row();
   nlohmann::json blocks = nlohmann::json::array();
@@ -66,7 +66,8 @@ absl::Status PrintBlocks(const ContainerReader& r, const std::string& name,
                   absl::StrJoin(q, " ").c_str());
     }
   }
-  if (json) std::printf("%s\n", nlohmann::json{{"blocks", blocks}}.dump(2).c_str());
+  if (json)
+    std::printf("%s\n", nlohmann::json{{"blocks", blocks}}.dump(2).c_str());
   return absl::OkStatus();
 }
 
@@ -77,8 +78,11 @@ nlohmann::json TensorJson(const TensorEntry& t) {
                       {"weights", t.num_elements()},
                       {"bits", TensorBits(t)}};
   if (t.storage == Storage::kSeedLM) {
-    j["codec"] = {{"C", t.codec.C}, {"P", t.codec.P}, {"K", t.codec.K},
-                  {"Q", t.codec.Q}, {"E", t.codec.E},
+    j["codec"] = {{"C", t.codec.C},
+                  {"P", t.codec.P},
+                  {"K", t.codec.K},
+                  {"Q", t.codec.Q},
+                  {"E", t.codec.E},
                   {"variant", VariantName(t.codec.variant)},
                   {"preset", PresetName(t.codec)},
                   {"exponent_mode", ExponentModeName(t.exponent_mode)},
@@ -101,11 +105,12 @@ void PrintSummary(const ContainerReader& r, const std::string& path) {
               "codec", "weights", "bits/w");
   for (const TensorEntry& t : r.tensors()) {
     const int64_t n = t.num_elements();
-    std::printf("%-40s %-14s %-7s %-8s %10lld %9.3f\n", t.name.c_str(),
-                absl::StrCat("[", absl::StrJoin(t.shape, "x"), "]").c_str(),
-                StorageName(t.storage),
-                t.storage == Storage::kSeedLM ? PresetName(t.codec).c_str() : "-",
-                static_cast<long long>(n), n ? double(TensorBits(t)) / n : 0.0);
+    std::printf(
+        "%-40s %-14s %-7s %-8s %10lld %9.3f\n", t.name.c_str(),
+        absl::StrCat("[", absl::StrJoin(t.shape, "x"), "]").c_str(),
+        StorageName(t.storage),
+        t.storage == Storage::kSeedLM ? PresetName(t.codec).c_str() : "-",
+        static_cast<long long>(n), n ? double(TensorBits(t)) / n : 0.0);
   }
 }
 
@@ -118,7 +123,8 @@ absl::Status RunInspect(int argc, char** argv) {
   ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
   if (args.positional.size() != 1) {
     return absl::InvalidArgumentError(
-        "usage: seedlm inspect FILE.seedlm [--json] [--tensor NAME --blocks A:B]");
+        "usage: seedlm inspect FILE.seedlm [--json] [--tensor NAME --blocks "
+        "A:B]");
   }
   if (args.Has("tensor") != args.Has("blocks")) {
     return absl::InvalidArgumentError("--tensor and --blocks go together");
@@ -145,9 +151,9 @@ absl::Status RunInspect(int argc, char** argv) {
                         {"file_bytes", r->file_size()},
                         {"metadata", meta},
                         {"tensors", tensors}};
-  std::printf("%s\n", out.dump(2, ' ', false,
-                               nlohmann::json::error_handler_t::replace)
-                          .c_str());
+  std::printf("%s\n",
+              out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
   return absl::OkStatus();
 }
 

@@ -1,4 +1,5 @@
-// `seedlm`: compress, inspect, decompress and run models (docs/ARCHITECTURE.md).
+// `seedlm`: compress, inspect, decompress and run models
+// (docs/ARCHITECTURE.md).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -30,11 +31,13 @@ constexpr char kUsage[] =
     "      Write a synthetic Hugging Face checkpoint (random weights at\n"
     "      realistic scales) for speed and memory measurements.\n"
     "  generate MODEL --prompt TEXT [--max-tokens N] [--temperature T]\n"
-    "           [--top-p P] [--seed S] [--threads N] [--tokenizer FILE] [--json]\n"
+    "           [--top-p P] [--seed S] [--threads N] [--tokenizer FILE] "
+    "[--json]\n"
     "      Stream a completion (greedy unless --temperature > 0) from a\n"
     "      llama2.c .bin, a Hugging Face directory or a .seedlm file.\n"
     "  perplexity MODEL TEXT_FILE [--ctx N] [--max-chars N]\n"
-    "           [--reference MODEL2] [--threads N] [--tokenizer FILE] [--json]\n"
+    "           [--reference MODEL2] [--threads N] [--tokenizer FILE] "
+    "[--json]\n"
     "      Perplexity over the text (docs/QUALITY.md recipe); with\n"
     "      --reference also KL(MODEL2 || MODEL) and top-1 agreement.\n";
 

@@ -11,8 +11,8 @@ namespace seedlm::cli {
 
 absl::Status RunSynth(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"arch",  "dim",   "hidden", "layers", "heads",
-                     "kv-heads", "vocab", "seed", "dtype"};
+  spec.with_value = {"arch",     "dim",   "hidden", "layers", "heads",
+                     "kv-heads", "vocab", "seed",   "dtype"};
   ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
   if (args.positional.size() != 1) {
     return absl::InvalidArgumentError(
@@ -32,10 +32,11 @@ absl::Status RunSynth(int argc, char** argv) {
   o.seed = static_cast<uint64_t>(seed);
   ASSIGN_OR_RETURN(o.dtype, ParseDType(args.Get("dtype", "bf16")));
   RETURN_IF_ERROR(WriteSyntheticModel(args.positional[0], o));
-  std::printf("wrote %s: llama dim %lld hidden %lld layers %lld vocab %lld (%s)\n",
-              args.positional[0].c_str(), static_cast<long long>(o.dim),
-              static_cast<long long>(o.hidden), static_cast<long long>(o.layers),
-              static_cast<long long>(o.vocab), DTypeName(o.dtype));
+  std::printf(
+      "wrote %s: llama dim %lld hidden %lld layers %lld vocab %lld (%s)\n",
+      args.positional[0].c_str(), static_cast<long long>(o.dim),
+      static_cast<long long>(o.hidden), static_cast<long long>(o.layers),
+      static_cast<long long>(o.vocab), DTypeName(o.dtype));
   return absl::OkStatus();
 }
 

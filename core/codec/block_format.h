@@ -158,7 +158,8 @@ inline Block UnpackBlockFast(const BlockLayout& l, const uint8_t* data,
   unsigned __int128 w = (static_cast<unsigned __int128>(hi) << 64) | lo;
   w >>= (pos & 7);
   auto take = [&w](int n) {
-    const uint32_t v = static_cast<uint32_t>(w) & ((n >= 32 ? 0u : 1u << n) - 1u);
+    const uint32_t v =
+        static_cast<uint32_t>(w) & ((n >= 32 ? 0u : 1u << n) - 1u);
     w >>= n;
     return v;
   };

@@ -51,8 +51,8 @@ TEST(BlockFormatTest, RandomRoundTripAllWidths) {
             ASSERT_EQ(got.e, blocks[i].e);
             for (int p = 0; p < P; ++p) ASSERT_EQ(got.q[p], blocks[i].q[p]);
             // The windowed reader, inside the stream and at its tail.
-            const Block fast = UnpackBlockFast(
-                l, buf.data(), PackedBytes(n, l.bits()), i);
+            const Block fast =
+                UnpackBlockFast(l, buf.data(), PackedBytes(n, l.bits()), i);
             ASSERT_EQ(fast.seed, got.seed);
             ASSERT_EQ(fast.e, got.e);
             for (int p = 0; p < kMaxP; ++p) ASSERT_EQ(fast.q[p], got.q[p]);

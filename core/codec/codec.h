@@ -57,8 +57,8 @@ struct CodecConfig {
   int64_t denominator() const;
 
   friend bool operator==(const CodecConfig& a, const CodecConfig& b) {
-    return a.C == b.C && a.P == b.P && a.K == b.K && a.Q == b.Q &&
-           a.E == b.E && a.variant == b.variant;
+    return a.C == b.C && a.P == b.P && a.K == b.K && a.Q == b.Q && a.E == b.E &&
+           a.variant == b.variant;
   }
   friend bool operator!=(const CodecConfig& a, const CodecConfig& b) {
     return !(a == b);

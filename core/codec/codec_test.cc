@@ -32,11 +32,11 @@ TEST(LfsrTest, StatesAfterSeedOne) {
 }
 
 TEST(LfsrTest, MatrixOfAce1) {
-  EXPECT_THAT(States(16, 0xACE1, 24),
-              ElementsAre(54896, 60216, 62876, 31438, 48487, 57011, 61273,
-                          30636, 15318, 7659, 3829, 34682, 17341, 8670, 4335,
-                          2167, 1083, 33309, 16654, 8327, 4163, 34849, 50192,
-                          25096));
+  EXPECT_THAT(
+      States(16, 0xACE1, 24),
+      ElementsAre(54896, 60216, 62876, 31438, 48487, 57011, 61273, 30636, 15318,
+                  7659, 3829, 34682, 17341, 8670, 4335, 2167, 1083, 33309,
+                  16654, 8327, 4163, 34849, 50192, 25096));
 }
 
 TEST(LfsrTest, MatrixOfFfff) {
@@ -69,7 +69,8 @@ TEST(SeedMatrixTest, PaperEntriesAreCentredStates) {
   const CodecConfig c = *PresetByName("4bit");
   const std::vector<uint32_t> v = States(16, 0xACE1, 24);
   const std::vector<int32_t> m = Matrix(c, 0xACE1);
-  for (int j = 0; j < 24; ++j) EXPECT_EQ(m[j], static_cast<int32_t>(v[j]) - 32768);
+  for (int j = 0; j < 24; ++j)
+    EXPECT_EQ(m[j], static_cast<int32_t>(v[j]) - 32768);
 }
 
 TEST(SeedMatrixTest, I8GoldenRows) {
@@ -110,8 +111,8 @@ TEST(DecodeTest, GoldenDecodedBlock) {
   b.q[2] = 0;
   float out[8];
   DecodeBlock(c, 0, b, out);
-  const double want[8] = {-0.00129501, 0.00716279, -0.00349914, -0.01655045,
-                          -0.00939302, -0.01728719, 0.00223417, 0.02811291};
+  const double want[8] = {-0.00129501, 0.00716279,  -0.00349914, -0.01655045,
+                          -0.00939302, -0.01728719, 0.00223417,  0.02811291};
   for (int i = 0; i < 8; ++i) EXPECT_NEAR(out[i], want[i], 6e-9) << i;
 }
 
@@ -127,7 +128,7 @@ TEST(DecodeTest, Golden4bitP4Block) {
   for (int p = 0; p < 4; ++p) b.q[p] = q[p];
   float out[8];
   DecodeBlock(c, -8, b, out);
-  const float want[8] = {-0.00088500977f, 0.0048217773f, -0.0028991699f,
+  const float want[8] = {-0.00088500977f, 0.0048217773f,  -0.0028991699f,
                          -0.016937256f,   -0.0085449219f, -0.02053833f,
                          0.00082397461f,  0.027374268f};
   for (int i = 0; i < 8; ++i) EXPECT_FLOAT_EQ(out[i], want[i]) << i;
@@ -165,7 +166,8 @@ TEST(CodecConfigTest, PresetsAndValidation) {
   EXPECT_EQ(c3.variant, Variant::kI8);
   EXPECT_EQ(PresetName(c3), "3bit-i8");
   EXPECT_EQ(PresetByName("5bit").status().code(), absl::StatusCode::kNotFound);
-  for (const std::string& n : PresetNames()) EXPECT_TRUE(PresetByName(n)->Validate().ok());
+  for (const std::string& n : PresetNames())
+    EXPECT_TRUE(PresetByName(n)->Validate().ok());
 
   CodecConfig bad = c4;
   bad.K = 25;

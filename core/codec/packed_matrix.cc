@@ -29,8 +29,8 @@ absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
   for (int64_t r = row_begin; r < row_end; ++r) {
     float* row_out = &out[(r - row_begin) * g.cols];
     for (int64_t b = 0; b < bpr; ++b) {
-      const Block block =
-          UnpackBlock(layout, payload.data(), static_cast<uint64_t>(r * bpr + b));
+      const Block block = UnpackBlock(layout, payload.data(),
+                                      static_cast<uint64_t>(r * bpr + b));
       if (block.seed == 0) {
         return absl::InvalidArgumentError(
             absl::StrCat("block ", b, " of row ", r, " has seed 0"));

@@ -29,9 +29,10 @@ struct PackedGeometry {
   }
   // Bits per weight including row padding.
   double bits_per_weight() const {
-    return rows * cols == 0 ? 0.0
-                            : static_cast<double>(num_blocks()) *
-                                  bits_per_block / static_cast<double>(rows * cols);
+    return rows * cols == 0
+               ? 0.0
+               : static_cast<double>(num_blocks()) * bits_per_block /
+                     static_cast<double>(rows * cols);
   }
 };
 

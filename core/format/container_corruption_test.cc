@@ -245,7 +245,8 @@ TEST(CorruptionTest, PayloadContentsAndChecksums) {
   std::vector<float> out(e.num_elements());
   const absl::Status d = (*r)->DecodeToFloat32(3, absl::MakeSpan(out));
   EXPECT_EQ(d.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(d.message()), HasSubstr("block 1 of row 0 has seed 0"));
+  EXPECT_THAT(std::string(d.message()),
+              HasSubstr("block 1 of row 0 has seed 0"));
 
   r = ContainerReader::OpenFromBuffer(unrepaired);  // payload CRC now wrong
   ASSERT_TRUE(r.ok()) << "payloads are checked lazily";

@@ -8,8 +8,8 @@
 
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
-#include "gtest/gtest.h"
 #include "core/util/shared_data.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace seedlm {
@@ -19,8 +19,7 @@ using testing_util::Put;
 using testing_util::ReadAll;
 using testing_util::ScratchDir;
 
-const std::string kStories =
-    SharedDataPath("data/stories260K/stories260K.bin");
+const std::string kStories = SharedDataPath("data/stories260K/stories260K.bin");
 
 // A llama2.c file whose k-th weight float has the value k.
 std::string MakeLlama2c(int32_t dim, int32_t hidden, int32_t layers,

@@ -25,7 +25,9 @@ uint64_t SplitMix64(uint64_t x) {
 }
 
 // Uniform in (0, 1) from 53 random bits.
-double Unit(uint64_t r) { return ((r >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+double Unit(uint64_t r) {
+  return ((r >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
 
 struct Spec {
   std::string name;
@@ -57,7 +59,8 @@ void Generate(const Spec& spec, uint64_t seed, uint64_t index, DType dtype,
     if (dtype == DType::kF32) {
       std::memcpy(p, &v, 4);
     } else {
-      const uint16_t h = dtype == DType::kBF16 ? FloatToBFloat16(v) : FloatToHalf(v);
+      const uint16_t h =
+          dtype == DType::kBF16 ? FloatToBFloat16(v) : FloatToHalf(v);
       p[0] = static_cast<uint8_t>(h);
       p[1] = static_cast<uint8_t>(h >> 8);
     }
@@ -90,7 +93,7 @@ std::vector<std::vector<Spec>> Shards(const SynthOptions& o) {
 }
 
 nlohmann::json Config(const SynthOptions& o) {
-  const char* dt = o.dtype == DType::kBF16   ? "bfloat16"
+  const char* dt = o.dtype == DType::kBF16  ? "bfloat16"
                    : o.dtype == DType::kF16 ? "float16"
                                             : "float32";
   return {{"architectures", {"LlamaForCausalLM"}},
@@ -117,8 +120,10 @@ absl::Status SynthOptions::Validate() const {
         absl::StrCat("unknown --arch '", arch, "' (supported: llama)"));
   }
   for (auto [name, v] : {std::pair<const char*, int64_t>{"dim", dim},
-                         {"hidden", hidden}, {"layers", layers},
-                         {"heads", heads}, {"vocab", vocab}}) {
+                         {"hidden", hidden},
+                         {"layers", layers},
+                         {"heads", heads},
+                         {"vocab", vocab}}) {
     if (v <= 0 || v > (int64_t{1} << 24)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, " must be in 1..2^24 (got ", v, ")"));
@@ -126,13 +131,14 @@ absl::Status SynthOptions::Validate() const {
   }
   const int64_t kv = kv_heads > 0 ? kv_heads : heads;
   if (kv_heads < 0 || dim % heads != 0 || heads % kv != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "heads (", heads, ") must divide dim (", dim, ") and kv heads (", kv,
-        ") must divide heads"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("heads (", heads, ") must divide dim (", dim,
+                     ") and kv heads (", kv, ") must divide heads"));
   }
-  const double weights = 2.0 * vocab * dim +
-                         layers * (2.0 * dim * dim + 2.0 * dim * dim / heads * kv +
-                                   3.0 * dim * hidden);
+  const double weights =
+      2.0 * vocab * dim +
+      layers *
+          (2.0 * dim * dim + 2.0 * dim * dim / heads * kv + 3.0 * dim * hidden);
   if (weights > std::ldexp(1.0, 40)) {
     return absl::InvalidArgumentError("synthetic model over 2^40 weights");
   }
@@ -152,23 +158,25 @@ absl::Status WriteSyntheticModel(const std::string& out,
   nlohmann::json weight_map = nlohmann::json::object();
   uint64_t index = 0, total_bytes = 0;
   for (size_t s = 0; s < shards.size(); ++s) {
-    const std::string file = absl::StrFormat("model-%05d-of-%05d.safetensors",
-                                             s + 1, shards.size());
+    const std::string file =
+        absl::StrFormat("model-%05d-of-%05d.safetensors", s + 1, shards.size());
     std::vector<std::vector<uint8_t>> data(shards[s].size());
     std::vector<std::pair<TensorInfo, absl::Span<const uint8_t>>> tensors;
     for (size_t t = 0; t < shards[s].size(); ++t) {
       const Spec& spec = shards[s][t];
       Generate(spec, options.seed, index++, options.dtype, &data[t]);
-      tensors.push_back({TensorInfo{spec.name, spec.shape, options.dtype}, data[t]});
+      tensors.push_back(
+          {TensorInfo{spec.name, spec.shape, options.dtype}, data[t]});
       weight_map[spec.name] = file;
       total_bytes += data[t].size();
     }
-    RETURN_IF_ERROR(WriteSafetensors(out + "/" + file, tensors, {{"format", "pt"}}));
+    RETURN_IF_ERROR(
+        WriteSafetensors(out + "/" + file, tensors, {{"format", "pt"}}));
   }
   const nlohmann::json idx = {{"metadata", {{"total_size", total_bytes}}},
                               {"weight_map", weight_map}};
-  RETURN_IF_ERROR(WriteFileAtomically(out + "/model.safetensors.index.json",
-                                      idx.dump(2)));
+  RETURN_IF_ERROR(
+      WriteFileAtomically(out + "/model.safetensors.index.json", idx.dump(2)));
   return WriteFileAtomically(out + "/config.json", Config(options).dump(2));
 }
 

@@ -2,11 +2,11 @@
 
 #include <cmath>
 
-#include "gtest/gtest.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/model/tensor_select.h"
 #include "core/util/file_util.h"
+#include "gtest/gtest.h"
 
 namespace seedlm {
 namespace {
@@ -47,7 +47,8 @@ TEST(SynthTest, WritesALoadableLlamaCheckpoint) {
   double ss = 0;
   for (float x : q) ss += double(x) * x;
   EXPECT_NEAR(std::sqrt(ss / q.size()), 0.025 * std::sqrt(1.15), 0.003);
-  const std::vector<float> norm = *(*m)->ReadFloat32(*(*m)->Find("model.norm.weight"));
+  const std::vector<float> norm =
+      *(*m)->ReadFloat32(*(*m)->Find("model.norm.weight"));
   for (float x : norm) {
     EXPECT_GT(x, 0.49f);
     EXPECT_LT(x, 1.51f);

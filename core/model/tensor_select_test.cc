@@ -5,14 +5,13 @@
 #include <vector>
 
 #include "core/model/model_source.h"
-#include "gtest/gtest.h"
 #include "core/util/shared_data.h"
+#include "gtest/gtest.h"
 
 namespace seedlm {
 namespace {
 
-const std::string kStories =
-    SharedDataPath("data/stories260K/stories260K.bin");
+const std::string kStories = SharedDataPath("data/stories260K/stories260K.bin");
 
 TensorInfo Matrix(const std::string& name) {
   return {name, {4, 4}, DType::kF32};

@@ -74,7 +74,8 @@ static inline int RoundClamp(double y, int lo, int hi) {
 void Quantizer::Quantize(const double* t, int e, int8_t* q) const {
   const double s = InvPow2(e);
   for (int p = 0; p < codec_.P; ++p) {
-    q[p] = static_cast<int8_t>(RoundClamp(t[p] * s, codec_.q_lo(), codec_.q_hi()));
+    q[p] =
+        static_cast<int8_t>(RoundClamp(t[p] * s, codec_.q_lo(), codec_.q_hi()));
   }
 }
 

@@ -42,8 +42,7 @@ class Quantizer {
   //   ŵ_c = ((double)sum_c * (1.0 / denominator)) * 2^(e+bias)
   //   sum_c = Σ_p M[c][p] q_p   (exact integer)
   // M is the seed's centred integer matrix (row-major C x P).
-  double Error(const int32_t* m, const int8_t* q, int e,
-               const double* w) const;
+  double Error(const int32_t* m, const int8_t* q, int e, const double* w) const;
 
  private:
   // 2^(e+bias) and 2^-(e+bias) for e in [e_lo, e_hi], indexed by e - e_lo.

@@ -12,11 +12,11 @@ namespace {
 TEST(FitExponentTest, LeastExponentCovering) {
   const CodecConfig c = *PresetByName("4bit");  // L = 7.5, e in [-8, 7]
   EXPECT_EQ(FitExponent(c, 0.0), -8);
-  EXPECT_EQ(FitExponent(c, 7.5), 0);                  // m == L * 2^0
+  EXPECT_EQ(FitExponent(c, 7.5), 0);  // m == L * 2^0
   EXPECT_EQ(FitExponent(c, std::nextafter(7.5, 8)), 1);
   EXPECT_EQ(FitExponent(c, 3.75), -1);
-  EXPECT_EQ(FitExponent(c, 1e-9), -8);                // clamped low
-  EXPECT_EQ(FitExponent(c, 1e9), 7);                  // clamped high
+  EXPECT_EQ(FitExponent(c, 1e-9), -8);  // clamped low
+  EXPECT_EQ(FitExponent(c, 1e9), 7);    // clamped high
   for (int e = -8; e <= 7; ++e) {
     const double edge = std::ldexp(7.5, e);
     EXPECT_EQ(FitExponent(c, edge), e);
@@ -102,9 +102,21 @@ namespace {
 TEST(QuantizeTest, MatchesStdRound) {
   const CodecConfig c = *PresetByName("4bit");
   const Quantizer quant(c, ExponentMode::kSearch, 0);
-  std::vector<double> xs = {0.5, -0.5, 1.5, -1.5, 6.5, 7.5, -8.5, 7.49999,
-                            std::nextafter(0.5, 0.0), std::nextafter(-0.5, 0.0),
-                            std::nextafter(6.5, 7.0), 1e300, -1e300, 0.0, -0.0};
+  std::vector<double> xs = {0.5,
+                            -0.5,
+                            1.5,
+                            -1.5,
+                            6.5,
+                            7.5,
+                            -8.5,
+                            7.49999,
+                            std::nextafter(0.5, 0.0),
+                            std::nextafter(-0.5, 0.0),
+                            std::nextafter(6.5, 7.0),
+                            1e300,
+                            -1e300,
+                            0.0,
+                            -0.0};
   for (int i = 0; i < 2000; ++i) xs.push_back((i - 1000) / 97.0);
   for (double x : xs) {
     const double t[3] = {x, -x, x / 3};

@@ -14,8 +14,8 @@ namespace seedlm {
 absl::Status SearchOptions::Validate() const {
   RETURN_IF_ERROR(codec.Validate());
   if (exponent_bias < -128 || exponent_bias > 127) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "exponent bias ", exponent_bias, " is outside -128..127"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("exponent bias ", exponent_bias, " is outside -128..127"));
   }
   return absl::OkStatus();
 }
@@ -74,9 +74,9 @@ absl::Status ReferenceSearcher::Search(absl::Span<const double> weights,
                                        const SearchCallbacks& callbacks) const {
   const int C = options_.codec.C;
   if (weights.size() != out.size() * static_cast<size_t>(C)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("search: ", weights.size(), " weights for ", out.size(),
-                     " blocks of ", C));
+    return absl::InvalidArgumentError(absl::StrCat("search: ", weights.size(),
+                                                   " weights for ", out.size(),
+                                                   " blocks of ", C));
   }
   for (size_t i = 0; i < weights.size(); ++i) {
     if (!std::isfinite(weights[i])) {
@@ -84,13 +84,13 @@ absl::Status ReferenceSearcher::Search(absl::Span<const double> weights,
           "search: weight ", i, " is not finite (", weights[i], ")"));
     }
   }
-  return RunBlockChunks(
-      static_cast<int64_t>(out.size()), pool, callbacks,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t b = begin; b < end; ++b) {
-          out[b] = ReferenceSearchBlock(*table_, options_, &weights[b * C]);
-        }
-      });
+  return RunBlockChunks(static_cast<int64_t>(out.size()), pool, callbacks,
+                        [&](int64_t begin, int64_t end) {
+                          for (int64_t b = begin; b < end; ++b) {
+                            out[b] = ReferenceSearchBlock(*table_, options_,
+                                                          &weights[b * C]);
+                          }
+                        });
 }
 
 }  // namespace seedlm

@@ -1,10 +1,9 @@
 #include "core/search/seed_table.h"
 
+#include <Eigen/Dense>
 #include <map>
 #include <mutex>
 #include <tuple>
-
-#include <Eigen/Dense>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"

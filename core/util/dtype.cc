@@ -45,7 +45,8 @@ float HalfToFloat(uint16_t h) {
       ++e;
       mant <<= 1;
     } while ((mant & 0x400u) == 0);
-    bits = sign | (static_cast<uint32_t>(112 - e) << 23) | ((mant & 0x3FFu) << 13);
+    bits =
+        sign | (static_cast<uint32_t>(112 - e) << 23) | ((mant & 0x3FFu) << 13);
   }
   float f;
   std::memcpy(&f, &bits, 4);
@@ -115,7 +116,8 @@ absl::Status ConvertToFloat32(DType t, absl::Span<const uint8_t> raw,
       break;
     case DType::kF16:
       for (size_t i = 0; i < out.size(); ++i) {
-        out[i] = HalfToFloat(static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8)));
+        out[i] =
+            HalfToFloat(static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8)));
       }
       break;
     case DType::kBF16:

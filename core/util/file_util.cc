@@ -61,7 +61,8 @@ absl::Status WriteAll(int fd, const void* data, size_t n, const std::string& p,
                       int64_t offset) {
   const char* c = static_cast<const char*>(data);
   while (n > 0) {
-    const ssize_t w = offset < 0 ? ::write(fd, c, n) : ::pwrite(fd, c, n, offset);
+    const ssize_t w =
+        offset < 0 ? ::write(fd, c, n) : ::pwrite(fd, c, n, offset);
     if (w < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, "cannot write", p);
@@ -178,7 +179,8 @@ absl::Status AtomicFileWriter::Commit() {
   // Make the rename durable.
   std::string dir = path_;
   const size_t slash = dir.find_last_of('/');
-  dir = slash == std::string::npos ? "." : dir.substr(0, slash == 0 ? 1 : slash);
+  dir =
+      slash == std::string::npos ? "." : dir.substr(0, slash == 0 ? 1 : slash);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

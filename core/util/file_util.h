@@ -67,7 +67,9 @@ class AtomicFileWriter {
 
   // Appends at the current end.
   absl::Status Append(const void* data, size_t n);
-  absl::Status Append(absl::string_view s) { return Append(s.data(), s.size()); }
+  absl::Status Append(absl::string_view s) {
+    return Append(s.data(), s.size());
+  }
   // Overwrites bytes already written. REQUIRES: offset + n <= size().
   absl::Status WriteAt(uint64_t offset, const void* data, size_t n);
   // Bytes appended so far.

@@ -15,10 +15,10 @@
 #define SEEDLM_CONCAT_INNER_(a, b) a##b
 #define SEEDLM_CONCAT_(a, b) SEEDLM_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
-    ::absl::Status seedlm_status_ = (expr);                    \
-    if (!seedlm_status_.ok()) return seedlm_status_;           \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::absl::Status seedlm_status_ = (expr);          \
+    if (!seedlm_status_.ok()) return seedlm_status_; \
   } while (false)
 
 #define SEEDLM_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
@@ -26,8 +26,8 @@
   if (!tmp.ok()) return std::move(tmp).status();      \
   lhs = std::move(tmp).value()
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  SEEDLM_ASSIGN_OR_RETURN_IMPL_(    \
-      SEEDLM_CONCAT_(seedlm_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr)                                         \
+  SEEDLM_ASSIGN_OR_RETURN_IMPL_(SEEDLM_CONCAT_(seedlm_statusor_, __LINE__), \
+                                lhs, expr)
 
 #endif  // SEEDLM_CORE_UTIL_STATUS_MACROS_H_

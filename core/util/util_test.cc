@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "core/util/crc32.h"
 #include "core/util/dtype.h"
 #include "core/util/file_util.h"
 #include "core/util/status_macros.h"
 #include "core/util/thread_pool.h"
+#include "gtest/gtest.h"
 
 namespace seedlm {
 namespace {
@@ -73,8 +73,8 @@ TEST(DTypeTest, HalfRoundTripsExhaustively) {
   }
   EXPECT_EQ(HalfToFloat(0x3C00), 1.0f);
   EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));
-  EXPECT_EQ(FloatToHalf(1e6f), 0x7C00);          // overflow to inf
-  EXPECT_EQ(FloatToHalf(1.0f + 1.0f / 2048), 0x3C00);  // tie to even
+  EXPECT_EQ(FloatToHalf(1e6f), 0x7C00);                   // overflow to inf
+  EXPECT_EQ(FloatToHalf(1.0f + 1.0f / 2048), 0x3C00);     // tie to even
   EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -25)), 0x0000);  // tie to even (0)
   EXPECT_EQ(FloatToHalf(std::ldexp(1.5f, -25)), 0x0001);
 }
