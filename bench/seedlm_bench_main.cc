@@ -8,6 +8,7 @@
 // To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
 // and add a line to kSubcommands below.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "bench/quality.h"
 #include "bench/search_bench.h"
 #include "bench/tokens_bench.h"
+#include "core/util/cpu_features.h"
 
 namespace seedlm {
 namespace {
@@ -53,6 +55,14 @@ void PrintUsage(FILE* out) {
 }  // namespace seedlm
 
 int main(int argc, char** argv) {
+  // The SIMD override is read here, once, and passed down (cpu_features.h).
+  if (absl::Status simd =
+          seedlm::SetSimdLevelCapFrom(std::getenv("SEEDLM_SIMD"));
+      !simd.ok()) {
+    std::fprintf(stderr, "seedlm-bench: %s\n",
+                 std::string(simd.message()).c_str());
+    return 2;
+  }
   using seedlm::kSubcommands;
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {

@@ -13,6 +13,7 @@
 // Prints one row per preset x mode x generator and exits 1 if any block
 // differs (the first mismatches are printed in full), 2 on a usage error.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "core/search/equivalence.h"
 #include "core/search/fast_search.h"
 #include "core/search/reference_search.h"
+#include "core/util/cpu_features.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -182,6 +184,14 @@ absl::Status Run(const VerifyFlags& f, std::vector<Row>* rows, int* threads) {
 }  // namespace seedlm
 
 int main(int argc, char** argv) {
+  // The SIMD override is read here, once, and passed down (cpu_features.h).
+  if (absl::Status simd =
+          seedlm::SetSimdLevelCapFrom(std::getenv("SEEDLM_SIMD"));
+      !simd.ok()) {
+    std::fprintf(stderr, "seedlm-verify: %s\n",
+                 std::string(simd.message()).c_str());
+    return 2;
+  }
   using namespace seedlm;  // NOLINT: a small main
   VerifyFlags f;
   FlagSet flags;

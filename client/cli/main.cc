@@ -1,10 +1,12 @@
 // `seedlm`: compress, inspect, decompress and run models
 // (docs/ARCHITECTURE.md).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "client/cli/commands.h"
+#include "core/util/cpu_features.h"
 
 namespace {
 
@@ -44,6 +46,13 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The SIMD override is read here, once, and passed down (cpu_features.h).
+  if (absl::Status simd =
+          seedlm::SetSimdLevelCapFrom(std::getenv("SEEDLM_SIMD"));
+      !simd.ok()) {
+    std::fprintf(stderr, "seedlm: %s\n", std::string(simd.message()).c_str());
+    return 2;
+  }
   if (argc < 2 || !std::strcmp(argv[1], "--help") ||
       !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

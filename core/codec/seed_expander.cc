@@ -1,8 +1,9 @@
 #include "core/codec/seed_expander.h"
 
-#include <map>
-#include <mutex>
+#include <memory>
 #include <tuple>
+
+#include "core/util/shared_cache.h"
 
 namespace seedlm {
 
@@ -42,15 +43,13 @@ SeedExpander::SeedExpander(const CodecConfig& config)
 
 std::shared_ptr<const SeedExpander> SeedExpander::Get(
     const CodecConfig& config) {
-  static std::mutex mu;
-  static auto* cache = new std::map<std::tuple<int, int, int, int>,
-                                    std::shared_ptr<const SeedExpander>>();
+  // A few KB per codec: keep a handful of codecs around.
+  static auto* cache =
+      new SharedCache<std::tuple<int, int, int, int>, SeedExpander>(1 << 20);
   const auto key = std::make_tuple(config.C, config.P, config.K,
                                    static_cast<int>(config.variant));
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = (*cache)[key];
-  if (slot == nullptr) slot = std::make_shared<SeedExpander>(config);
-  return slot;
+  return *cache->GetOrBuild(
+      key, [&] { return std::make_unique<SeedExpander>(config); });
 }
 
 }  // namespace seedlm

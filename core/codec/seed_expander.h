@@ -27,8 +27,9 @@ class SeedExpander {
   // REQUIRES: config.Validate().ok().
   explicit SeedExpander(const CodecConfig& config);
 
-  // A shared expander per (C, P, K, variant), built on first use
-  // (thread-safe).
+  // A shared expander per (C, P, K, variant), built on first use and freed
+  // when unused (core/util/shared_cache.h; a few recent ones are retained).
+  // Thread-safe.
   static std::shared_ptr<const SeedExpander> Get(const CodecConfig& config);
 
   // out[c * P + p] = M[c][p] of `seed` (spec §3/§8), as SeedMatrix.
@@ -48,6 +49,8 @@ class SeedExpander {
   }
 
   int entries() const { return cp_; }
+  // Heap bytes of the tables.
+  size_t MemoryBytes() const { return table_.size() * sizeof(uint32_t); }
 
  private:
   int cp_;

@@ -2,65 +2,29 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <tuple>
 
 #include "core/codec/block_format.h"
 #include "core/runtime/kernels_isa.h"
 #include "core/runtime/linear.h"
+#include "core/util/shared_cache.h"
 
 namespace seedlm {
 namespace kernels {
 
-bool KernelLevelSupported(SimdLevel level) {
-  switch (level) {
-    case SimdLevel::kAuto:
-    case SimdLevel::kScalar:
-      return true;
-#if defined(__x86_64__) && defined(SEEDLM_HAVE_X86_KERNELS)
-    case SimdLevel::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("bmi2");
-    case SimdLevel::kAvx512:
-      return KernelLevelSupported(SimdLevel::kAvx2) &&
-             __builtin_cpu_supports("avx512f") &&
-             __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512vnni");
-#else
-    case SimdLevel::kAvx2:
-    case SimdLevel::kAvx512:
-      return false;
-#endif
-  }
-  return false;
-}
-
 namespace {
 
-SimdLevel Lower(SimdLevel level) {
-  while (level != SimdLevel::kScalar && !KernelLevelSupported(level)) {
-    level = static_cast<SimdLevel>(static_cast<int>(level) - 1);
-  }
-  return level;
-}
-
-// The level a call runs at: kAuto -> the default; unsupported -> lower.
+// The level a call runs at: kAuto -> the process default (capped by
+// SetSimdLevelCap); an unsupported level -> the best supported one below it.
 SimdLevel Effective(SimdLevel level) {
-  if (level == SimdLevel::kAuto) return DefaultKernelLevel();
-  static const SimdLevel supported[4] = {SimdLevel::kScalar, SimdLevel::kScalar,
-                                         Lower(SimdLevel::kAvx2),
-                                         Lower(SimdLevel::kAvx512)};
-  return supported[static_cast<int>(level)];
+  return level == SimdLevel::kAuto ? ResolveSimdLevel(level)
+                                   : LowerToSupported(level);
 }
 
 }  // namespace
 
-SimdLevel DefaultKernelLevel() {
-  static const SimdLevel level = Lower(ResolveSimdLevel(SimdLevel::kAuto));
-  return level;
-}
+SimdLevel DefaultKernelLevel() { return ResolveSimdLevel(SimdLevel::kAuto); }
 
 // --- Tables ---
 
@@ -98,26 +62,23 @@ PackedTables::PackedTables(const CodecConfig& c, bool raw_entries)
   }
 }
 
+// Both kinds of tables are a few tens of KB per codec: keep a handful.
+constexpr size_t kRetainTableBytes = 4 << 20;
+
 std::shared_ptr<const PackedTables> PackedTables::Get(const CodecConfig& c) {
   if (!Supports(c)) return nullptr;
-  static std::mutex mu;
-  static auto* cache = new std::map<std::tuple<int, int, int>,
-                                    std::shared_ptr<const PackedTables>>();
+  static auto* cache = new SharedCache<std::tuple<int, int, int>, PackedTables>(
+      kRetainTableBytes);
   const auto key = std::make_tuple(c.C, c.P, static_cast<int>(c.variant));
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = (*cache)[key];
-  if (slot == nullptr) slot = std::make_shared<PackedTables>(c);
-  return slot;
+  return *cache->GetOrBuild(key,
+                            [&] { return std::make_unique<PackedTables>(c); });
 }
 
 std::shared_ptr<const PackedTables> PackedTables::GetRaw(const CodecConfig& c) {
   if (!FusedSupports(c)) return nullptr;
-  static std::mutex mu;
-  static auto* cache = new std::map<int, std::shared_ptr<const PackedTables>>();
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = (*cache)[c.P];
-  if (slot == nullptr) slot = std::make_shared<PackedTables>(c, true);
-  return slot;
+  static auto* cache = new SharedCache<int, PackedTables>(kRetainTableBytes);
+  return *cache->GetOrBuild(
+      c.P, [&] { return std::make_unique<PackedTables>(c, true); });
 }
 
 // --- Scalar references ---

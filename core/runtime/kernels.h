@@ -53,16 +53,14 @@
 
 #include "core/codec/codec.h"
 #include "core/codec/seed_expander.h"
-#include "core/search/simd_level.h"
+#include "core/util/cpu_features.h"
 
 namespace seedlm {
 namespace kernels {
 
-// True if the runtime kernels of `level` can run here. kAvx512 needs
-// AVX-512 F/BW/VL/VNNI and BMI2; kAvx2 needs AVX2, FMA and BMI2.
-bool KernelLevelSupported(SimdLevel level);
-// ResolveSimdLevel(kAuto) (SEEDLM_SIMD caps it), lowered to the best level
-// KernelLevelSupported accepts. Computed once.
+// The level kAuto runs at: ResolveSimdLevel(kAuto) (cpu_features.h: the best
+// level this CPU supports, capped by SetSimdLevelCap). A level a CPU lacks is
+// lowered to the best supported one below it.
 SimdLevel DefaultKernelLevel();
 
 // Spec §9 tables laid out for the SIMD packed kernels: for K = 16, the raw
@@ -79,7 +77,8 @@ class PackedTables {
   // Whether the SIMD kernels handle `codec`: K = 16, C <= 16, P <= 4,
   // Q <= 7 (others use the scalar reference at every level).
   static bool Supports(const CodecConfig& codec);
-  // Shared per (C, P, variant); null if !Supports(codec).
+  // Shared per (C, P, variant), freed when unused (core/util/shared_cache.h:
+  // a few recent ones are retained); null if !Supports(codec).
   static std::shared_ptr<const PackedTables> Get(const CodecConfig& codec);
 
   // The fused kernel's tables (FusedSupports): the raw entries R = M + 128
@@ -92,6 +91,7 @@ class PackedTables {
   const uint32_t* hi() const { return table_.data() + 256 * row_words_; }
   int row_words() const { return row_words_; }
   int cpad() const { return cpad_; }
+  size_t MemoryBytes() const { return table_.size() * sizeof(uint32_t); }
 
  private:
   int cpad_;

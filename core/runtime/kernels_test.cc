@@ -27,7 +27,7 @@ std::vector<SimdLevel> Levels() {
   std::vector<SimdLevel> out;
   for (SimdLevel l :
        {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
-    if (KernelLevelSupported(l)) {
+    if (SimdLevelSupported(l)) {
       out.push_back(l);
     } else {
       std::printf("note: SIMD level %s not supported here, not tested\n",

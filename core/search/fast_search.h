@@ -45,7 +45,7 @@
 #include "core/search/searcher.h"
 #include "core/search/seed_bound_table.h"
 #include "core/search/seed_table.h"
-#include "core/search/simd_level.h"
+#include "core/util/cpu_features.h"
 
 namespace seedlm {
 

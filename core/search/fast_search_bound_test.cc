@@ -20,7 +20,7 @@
 #include "core/search/quantizer.h"
 #include "core/search/seed_bound_table.h"
 #include "core/search/seed_score.h"
-#include "core/search/simd_level.h"
+#include "core/util/cpu_features.h"
 #include "gtest/gtest.h"
 
 namespace seedlm {

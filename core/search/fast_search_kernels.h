@@ -27,8 +27,8 @@
 #include "core/codec/block_format.h"
 
 namespace seedlm {
-enum class SimdLevel;  // simd_level.h (not included: the SIMD files stay
-                       // free of inline library code)
+enum class SimdLevel;  // core/util/cpu_features.h (not included: the SIMD files
+                       // stay free of inline library code)
 }  // namespace seedlm
 
 namespace seedlm {

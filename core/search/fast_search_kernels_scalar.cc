@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "core/search/fast_search_kernels.h"
-#include "core/search/simd_level.h"
+#include "core/util/cpu_features.h"
 
 namespace seedlm {
 namespace fast_search_internal {

@@ -342,17 +342,5 @@ TEST(SearcherFactoryTest, ParseAndCreate) {
   EXPECT_FALSE(CreateSearcher(bad, SearchAlgorithm::kFast).ok());
 }
 
-TEST(SimdLevelTest, NamesAndResolution) {
-  for (SimdLevel l : {SimdLevel::kAuto, SimdLevel::kScalar, SimdLevel::kAvx2,
-                      SimdLevel::kAvx512}) {
-    EXPECT_EQ(*ParseSimdLevel(SimdLevelName(l)), l);
-  }
-  EXPECT_FALSE(ParseSimdLevel("sse").ok());
-  EXPECT_TRUE(SimdLevelSupported(SimdLevel::kScalar));
-  EXPECT_NE(BestSimdLevel(), SimdLevel::kAuto);
-  EXPECT_EQ(ResolveSimdLevel(SimdLevel::kScalar), SimdLevel::kScalar);
-  EXPECT_TRUE(SimdLevelSupported(ResolveSimdLevel(SimdLevel::kAuto)));
-}
-
 }  // namespace
 }  // namespace seedlm

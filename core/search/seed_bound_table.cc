@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
-#include <mutex>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "core/search/fast_search_bound.h"
+#include "core/util/shared_cache.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -188,12 +187,19 @@ absl::StatusOr<std::unique_ptr<SeedBoundTable>> SeedBoundTable::Build(
   return t;
 }
 
+size_t SeedBoundTable::MemoryBytes() const {
+  auto bytes = [](const auto& v) { return v.size() * sizeof(v[0]); };
+  return bytes(seed_of_pos_) + bytes(pos_of_seed_) + bytes(seq_) +
+         bytes(coef_) + bytes(list_pos_) + bytes(list_q_) + bytes(list_mu_) +
+         bytes(list_pos_pad_) + bytes(always_) + bytes(margin_) +
+         bytes(by_pinv_) + bytes(pinv_l1_sorted_) + bytes(suffix_min_seed_);
+}
+
 absl::StatusOr<std::shared_ptr<const SeedBoundTable>> SeedBoundTable::Get(
     const CodecConfig& codec) {
   using Key = std::tuple<int, int, int, int>;
-  static std::mutex mu;
   static auto* cache =
-      new std::map<Key, std::shared_ptr<const SeedBoundTable>>();
+      new SharedCache<Key, SeedBoundTable>(kRetainSeedTableBytes);
   const Key key{codec.C, codec.P, codec.K, static_cast<int>(codec.variant)};
   RETURN_IF_ERROR(codec.Validate());
   if (!Supports(codec)) {
@@ -203,13 +209,7 @@ absl::StatusOr<std::shared_ptr<const SeedBoundTable>> SeedBoundTable::Get(
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const SeedTable> seeds,
                    SeedTable::Get(codec));
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = cache->find(key);
-  if (it != cache->end()) return it->second;
-  ASSIGN_OR_RETURN(std::unique_ptr<SeedBoundTable> t, Build(*seeds));
-  std::shared_ptr<const SeedBoundTable> shared(std::move(t));
-  (*cache)[key] = shared;
-  return shared;
+  return cache->GetOrBuild(key, [&] { return Build(*seeds); });
 }
 
 }  // namespace fast_search_internal

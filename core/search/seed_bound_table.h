@@ -61,8 +61,9 @@ class SeedBoundTable {
   // tables of hundreds of MB).
   static bool Supports(const CodecConfig& codec);
 
-  // The table of `codec`, built on first use and cached for the life of the
-  // process (thread-safe). UNIMPLEMENTED if !Supports(codec); errors of
+  // The table of `codec`, built on first use and shared by its users; freed
+  // when unused and no longer retained (as SeedTable::Get; thread-safe).
+  // UNIMPLEMENTED if !Supports(codec); errors of
   // SeedTable::Get; INTERNAL if a window disagrees with SeedMatrix.
   static absl::StatusOr<std::shared_ptr<const SeedBoundTable>> Get(
       const CodecConfig& codec);
@@ -94,6 +95,8 @@ class SeedBoundTable {
   uint32_t MinSeedFrom(uint32_t i) const { return suffix_min_seed_[i]; }
   // μ of a tile or listed seed; +inf for an always-scored seed.
   double margin_of(uint32_t seed) const;
+  // Heap bytes of the table.
+  size_t MemoryBytes() const;
 
  private:
   explicit SeedBoundTable(const CodecConfig& codec) : codec_(codec) {}

@@ -1,11 +1,10 @@
 #include "core/search/seed_table.h"
 
 #include <Eigen/Dense>
-#include <map>
-#include <mutex>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/shared_cache.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -50,16 +49,9 @@ absl::StatusOr<std::shared_ptr<const SeedTable>> SeedTable::Get(
     const CodecConfig& codec) {
   // The table depends on C, P, K and the variant only.
   using Key = std::tuple<int, int, int, int>;
-  static std::mutex mu;
-  static auto* cache = new std::map<Key, std::shared_ptr<const SeedTable>>();
+  static auto* cache = new SharedCache<Key, SeedTable>(kRetainSeedTableBytes);
   const Key key{codec.C, codec.P, codec.K, static_cast<int>(codec.variant)};
-  std::lock_guard<std::mutex> lock(mu);  // builds are rare; serialise them
-  auto it = cache->find(key);
-  if (it != cache->end()) return it->second;
-  ASSIGN_OR_RETURN(std::unique_ptr<SeedTable> t, Build(codec));
-  std::shared_ptr<const SeedTable> shared(std::move(t));
-  (*cache)[key] = shared;
-  return shared;
+  return cache->GetOrBuild(key, [&] { return Build(codec); });
 }
 
 }  // namespace seedlm

@@ -18,11 +18,18 @@
 
 namespace seedlm {
 
+// Bytes of unused seed tables the process-wide cache keeps for reuse (the
+// default presets' tables are 19-38 MB each).
+inline constexpr size_t kRetainSeedTableBytes = size_t{256} << 20;
+
 class SeedTable {
  public:
-  // The table of `codec`, built on first use and cached for the life of the
-  // process (thread-safe). RESOURCE_EXHAUSTED if it would exceed 2 GiB
-  // (large K with large C*P); INVALID_ARGUMENT for an invalid codec.
+  // The table of `codec`, built on first use and shared by its users; freed
+  // when no user holds it and it is no longer among the recently used
+  // tables that the cache retains (up to kRetainSeedTableBytes, and always
+  // the last one; core/util/shared_cache.h). Thread-safe.
+  // RESOURCE_EXHAUSTED if it would exceed 2 GiB (large K with large C*P);
+  // INVALID_ARGUMENT for an invalid codec.
   static absl::StatusOr<std::shared_ptr<const SeedTable>> Get(
       const CodecConfig& codec);
 
@@ -31,6 +38,10 @@ class SeedTable {
       const CodecConfig& codec);
 
   const CodecConfig& codec() const { return codec_; }
+  // Heap bytes of the table.
+  size_t MemoryBytes() const {
+    return m_.size() * sizeof(int32_t) + pinv_.size() * sizeof(double);
+  }
   uint32_t num_seeds() const { return codec_.num_seeds(); }
   // M of `seed` (1-based), row-major C x P.
   const int32_t* matrix(uint32_t seed) const {

@@ -18,10 +18,9 @@ ThreadPool::ThreadPool(int num_threads) {
 
 ThreadPool::~ThreadPool() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
@@ -29,9 +28,9 @@ void ThreadPool::WorkerLoop() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
-      if (stop_ && tasks_.empty()) return;
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &ThreadPool::HasWorkOrStop));
+      if (tasks_.empty()) return;  // stopping, and nothing left to run
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }
@@ -39,42 +38,50 @@ void ThreadPool::WorkerLoop() {
   }
 }
 
+namespace {
+
+// One ParallelFor call's shared state; helpers may still hold it (and find
+// no chunk left) after the call returned.
+struct ForState {
+  explicit ForState(int64_t n) : chunks(n) {}
+  bool Finished() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return done == chunks;
+  }
+  const int64_t chunks;
+  std::atomic<int64_t> next{0};
+  absl::Mutex mu;
+  int64_t done ABSL_GUARDED_BY(mu) = 0;
+};
+
+}  // namespace
+
 void ThreadPool::ParallelFor(int64_t n, int64_t grain,
                              const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   const int64_t chunks = (n + grain - 1) / grain;
-  struct State {
-    std::atomic<int64_t> next{0};
-    std::atomic<int64_t> done{0};
-    std::mutex mu;
-    std::condition_variable cv;
-  };
-  auto state = std::make_shared<State>();
+  auto state = std::make_shared<ForState>(chunks);
+  // `fn` is only called for claimed chunks, all of which finish before this
+  // call returns, so the reference never dangles when it is used.
   auto run = [state, chunks, grain, n, &fn] {
     for (;;) {
       const int64_t c = state->next.fetch_add(1);
       if (c >= chunks) return;
       const int64_t begin = c * grain;
       fn(begin, std::min(n, begin + grain));
-      if (state->done.fetch_add(1) + 1 == chunks) {
-        std::lock_guard<std::mutex> lock(state->mu);
-        state->cv.notify_all();
-      }
+      absl::MutexLock lock(&state->mu);
+      ++state->done;
     }
   };
   const int64_t helpers =
       std::min<int64_t>(static_cast<int64_t>(workers_.size()), chunks - 1);
   if (helpers > 0) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (int64_t i = 0; i < helpers; ++i) tasks_.push_back(run);
-    }
-    cv_.notify_all();
+    absl::MutexLock lock(&mu_);
+    for (int64_t i = 0; i < helpers; ++i) tasks_.push_back(run);
   }
   run();
-  std::unique_lock<std::mutex> lock(state->mu);
-  state->cv.wait(lock, [&] { return state->done.load() == chunks; });
+  absl::MutexLock lock(&state->mu);
+  state->mu.Await(absl::Condition(state.get(), &ForState::Finished));
 }
 
 }  // namespace seedlm

@@ -11,13 +11,14 @@
 #ifndef SEEDLM_CORE_UTIL_THREAD_POOL_H_
 #define SEEDLM_CORE_UTIL_THREAD_POOL_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace seedlm {
 
@@ -36,16 +37,19 @@ class ThreadPool {
   // Runs fn(begin, end) over [0, n) in chunks of at most `grain` indices.
   // Blocks until every chunk has finished. REQUIRES: grain >= 1.
   void ParallelFor(int64_t n, int64_t grain,
-                   const std::function<void(int64_t, int64_t)>& fn);
+                   const std::function<void(int64_t, int64_t)>& fn)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void WorkerLoop();
+  void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  bool HasWorkOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !tasks_.empty();
+  }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;  // guarded by mu_
-  bool stop_ = false;                        // guarded by mu_
-  std::vector<std::thread> workers_;
+  mutable absl::Mutex mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> workers_;  // set in the constructor only
 };
 
 }  // namespace seedlm

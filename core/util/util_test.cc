@@ -20,18 +20,6 @@ TEST(Crc32Test, CheckValue) {
   EXPECT_EQ(Crc32("6789", 4, Crc32("12345", 5)), 0xCBF43926u);
 }
 
-TEST(ThreadPoolTest, CoversEveryIndexOnce) {
-  for (int threads : {1, 2, 4}) {
-    ThreadPool pool(threads);
-    EXPECT_EQ(pool.num_threads(), threads);
-    std::vector<std::atomic<int>> hits(1001);
-    pool.ParallelFor(1001, 7, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) hits[i]++;
-    });
-    for (auto& h : hits) EXPECT_EQ(h.load(), 1);
-  }
-}
-
 std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "/" + name + "." + std::to_string(::getpid());
 }
