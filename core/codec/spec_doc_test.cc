@@ -698,6 +698,36 @@ TEST(SpecDocTest, GoldensCoverEveryPresetKAndMode) {
   }
 }
 
+// The tensor examples chain: each `payload` line packs the blocks its
+// `tensor` line encodes, and each `rows` line decodes that payload.
+TEST(SpecDocTest, TensorExamplesChain) {
+  auto key = [](const GoldenLine& g) {
+    const std::string* p = g.Find("preset");
+    const std::string* r = g.Find("rows");
+    const std::string* c = g.Find("cols");
+    return absl::StrCat(p ? *p : "?", " ", r ? *r : "?", "x", c ? *c : "?");
+  };
+  std::map<std::string, std::string> encoded, packed;
+  for (const GoldenLine& g : Goldens()) {
+    if (g.kind == "tensor") encoded[key(g)] = absl::StrJoin(g.result, ";");
+    if (g.kind == "payload") packed[key(g)] = absl::StrJoin(g.result, ",");
+  }
+  int chained = 0;
+  for (const GoldenLine& g : Goldens()) {
+    if (g.kind == "payload") {
+      ASSERT_EQ(encoded.count(key(g)), 1u) << "no tensor line for " << key(g);
+      EXPECT_EQ(*g.Find("blocks"), encoded[key(g)]) << key(g);
+      ++chained;
+    }
+    if (g.kind == "rows") {
+      ASSERT_EQ(packed.count(key(g)), 1u) << "no payload line for " << key(g);
+      EXPECT_EQ(*g.Find("payload"), packed[key(g)]) << key(g);
+      ++chained;
+    }
+  }
+  EXPECT_GE(chained, 2);
+}
+
 // The checker itself notices a wrong number.
 TEST(SpecDocTest, AWrongNumberIsCaught) {
   for (const GoldenLine& g : Goldens()) {
