@@ -1,4 +1,4 @@
-// The SeedLM block codec, exactly as ../shared/spec/seedlm.md defines it:
+// The SeedLM block codec, exactly as docs/SPEC.md defines it:
 // codec parameters and presets, the LFSR, the pseudo-random matrix of a seed
 // (the paper's 16-bit entries and the `i8` byte variant, spec §8), and the
 // normative decode of spec §4.
