@@ -1,24 +1,20 @@
 #!/usr/bin/env bash
 # Builds the .seedlm container fuzzer (clang, libFuzzer + ASan + UBSan) in
-# build-fuzz/ and runs it for N seconds (default 60) on a scratch copy of the
-# committed corpus core/format/testdata/fuzz/. New crashers are written to
-# build-fuzz/fuzz-artifacts/; copy any into core/format/testdata/fuzz/ (after
+# the shared clang tree build-clang/ (tests/clang_tree.sh) and runs it for
+# N seconds (default 60) on a scratch copy of the committed corpus core/format/testdata/fuzz/. New crashers are written to
+# build-clang/fuzz-artifacts/; copy any into core/format/testdata/fuzz/ (after
 # fixing the bug) so container_fuzz_regression_test keeps checking them.
 #
 # Usage: tests/fuzz_container.sh [SECONDS]     (from anywhere in the repo)
-# Env:   SEEDLM_FUZZ_BUILD_DIR (default <repo>/build-fuzz), JOBS (default 2)
+# Env:   SEEDLM_CLANG_BUILD_DIR (default <repo>/build-clang), JOBS (default 2)
 # Exit:  0 if the fuzzer ran the whole time without finding anything.
 set -euo pipefail
 
 seconds="${1:-60}"
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${SEEDLM_FUZZ_BUILD_DIR:-${repo}/build-fuzz}"
+source "$(dirname "${BASH_SOURCE[0]}")/clang_tree.sh"
+build="${clang_build}"
 jobs="${JOBS:-2}"
 
-if [[ ! -f "${build}/build.ninja" ]]; then
-  CC=clang CXX=clang++ cmake -G Ninja -S "${repo}" -B "${build}" \
-    -DSEEDLM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-fi
 ninja -C "${build}" -j "${jobs}" container_fuzz
 
 corpus="${build}/fuzz-corpus"

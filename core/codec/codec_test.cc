@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/codec/packed_matrix.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -189,6 +190,33 @@ TEST(CodecConfigTest, PresetsAndValidation) {
   bad = c4;
   bad.E = 9;
   EXPECT_FALSE(bad.Validate().ok());
+}
+
+TEST(SeedZeroTest, OneCheckWithCodesByOrigin) {
+  const CodecConfig c = *PresetByName("4bit");
+  const BlockLayout l = c.layout();
+  const PackedGeometry g = MakeGeometry(c, 3, 20);  // 3 blocks per row
+  std::vector<uint8_t> payload(g.payload_bytes(), 0);
+  for (uint64_t i = 0; i < static_cast<uint64_t>(g.num_blocks()); ++i) {
+    Block b;
+    b.seed = i == 7 ? 0 : 1 + i;
+    PackBlock(l, b, payload.data(), i);
+  }
+  const uint64_t n = static_cast<uint64_t>(g.num_blocks());
+  absl::Status s = CheckNoSeedZero(l, payload, n, PayloadOrigin::kStored);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.message(), "block 7 has seed 0");
+  s = CheckNoSeedZero(l, payload, n, PayloadOrigin::kCallerInput,
+                      g.blocks_per_row(), "tensor 'w'");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "tensor 'w': block 1 of row 2 has seed 0");
+  // Only the first 7 blocks: none has seed 0.
+  EXPECT_TRUE(CheckNoSeedZero(l, payload, 7, PayloadOrigin::kStored).ok());
+  // The decode reports the same block.
+  std::vector<float> out(3 * 20);
+  s = DecodePackedRows(c, 0, g, payload, 0, 3, absl::MakeSpan(out));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "block 1 of row 2 has seed 0");
 }
 
 }  // namespace

@@ -1,10 +1,38 @@
 #include "core/codec/packed_matrix.h"
 
 #include <algorithm>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 
 namespace seedlm {
+
+absl::Status SeedZeroError(PayloadOrigin origin, uint64_t index,
+                           int64_t blocks_per_row, absl::string_view what) {
+  std::string msg(what.empty() ? "" : absl::StrCat(what, ": "));
+  if (blocks_per_row > 0) {
+    const uint64_t bpr = static_cast<uint64_t>(blocks_per_row);
+    absl::StrAppend(&msg, "block ", index % bpr, " of row ", index / bpr,
+                    " has seed 0");
+  } else {
+    absl::StrAppend(&msg, "block ", index, " has seed 0");
+  }
+  return origin == PayloadOrigin::kStored ? absl::DataLossError(msg)
+                                          : absl::InvalidArgumentError(msg);
+}
+
+absl::Status CheckNoSeedZero(const BlockLayout& layout,
+                             absl::Span<const uint8_t> payload,
+                             uint64_t num_blocks, PayloadOrigin origin,
+                             int64_t blocks_per_row, absl::string_view what) {
+  const uint64_t bits = static_cast<uint64_t>(layout.bits());
+  for (uint64_t b = 0; b < num_blocks; ++b) {
+    if (ReadBits(payload.data(), b * bits, layout.K) == 0) {
+      return SeedZeroError(origin, b, blocks_per_row, what);
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
                               const PackedGeometry& g,
@@ -32,8 +60,8 @@ absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
       const Block block = UnpackBlock(layout, payload.data(),
                                       static_cast<uint64_t>(r * bpr + b));
       if (block.seed == 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("block ", b, " of row ", r, " has seed 0"));
+        return SeedZeroError(PayloadOrigin::kCallerInput,
+                             static_cast<uint64_t>(r * bpr + b), bpr);
       }
       DecodeBlock(codec, bias, block, buf);
       const int64_t c0 = b * codec.C;

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/codec/codec.h"
 
@@ -41,9 +42,33 @@ inline PackedGeometry MakeGeometry(const CodecConfig& c, int64_t rows,
   return PackedGeometry{rows, cols, c.C, c.bits_per_block()};
 }
 
+// Seed 0 is the LFSR's fixed point and never a valid block (docs/SPEC.md §2):
+// one check and one message for every place that meets packed blocks. The
+// status code depends on where the blocks came from.
+enum class PayloadOrigin {
+  kStored,       // a file, a checkpoint, bytes received: DATA_LOSS
+  kCallerInput,  // an argument a caller built: INVALID_ARGUMENT
+};
+
+// "[what: ]block I has seed 0", or with blocks_per_row > 0
+// "[what: ]block B of row R has seed 0" (I = R * blocks_per_row + B).
+absl::Status SeedZeroError(PayloadOrigin origin, uint64_t index,
+                           int64_t blocks_per_row = 0,
+                           absl::string_view what = "");
+
+// OK if none of the first `num_blocks` blocks of `payload` (laid out by
+// `layout`, spec §10) has seed 0, else SeedZeroError for the first that does.
+// REQUIRES: payload holds num_blocks blocks. ~1 ns per block.
+absl::Status CheckNoSeedZero(const BlockLayout& layout,
+                             absl::Span<const uint8_t> payload,
+                             uint64_t num_blocks, PayloadOrigin origin,
+                             int64_t blocks_per_row = 0,
+                             absl::string_view what = "");
+
 // Decodes rows [row_begin, row_end) of a packed matrix into out (row-major,
 // (row_end - row_begin) x cols, row padding dropped). INVALID_ARGUMENT if the
-// payload or output sizes do not match the geometry, or a block holds seed 0.
+// payload or output sizes do not match the geometry, or a block holds seed 0
+// (SeedZeroError with kCallerInput: readers of stored data re-code it).
 absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
                               const PackedGeometry& g,
                               absl::Span<const uint8_t> payload,

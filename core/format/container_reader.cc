@@ -292,7 +292,9 @@ absl::StatusOr<Block> ContainerReader::GetBlock(size_t tensor, int64_t row,
       static_cast<uint64_t>(row * e.blocks_per_row() + block_in_row);
   Block b = UnpackBlock(e.codec.layout(), payload.data(), index);
   if (b.seed == 0) {
-    return Corrupt("tensor '", e.name, "': block ", index, " has seed 0");
+    return SeedZeroError(
+        PayloadOrigin::kStored, index, 0,
+        absl::StrCat("corrupt .seedlm file: tensor '", e.name, "'"));
   }
   return b;
 }
@@ -322,13 +324,10 @@ absl::Status ContainerReader::VerifyAll() const {
     ASSIGN_OR_RETURN(absl::Span<const uint8_t> payload, Payload(i));
     const TensorEntry& e = tensors_[i];
     if (e.storage != Storage::kSeedLM) continue;
-    const BlockLayout l = e.codec.layout();
-    const uint64_t n = static_cast<uint64_t>(e.num_blocks());
-    for (uint64_t b = 0; b < n; ++b) {
-      if (ReadBits(payload.data(), b * l.bits(), l.K) == 0) {
-        return Corrupt("tensor '", e.name, "': block ", b, " has seed 0");
-      }
-    }
+    RETURN_IF_ERROR(CheckNoSeedZero(
+        e.codec.layout(), payload, static_cast<uint64_t>(e.num_blocks()),
+        PayloadOrigin::kStored, 0,
+        absl::StrCat("corrupt .seedlm file: tensor '", e.name, "'")));
   }
   return absl::OkStatus();
 }

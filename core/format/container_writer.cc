@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/codec/packed_matrix.h"
 #include "core/format/container.h"
 #include "core/format/container_internal.h"
 #include "core/util/crc32.h"
@@ -90,14 +91,10 @@ absl::Status ContainerWriter::AddTensor(const TensorEntry& entry,
         absl::StrCat("duplicate tensor name '", entry.name, "'"));
   }
   if (entry.storage == Storage::kSeedLM) {
-    const BlockLayout l = entry.codec.layout();
-    const uint64_t n = static_cast<uint64_t>(entry.num_blocks());
-    for (uint64_t i = 0; i < n; ++i) {
-      if (ReadBits(payload.data(), i * l.bits(), l.K) == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tensor '", entry.name, "': block ", i, " has seed 0"));
-      }
-    }
+    RETURN_IF_ERROR(CheckNoSeedZero(entry.codec.layout(), payload,
+                                    static_cast<uint64_t>(entry.num_blocks()),
+                                    PayloadOrigin::kCallerInput, 0,
+                                    absl::StrCat("tensor '", entry.name, "'")));
   }
   RETURN_IF_ERROR(BeginTensor(entry));
   RETURN_IF_ERROR(AppendPayload(payload));
@@ -151,9 +148,8 @@ absl::Status ContainerWriter::CheckSeeds(absl::Span<const uint8_t> data) {
       buf[k - first] = k >= base ? data[k - base] : tail_[k + 4 - base];
     }
     if (ReadBits(buf, pos - first * 8, l.K) == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tensor '", current_.name, "': block ", next_seed_block_,
-                       " has seed 0"));
+      return SeedZeroError(PayloadOrigin::kCallerInput, next_seed_block_, 0,
+                           absl::StrCat("tensor '", current_.name, "'"));
     }
   }
   uint8_t next_tail[4];

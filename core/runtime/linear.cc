@@ -6,6 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/codec/block_format.h"
+#include "core/codec/packed_matrix.h"
+#include "core/util/dtype.h"
+#include "core/util/status_macros.h"
 
 namespace seedlm {
 
@@ -98,16 +101,7 @@ DenseBf16Linear::DenseBf16Linear(int64_t rows, int64_t cols,
 std::unique_ptr<DenseBf16Linear> DenseBf16Linear::FromF32(
     int64_t rows, int64_t cols, absl::Span<const float> data) {
   std::vector<uint16_t> bf(data.size());
-  for (size_t i = 0; i < data.size(); ++i) {
-    uint32_t u;
-    std::memcpy(&u, &data[i], 4);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) {
-      bf[i] = static_cast<uint16_t>((u >> 16) | 0x40u);  // quiet NaN
-    } else {
-      u += 0x7FFFu + ((u >> 16) & 1u);  // round to nearest, ties to even
-      bf[i] = static_cast<uint16_t>(u >> 16);
-    }
-  }
+  for (size_t i = 0; i < data.size(); ++i) bf[i] = FloatToBFloat16(data[i]);
   return std::make_unique<DenseBf16Linear>(rows, cols, std::move(bf));
 }
 
@@ -149,15 +143,9 @@ absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
         absl::StrCat("packed payload is ", payload.size(), " bytes, expected ",
                      g.payload_bytes(), " for ", rows, " x ", cols));
   }
-  const int bits = codec.bits_per_block();
-  for (int64_t b = 0; b < g.num_blocks(); ++b) {
-    if (ReadBits(payload.data(), static_cast<uint64_t>(b) * bits, codec.K) ==
-        0) {
-      const int64_t bpr = g.blocks_per_row();
-      return absl::DataLossError(
-          absl::StrCat("block ", b % bpr, " of row ", b / bpr, " has seed 0"));
-    }
-  }
+  RETURN_IF_ERROR(CheckNoSeedZero(codec.layout(), payload,
+                                  static_cast<uint64_t>(g.num_blocks()),
+                                  PayloadOrigin::kStored, g.blocks_per_row()));
   return std::unique_ptr<PackedLinear>(
       new PackedLinear(codec, bias, g, payload, SeedExpander::Get(codec)));
 }

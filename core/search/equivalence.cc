@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/codec/codec.h"
+#include "core/util/dtype.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -38,14 +39,7 @@ constexpr KindInfo kKinds[] = {
 };
 
 double Bf16(double x) {
-  const float f = static_cast<float>(x);
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  bits += 0x7FFFu + ((bits >> 16) & 1u);  // round to nearest even
-  bits &= 0xFFFF0000u;
-  float r;
-  std::memcpy(&r, &bits, sizeof(r));
-  return r;
+  return BFloat16ToFloat(FloatToBFloat16(static_cast<float>(x)));
 }
 
 // One decoded block; when `tie`, q_0 or q_{P-1} is 0 so that the next or

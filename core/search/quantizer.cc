@@ -21,7 +21,6 @@ int FitExponent(const CodecConfig& codec, double m) {
 Quantizer::Quantizer(const CodecConfig& codec, ExponentMode mode, int bias)
     : codec_(codec),
       mode_(mode),
-      bias_(bias),
       inv_denom_(1.0 / static_cast<double>(codec.denominator())),
       inv_bias_(std::ldexp(1.0, -bias)) {
   const double L = std::ldexp(1.0, codec.Q - 1) - 0.5;

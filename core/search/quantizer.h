@@ -51,7 +51,6 @@ class Quantizer {
 
   CodecConfig codec_;
   ExponentMode mode_;
-  int bias_;
   double inv_denom_;
   double inv_bias_;      // 2^-bias
   double fit_thr_[257];  // L * 2^e for e in [e_lo, e_hi]
