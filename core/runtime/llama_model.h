@@ -14,8 +14,9 @@
 // weights. Its tensors may also come from elsewhere than a file, e.g. a
 // network stream (FromTensors).
 //
-// Thread-safety: immutable after Load; share one model between sessions
-// (llama_session.h) on any number of threads.
+// Thread-safety: immutable after Load / FromTensors; share one model between
+// sessions (llama_session.h) and forward passes (llama_forward.h) on any
+// number of threads.
 
 #ifndef SEEDLM_CORE_RUNTIME_LLAMA_MODEL_H_
 #define SEEDLM_CORE_RUNTIME_LLAMA_MODEL_H_
