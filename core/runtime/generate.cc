@@ -14,6 +14,13 @@ double Seconds(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
+absl::Status CheckCancel(const std::atomic<bool>* cancel) {
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+    return absl::CancelledError("generation cancelled");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GenerateResult> Generate(const LlamaModel& model,
@@ -51,6 +58,7 @@ absl::StatusOr<GenerateResult> Generate(const LlamaModel& model,
     if (on_text) on_text(is_prompt, piece);
   };
   auto start = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(CheckCancel(options.cancel));
   ASSIGN_OR_RETURN(absl::Span<const float> all,
                    session.ForwardBatch(r.prompt_ids));
   const size_t vocab = all.size() / r.prompt_ids.size();
@@ -73,6 +81,7 @@ absl::StatusOr<GenerateResult> Generate(const LlamaModel& model,
       r.finish_reason = "context";
       break;
     }
+    RETURN_IF_ERROR(CheckCancel(options.cancel));
     ASSIGN_OR_RETURN(logits, session.Forward(next));
   }
   emit(false, stream->Finish());

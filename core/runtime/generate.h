@@ -6,6 +6,7 @@
 #ifndef SEEDLM_CORE_RUNTIME_GENERATE_H_
 #define SEEDLM_CORE_RUNTIME_GENERATE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -24,6 +25,11 @@ struct GenerateOptions {
   int max_tokens = 256;  // tokens to generate at most (>= 0)
   SamplerOptions sampler;
   bool stop_at_eos = true;
+  // When set (not owned; must outlive the call), read before the prompt's
+  // forward pass and before each generated token's: once it is true,
+  // Generate stops and returns CANCELLED (text already passed to on_text
+  // stays delivered). Another thread may set it at any time.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct GenerateResult {
@@ -43,7 +49,9 @@ using TextCallback = std::function<void(bool is_prompt, absl::string_view)>;
 
 // Generates from `prompt` (empty: BOS alone). INVALID_ARGUMENT for bad
 // options, a prompt longer than the context, or a tokenizer whose vocabulary
-// exceeds the model's; tokenizer errors. `pool` and `on_text` may be null.
+// exceeds the model's; FAILED_PRECONDITION for a partial model
+// (LoadModelOptions); CANCELLED (options.cancel); tokenizer errors. `pool`
+// and `on_text` may be null.
 absl::StatusOr<GenerateResult> Generate(const LlamaModel& model,
                                         const Tokenizer& tokenizer,
                                         absl::string_view prompt,

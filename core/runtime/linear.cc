@@ -196,4 +196,21 @@ void PackedLinear::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
                       y + row_begin, rows());
 }
 
+absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::CreateOwned(
+    const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
+    std::vector<uint8_t> payload) {
+  auto owned = std::make_shared<const std::vector<uint8_t>>(std::move(payload));
+  const absl::Span<const uint8_t> span(*owned);
+  return CreateShared(codec, bias, rows, cols, span, std::move(owned));
+}
+
+absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::CreateShared(
+    const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
+    absl::Span<const uint8_t> payload, std::shared_ptr<const void> owner) {
+  absl::StatusOr<std::unique_ptr<PackedLinear>> w =
+      Create(codec, bias, rows, cols, payload);
+  if (w.ok()) (*w)->payload_owner_ = std::move(owner);
+  return w;
+}
+
 }  // namespace seedlm

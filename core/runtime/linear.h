@@ -144,6 +144,17 @@ class PackedLinear final : public LinearWeight {
   static absl::StatusOr<std::unique_ptr<PackedLinear>> Create(
       const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
       absl::Span<const uint8_t> payload);
+  // As Create, but the object owns the payload bytes (moved in, no copy),
+  // e.g. packed weights received over a network stream rather than mapped.
+  static absl::StatusOr<std::unique_ptr<PackedLinear>> CreateOwned(
+      const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
+      std::vector<uint8_t> payload);
+  // As Create over `payload`, which lies in memory that `owner` keeps alive
+  // (e.g. one received buffer holding several tensors); the object holds a
+  // reference to `owner` for its lifetime. REQUIRES: owner != nullptr.
+  static absl::StatusOr<std::unique_ptr<PackedLinear>> CreateShared(
+      const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
+      absl::Span<const uint8_t> payload, std::shared_ptr<const void> owner);
   PackedLinear(const PackedLinear&) = delete;
   PackedLinear& operator=(const PackedLinear&) = delete;
 
@@ -171,6 +182,7 @@ class PackedLinear final : public LinearWeight {
   std::shared_ptr<const kernels::PackedTables> raw_tables_;  // fused kernel
   std::vector<float> field_scale_;  // BlockScale by the raw E-bit field
   kernels::PackedView view_;        // points into the members above
+  std::shared_ptr<const void> payload_owner_;  // null when borrowed
 };
 
 }  // namespace seedlm

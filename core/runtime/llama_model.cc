@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +23,8 @@ struct StoredTensor {
   CodecConfig codec;                     // packed
   int bias = 0;                          // packed
   absl::Span<const uint8_t> payload;     // packed; owned by the container
+  std::shared_ptr<const void> owner;     // or by this (FromTensors)
+  std::vector<uint16_t> bf16_values;     // raw bf16 matrix, owned
 };
 
 class TensorFetcher {
@@ -109,33 +113,55 @@ class LlamaModel::Builder {
 
   absl::Status Build() {
     const LlamaConfig& c = m_->config_;
-    const int q_dim = c.n_heads * c.head_dim;
-    const int kv_dim = c.n_kv_heads * c.head_dim;
-    ASSIGN_OR_RETURN(m_->embedding_, Linear(c.embedding_tensor, c.vocab_size,
-                                            c.dim, /*layer=*/false));
-    if (!c.tied_embeddings) {
-      ASSIGN_OR_RETURN(m_->output_,
-                       Linear(OutputHeadName(c), c.vocab_size, c.dim, false));
+    const int begin = options_.layer_begin;
+    const int end = options_.layer_end == -1 ? c.n_layers : options_.layer_end;
+    if (begin < 0 || begin > end || end > c.n_layers) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("layer range [", begin, ", ", options_.layer_end,
+                       ") is not within the model's ", c.n_layers, " layers"));
     }
-    m_->layers_.resize(c.n_layers);
-    for (int l = 0; l < c.n_layers; ++l) {
-      Layer& L = m_->layers_[l];
-      auto name = [&](const char* what) { return LayerTensorName(c, l, what); };
-      ASSIGN_OR_RETURN(L.attn_norm, Vector(name("attn_norm"), c.dim));
-      ASSIGN_OR_RETURN(L.ffn_norm, Vector(name("ffn_norm"), c.dim));
-      ASSIGN_OR_RETURN(L.wq, Linear(name("wq"), q_dim, c.dim, true));
-      ASSIGN_OR_RETURN(L.wk, Linear(name("wk"), kv_dim, c.dim, true));
-      ASSIGN_OR_RETURN(L.wv, Linear(name("wv"), kv_dim, c.dim, true));
-      ASSIGN_OR_RETURN(L.wo, Linear(name("wo"), c.dim, q_dim, true));
-      ASSIGN_OR_RETURN(L.w1, Linear(name("w1"), c.hidden_dim, c.dim, true));
-      ASSIGN_OR_RETURN(L.w2, Linear(name("w2"), c.dim, c.hidden_dim, true));
-      ASSIGN_OR_RETURN(L.w3, Linear(name("w3"), c.hidden_dim, c.dim, true));
+    m_->layer_begin_ = begin;
+    m_->layer_end_ = end;
+    if (options_.load_embedding) {
+      ASSIGN_OR_RETURN(m_->embedding_, Linear(c.embedding_tensor, c.vocab_size,
+                                              c.dim, /*layer=*/false));
     }
-    ASSIGN_OR_RETURN(m_->final_norm_, Vector(FinalNormName(c), c.dim));
+    if (options_.load_head &&
+        (!c.tied_embeddings || !options_.load_embedding)) {
+      // Tied and without the embedding: the embedding matrix is the head.
+      const std::string head =
+          c.tied_embeddings ? c.embedding_tensor : OutputHeadName(c);
+      ASSIGN_OR_RETURN(m_->output_, Linear(head, c.vocab_size, c.dim, false));
+    }
+    m_->layers_.resize(end - begin);
+    for (int l = begin; l < end; ++l) {
+      RETURN_IF_ERROR(BuildLayer(l, &m_->layers_[l - begin]));
+    }
+    if (options_.load_head) {
+      ASSIGN_OR_RETURN(m_->final_norm_, Vector(FinalNormName(c), c.dim));
+    }
     return absl::OkStatus();
   }
 
  private:
+  absl::Status BuildLayer(int l, Layer* layer) {
+    const LlamaConfig& c = m_->config_;
+    const int q_dim = c.n_heads * c.head_dim;
+    const int kv_dim = c.n_kv_heads * c.head_dim;
+    Layer& L = *layer;
+    auto name = [&](const char* what) { return LayerTensorName(c, l, what); };
+    ASSIGN_OR_RETURN(L.attn_norm, Vector(name("attn_norm"), c.dim));
+    ASSIGN_OR_RETURN(L.ffn_norm, Vector(name("ffn_norm"), c.dim));
+    ASSIGN_OR_RETURN(L.wq, Linear(name("wq"), q_dim, c.dim, true));
+    ASSIGN_OR_RETURN(L.wk, Linear(name("wk"), kv_dim, c.dim, true));
+    ASSIGN_OR_RETURN(L.wv, Linear(name("wv"), kv_dim, c.dim, true));
+    ASSIGN_OR_RETURN(L.wo, Linear(name("wo"), c.dim, q_dim, true));
+    ASSIGN_OR_RETURN(L.w1, Linear(name("w1"), c.hidden_dim, c.dim, true));
+    ASSIGN_OR_RETURN(L.w2, Linear(name("w2"), c.dim, c.hidden_dim, true));
+    ASSIGN_OR_RETURN(L.w3, Linear(name("w3"), c.hidden_dim, c.dim, true));
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::unique_ptr<LinearWeight>> Linear(const std::string& name,
                                                        int64_t rows,
                                                        int64_t cols,
@@ -146,14 +172,22 @@ class LlamaModel::Builder {
     }
     WeightStats& s = m_->stats_;
     std::unique_ptr<LinearWeight> w;
-    if (t.packed) {
+    if (t.packed && t.owner != nullptr) {
+      ASSIGN_OR_RETURN(w, PackedLinear::CreateShared(t.codec, t.bias, rows,
+                                                     cols, t.payload, t.owner));
+    } else if (t.packed) {
       ASSIGN_OR_RETURN(
           w, PackedLinear::Create(t.codec, t.bias, rows, cols, t.payload));
+    }
+    if (t.packed) {
       s.packed_weights += rows * cols;
       s.packed_bytes += w->StorageBytes();
       ++s.packed_tensors;
     } else if (!t.bf16_view.empty()) {
       w = std::make_unique<DenseBf16Linear>(rows, cols, t.bf16_view);
+    } else if (!t.bf16_values.empty()) {
+      w = std::make_unique<DenseBf16Linear>(rows, cols,
+                                            std::move(t.bf16_values));
     } else {
       if (layer && options_.transform_linear) {
         RETURN_IF_ERROR(options_.transform_linear(name, rows, cols, &t.values));
@@ -220,6 +254,95 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Load(
                                     model->metadata_.arch_config_json));
   Builder builder(model.get(), fetcher.get(), options);
   RETURN_IF_ERROR(builder.Build());
+  return model;
+}
+
+namespace {
+
+// Tensors handed over with their payloads (FromTensors); each is fetched at
+// most once, its payload moved into the weight.
+class OwnedFetcher : public TensorFetcher {
+ public:
+  absl::Status Add(OwnedTensor t) {
+    RETURN_IF_ERROR(ValidateTensorEntry(t.entry));
+    ASSIGN_OR_RETURN(const uint64_t want, ExpectedPayloadBytes(t.entry));
+    if (t.payload.size() != want) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", t.entry.name, "' has ", t.payload.size(),
+                       " payload bytes, expected ", want));
+    }
+    const std::string name = t.entry.name;
+    if (!tensors_.emplace(name, std::move(t)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", name, "' is given twice"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<StoredTensor> Fetch(const std::string& name) override {
+    const auto it = tensors_.find(name);
+    if (it == tensors_.end()) {
+      return absl::NotFoundError(absl::StrCat("no tensor '", name, "'"));
+    }
+    if (!used_.insert(name).second) {
+      return absl::InternalError(absl::StrCat("'", name, "' fetched twice"));
+    }
+    const TensorEntry& e = it->second.entry;
+    std::vector<uint8_t>& bytes = it->second.payload;
+    StoredTensor t;
+    t.shape = e.shape;
+    if (e.storage == Storage::kSeedLM) {
+      t.packed = true;
+      t.codec = e.codec;
+      t.bias = e.exponent_bias;
+      auto owned =
+          std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+      t.payload = absl::MakeConstSpan(*owned);
+      t.owner = std::move(owned);
+      return t;
+    }
+    if (e.storage == Storage::kBF16 && e.shape.size() == 2) {
+      t.bf16_values.resize(bytes.size() / 2);
+      std::memcpy(t.bf16_values.data(), bytes.data(), bytes.size());
+      return t;
+    }
+    t.values.resize(static_cast<size_t>(e.num_elements()));
+    RETURN_IF_ERROR(ConvertToFloat32(static_cast<DType>(e.storage), bytes,
+                                     absl::MakeSpan(t.values)));
+    return t;
+  }
+
+  // INVALID_ARGUMENT naming a tensor that was never fetched.
+  absl::Status CheckAllUsed() const {
+    for (const auto& [name, t] : tensors_) {
+      if (used_.count(name) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tensor '", name, "' is not used by the part being built"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<std::string, OwnedTensor> tensors_;
+  std::set<std::string> used_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromTensors(
+    const ModelMetadata& metadata, std::vector<OwnedTensor> tensors,
+    const LoadModelOptions& options) {
+  std::unique_ptr<LlamaModel> model(new LlamaModel());
+  model->file_kind_ = "tensors";
+  model->metadata_ = metadata;
+  ASSIGN_OR_RETURN(model->config_, ParseLlamaConfig(metadata.source_format,
+                                                    metadata.arch_config_json));
+  OwnedFetcher fetcher;
+  for (OwnedTensor& t : tensors) RETURN_IF_ERROR(fetcher.Add(std::move(t)));
+  Builder builder(model.get(), &fetcher, options);
+  RETURN_IF_ERROR(builder.Build());
+  RETURN_IF_ERROR(fetcher.CheckAllUsed());
   return model;
 }
 

@@ -8,8 +8,15 @@
 // Other raw tensors (and every tensor of a checkpoint) are widened to
 // float32.
 //
-// Thread-safety: immutable after Load; share one model between sessions
-// (llama_session.h) on any number of threads.
+// A model may hold only a part: a contiguous range of layers, with or
+// without the token embedding and the output head (LoadModelOptions), so
+// that an executor running some layers (llama_forward.h) holds only their
+// weights. Its tensors may also come from elsewhere than a file, e.g. a
+// network stream (FromTensors).
+//
+// Thread-safety: immutable after Load / FromTensors; share one model between
+// sessions (llama_session.h) and forward passes (llama_forward.h) on any
+// number of threads.
 
 #ifndef SEEDLM_CORE_RUNTIME_LLAMA_MODEL_H_
 #define SEEDLM_CORE_RUNTIME_LLAMA_MODEL_H_
@@ -40,6 +47,28 @@ struct LoadModelOptions {
   std::function<absl::Status(const std::string& name, int64_t rows,
                              int64_t cols, std::vector<float>* values)>
       transform_linear;
+  // The part of the model to load: layers [layer_begin, layer_end) (-1:
+  // through the last layer), the token embedding (LlamaForward::Embed) and
+  // the head (final norm and output matrix, LlamaForward::Head; with tied
+  // embeddings the embedding matrix is then loaded as the head). The other
+  // tensors are neither read nor decoded, and their payloads stay unused in
+  // the map. INVALID_ARGUMENT unless 0 <= layer_begin <= layer_end <=
+  // n_layers.
+  int layer_begin = 0;
+  int layer_end = -1;
+  bool load_embedding = true;
+  bool load_head = true;
+};
+
+// One tensor handed over with its bytes (e.g. received over a network
+// stream), for LlamaModel::FromTensors.
+struct OwnedTensor {
+  // name, shape, storage, and for kSeedLM codec and exponent_bias, as in a
+  // .seedlm directory (offset, size and crc are ignored).
+  TensorEntry entry;
+  // The payload as a .seedlm container stores it: ExpectedPayloadBytes(entry)
+  // bytes (packed blocks, or raw little-endian f32 / f16 / bf16 elements).
+  std::vector<uint8_t> payload;
 };
 
 // What the loaded weights cost, for reports.
@@ -62,13 +91,32 @@ class LlamaModel {
   };
 
   // Opens `path` (a .seedlm file is recognised by its magic; anything else
-  // goes through OpenModel) and loads every tensor the architecture needs.
+  // goes through OpenModel) and loads every tensor the architecture needs
+  // (of the part that `options` selects).
   // Errors: those of OpenModel / ContainerReader::Open; UNIMPLEMENTED for a
   // model that is not a supported Llama (see ParseLlamaConfig); NOT_FOUND
-  // for a missing tensor; INVALID_ARGUMENT for a tensor of the wrong shape;
-  // DATA_LOSS for a corrupt payload.
+  // for a missing tensor; INVALID_ARGUMENT for a tensor of the wrong shape
+  // or a bad layer range; DATA_LOSS for a corrupt payload.
   static absl::StatusOr<std::unique_ptr<LlamaModel>> Load(
       const std::string& path, const LoadModelOptions& options = {});
+
+  // Builds the part of a model that `options` selects from `tensors`, which
+  // must hold exactly the tensors that part needs (named for the layers'
+  // absolute indices, as in the source file). `metadata` gives the
+  // architecture (source_format, arch_config_json, as a .seedlm file's
+  // metadata carries them); the tokenizer fields are kept as given. The
+  // payloads are taken over: packed tensors are served from them as they
+  // are (PackedLinear::CreateOwned, no copy), bf16 matrices stay bf16, other
+  // raw tensors are widened to float32. The result equals, bit for bit, the
+  // same part loaded from a container holding these tensors. file_kind() is
+  // "tensors"; options.tokenizer_path is ignored and transform_linear
+  // applies as in Load. Errors: as Load for the configuration, a missing
+  // tensor (NOT_FOUND), a wrong shape (INVALID_ARGUMENT) or seed 0
+  // (DATA_LOSS); INVALID_ARGUMENT also for an invalid entry, a payload of
+  // the wrong size, a duplicate name or a tensor the part does not use.
+  static absl::StatusOr<std::unique_ptr<LlamaModel>> FromTensors(
+      const ModelMetadata& metadata, std::vector<OwnedTensor> tensors,
+      const LoadModelOptions& options = {});
 
   const LlamaConfig& config() const { return config_; }
   // Source format, arch config and tokenizer bytes (from the container's
@@ -77,12 +125,29 @@ class LlamaModel {
   // "checkpoint" or "seedlm".
   const std::string& file_kind() const { return file_kind_; }
 
-  const LinearWeight& embedding() const { return *embedding_; }  // vocab x dim
-  const LinearWeight& output() const {                           // vocab x dim
+  // What was loaded (LoadModelOptions).
+  int layer_begin() const { return layer_begin_; }
+  int layer_end() const { return layer_end_; }
+  bool has_layer(int i) const { return i >= layer_begin_ && i < layer_end_; }
+  bool has_embedding() const { return embedding_ != nullptr; }
+  bool has_head() const { return !final_norm_.empty(); }
+  // Every layer, the embedding and the head.
+  bool is_complete() const {
+    return layer_begin_ == 0 && layer_end_ == config_.n_layers &&
+           has_embedding() && has_head();
+  }
+
+  // vocab x dim. REQUIRES: has_embedding().
+  const LinearWeight& embedding() const { return *embedding_; }
+  // vocab x dim. REQUIRES: has_head().
+  const LinearWeight& output() const {
     return output_ != nullptr ? *output_ : *embedding_;
   }
-  const Layer& layer(int i) const { return layers_[i]; }
+  // REQUIRES: has_layer(i).
+  const Layer& layer(int i) const { return layers_[i - layer_begin_]; }
+  // dim floats; empty unless has_head().
   const std::vector<float>& final_norm() const { return final_norm_; }
+  // The weights loaded (a part counts only its own).
   const WeightStats& stats() const { return stats_; }
 
  private:
@@ -94,8 +159,10 @@ class LlamaModel {
   std::string file_kind_;
   std::unique_ptr<ContainerReader> container_;  // owns packed payloads
   std::unique_ptr<LinearWeight> embedding_;
-  std::unique_ptr<LinearWeight> output_;  // null when tied
-  std::vector<Layer> layers_;
+  std::unique_ptr<LinearWeight> output_;  // null when tied (or no head)
+  int layer_begin_ = 0;
+  int layer_end_ = 0;
+  std::vector<Layer> layers_;  // layers [layer_begin_, layer_end_)
   std::vector<float> final_norm_;
   WeightStats stats_;
 };

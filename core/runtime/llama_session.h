@@ -1,18 +1,16 @@
-// One sequence's inference state over a shared LlamaModel: the KV cache and
-// the forward pass, one token at a time.
+// One sequence's inference state over a shared LlamaModel: its KV cache and
+// position, and the forward pass composed of the pieces of llama_forward.h
+// (which documents the pass and its numerics):
 //
-// The forward pass (the definition the executors follow):
-//   x = embedding row of the token
-//   per layer: h = RMSNorm(x) * attn_norm; q, k, v = Wq h, Wk h, Wv h;
-//     rotary embedding of q and k at the token's position (interleaved pairs
-//     for llama2.c, half split for Hugging Face; angle pos * theta^(-2i/d)
-//     computed in double); k, v appended to the cache; per head, softmax of
-//     q.k / sqrt(head_dim) over the cached positions (grouped-query: query
-//     head h reads kv head h / (n_heads / n_kv_heads)); x += Wo (attention);
-//     h = RMSNorm(x) * ffn_norm; x += W2 (SiLU(W1 h) * (W3 h))
-//   logits = Wout (RMSNorm(x) * final_norm)
-// with RMSNorm(x) = x / sqrt(mean(x^2) + eps). Every matrix product is
-// MatVec (linear.h), so results do not depend on the thread count.
+//   ForwardBatch(tokens) = Head(RunLayers(0, n_layers, position(),
+//                                         Embed(tokens)))
+//
+// over a batch of tokens at once (prompt prefill, perplexity windows) or one
+// token (Forward, generation). Every matrix product is one MatMul over the
+// batch, so the logits do not depend on how the tokens are batched nor on
+// the thread count. Servers and executors that need the pieces themselves
+// (a layer range, hidden states over a network) use LlamaForward and KvCache
+// directly.
 //
 // Thread-safety: a session is used by one thread at a time. Sessions over
 // the same model may run concurrently, each with its own pool (or null).
@@ -25,6 +23,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/runtime/kv_cache.h"
+#include "core/runtime/llama_forward.h"
 #include "core/runtime/llama_model.h"
 #include "core/util/thread_pool.h"
 
@@ -33,14 +33,16 @@ namespace seedlm {
 class LlamaSession {
  public:
   // `model` and `pool` (may be null: run on the calling thread) are not
-  // owned and must outlive the session. `context` limits the positions
-  // (0: the model's max_seq_len). The KV cache grows with use.
+  // owned and must outlive the session. `context` is the KV cache's capacity
+  // in positions (<= 0: the model's max_seq_len); the cache grows with use
+  // up to it.
   LlamaSession(const LlamaModel* model, ThreadPool* pool, int context = 0);
 
   // Feeds `token` at position position() and returns the next-token logits
   // (vocab_size floats, valid until the next Forward/Reset).
   // INVALID_ARGUMENT for a token outside the vocabulary; OUT_OF_RANGE when
-  // the context is full (Reset to start over).
+  // the context is full (Reset to start over); FAILED_PRECONDITION for a
+  // model loaded without some of its parts (LoadModelOptions).
   absl::StatusOr<absl::Span<const float>> Forward(int32_t token);
 
   // Feeds `tokens` at positions position() .. position() + n - 1 in one
@@ -52,26 +54,18 @@ class LlamaSession {
       absl::Span<const int32_t> tokens);
 
   // Forgets the sequence (keeps the allocated cache).
-  void Reset() { pos_ = 0; }
+  void Reset();
   int position() const { return pos_; }
-  int context() const { return context_; }
+  int context() const { return cache_.capacity(); }
+  // The sequence's keys and values (all layers); e.g. cache().bytes().
+  const KvCache& cache() const { return cache_; }
 
  private:
-  void Resize(int n);
-  void Attention(int layer, int n);
-  void Rope(float* v, int n_heads, int t) const;
-
   const LlamaModel* model_;
-  const LlamaConfig& c_;
-  ThreadPool* pool_;
-  int context_;
+  LlamaForward forward_;
+  KvCache cache_;
   int pos_ = 0;
-  int batch_ = 0;  // tokens the buffers below hold
-  // Per token of the current batch, row-major.
-  std::vector<float> x_, xb_, q_, k_, v_, att_out_, h1_, h3_, logits_;
-  std::vector<float> rope_cos_, rope_sin_;             // batch x head_dim / 2
-  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer
-  std::vector<float> scores_;  // n_heads * context, grown with use
+  std::vector<float> hidden_, logits_;  // batch x dim, batch x vocab_size
 };
 
 }  // namespace seedlm

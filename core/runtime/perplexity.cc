@@ -127,7 +127,7 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> TokenizeForPerplexity(
 absl::StatusOr<PerplexityResult> ScoreDocuments(
     const LlamaModel& model, const LlamaModel* reference,
     const std::vector<std::vector<int32_t>>& documents, int ctx,
-    ThreadPool* pool) {
+    ThreadPool* pool, const std::atomic<bool>* cancel) {
   if (ctx <= 0) ctx = model.config().max_seq_len;
   int limit = model.config().max_seq_len;
   if (reference != nullptr) {
@@ -152,6 +152,9 @@ absl::StatusOr<PerplexityResult> ScoreDocuments(
     if (doc.size() < 2) continue;
     for (size_t begin = 0; begin + 1 < doc.size(); begin += ctx - 1) {
       const size_t end = std::min(doc.size(), begin + ctx);
+      if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+        return absl::CancelledError("perplexity scoring cancelled");
+      }
       RETURN_IF_ERROR(ScoreWindow(doc, begin, end, &session, ref.get(), &t));
     }
   }

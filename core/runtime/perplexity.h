@@ -22,6 +22,7 @@
 #ifndef SEEDLM_CORE_RUNTIME_PERPLEXITY_H_
 #define SEEDLM_CORE_RUNTIME_PERPLEXITY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -60,12 +61,14 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> TokenizeForPerplexity(
 // Steps 4-5 over tokenized documents. `reference` may be null; it must have
 // the same vocabulary size (INVALID_ARGUMENT otherwise). ctx <= 0 means the
 // model's max_seq_len; ctx must be >= 2 and fit both models' context
-// (INVALID_ARGUMENT). Token ids out of range: INVALID_ARGUMENT. `pool` may
-// be null.
+// (INVALID_ARGUMENT). Token ids out of range: INVALID_ARGUMENT. A partial
+// model (LoadModelOptions): FAILED_PRECONDITION. `pool` may be null.
+// `cancel`, when set (not owned; another thread may set it at any time), is
+// read before each window: once it is true, the call returns CANCELLED.
 absl::StatusOr<PerplexityResult> ScoreDocuments(
     const LlamaModel& model, const LlamaModel* reference,
     const std::vector<std::vector<int32_t>>& documents, int ctx,
-    ThreadPool* pool);
+    ThreadPool* pool, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace seedlm
 

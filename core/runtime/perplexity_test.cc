@@ -1,5 +1,6 @@
 #include "core/runtime/perplexity.h"
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -103,6 +104,25 @@ TEST(Perplexity, Errors) {
       absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ScoreDocuments(**model, nullptr, {{1}}, 0, nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The flag is read before each window; false changes nothing.
+TEST(Perplexity, Cancellation) {
+  auto model = LlamaModel::Load(kStories);
+  ASSERT_TRUE(model.ok());
+  const std::vector<std::vector<int32_t>> docs = {{1, 403, 407, 261, 378},
+                                                  {1, 403, 407}};
+  std::atomic<bool> cancel{false};
+  auto plain = ScoreDocuments(**model, nullptr, docs, 4, nullptr);
+  auto with = ScoreDocuments(**model, nullptr, docs, 4, nullptr, &cancel);
+  ASSERT_TRUE(plain.ok() && with.ok());
+  EXPECT_EQ(with->nll, plain->nll);
+  EXPECT_EQ(with->windows, 3);
+  cancel = true;
+  EXPECT_EQ(ScoreDocuments(**model, nullptr, docs, 4, nullptr, &cancel)
+                .status()
+                .code(),
+            absl::StatusCode::kCancelled);
 }
 
 }  // namespace
