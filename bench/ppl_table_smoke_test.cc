@@ -9,29 +9,24 @@
 #include <string>
 
 #include "core/util/shared_data.h"
+#include "core/util/shared_data_gtest.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/util/subprocess.h"
 
 namespace seedlm {
 namespace {
 
+// Runs `command` through the tests' subprocess helper (with a deadline),
+// returns its stdout; *status gets the exit code (-1: killed or not run).
 std::string RunCommand(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (pipe != nullptr && (n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
-    out.append(buf, n);
-  }
-  *status = pipe == nullptr ? -1 : pclose(pipe);
-  return out;
+  auto r = testing::RunSubprocess({"/bin/sh", "-c", command});
+  *status = r.ok() ? r->exit_code : -1;
+  return r.ok() ? r->out : std::string(r.status().message());
 }
 
 TEST(PerplexityTableSmokeTest, RowsHaveTheirInvariants) {
-  if (!std::filesystem::exists(
-          SharedDataPath("data/stories260K/stories260K.bin"))) {
-    GTEST_SKIP() << "no shared data";
-  }
+  SEEDLM_NEED_SHARED_FILE(SharedDataPath("data/stories260K/stories260K.bin"));
   const char* bench = std::getenv("SEEDLM_BENCH");
   ASSERT_NE(bench, nullptr);
   int status = 0;

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "core/format/container.h"
 #include "core/model/model_source.h"
 #include "core/util/shared_data.h"
+#include "core/util/shared_data_gtest.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/cli_test_util.h"
@@ -29,10 +32,20 @@ const std::string kModelPath =
     SharedDataPath("data/stories260K/stories260K.bin");
 const char* const kModel = kModelPath.c_str();
 
+// Whether two files hold the same bytes (both must exist).
+bool SameBytes(const std::string& a, const std::string& b) {
+  auto read = [](const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  const std::string x = read(a);
+  return !x.empty() && x == read(b);
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "no " << kModel;
+    SEEDLM_NEED_SHARED_FILE(kModel);
     dir_ = ::testing::TempDir() + "/cli_e2e." + std::to_string(::getpid());
     std::filesystem::create_directories(dir_);
   }
@@ -133,15 +146,10 @@ TEST_F(CliTest, KilledCompressResumesToIdenticalBytes) {
                 .code,
             0);
   const std::string bin = std::string(SEEDLM_BIN_DIR) + "/seedlm";
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::freopen("/dev/null", "w", stdout);
-    ::execl(bin.c_str(), "seedlm", "compress", kModel, out.c_str(), "--include",
-            inc.c_str(), "--search", "reference", "--threads", "1",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  auto child = testing::Subprocess::Start({bin, "compress", kModel, out,
+                                           "--include", inc, "--search",
+                                           "reference", "--threads", "1"});
+  ASSERT_TRUE(child.ok()) << child.status();
   // Wait until one tensor is finished, then kill the process hard.
   auto finished = [&] {
     std::error_code ec;
@@ -159,18 +167,18 @@ TEST_F(CliTest, KilledCompressResumesToIdenticalBytes) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     finished_one = finished();
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  (*child)->Kill(SIGKILL);
+  auto ended = (*child)->Wait(std::chrono::seconds(60));
+  ASSERT_TRUE(ended.ok()) << ended.status();
   ASSERT_TRUE(finished_one) << "no tensor was checkpointed in time";
-  ASSERT_TRUE(WIFSIGNALED(status)) << "compress finished before the kill";
+  ASSERT_EQ(ended->signal, SIGKILL) << "compress finished before the kill";
   EXPECT_FALSE(std::filesystem::exists(out));
   const Result r = RunSeedlm("compress " + std::string(kModel) + " " + out +
                              " --include '" + inc + "' --resume");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("taken from the checkpoint"), std::string::npos)
       << r.out;
-  EXPECT_EQ(std::system(("cmp -s " + clean + " " + out).c_str()), 0);
+  EXPECT_TRUE(SameBytes(clean, out));
   EXPECT_FALSE(std::filesystem::exists(out + ".ckpt"));
 }
 
@@ -185,7 +193,7 @@ TEST_F(CliTest, TwoRunsGiveIdenticalBytes) {
                       " --threads 2")
                 .code,
             0);
-  EXPECT_EQ(std::system(("cmp -s " + a + " " + b).c_str()), 0);
+  EXPECT_TRUE(SameBytes(a, b));
   // The default preset, 4bit-p4, with the bias the encoder chose.
   const Result r = RunSeedlm("inspect " + a + " --json");
   ASSERT_EQ(r.code, 0) << r.err;

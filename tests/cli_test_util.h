@@ -3,13 +3,10 @@
 #ifndef SEEDLM_TESTS_CLI_TEST_UTIL_H_
 #define SEEDLM_TESTS_CLI_TEST_UTIL_H_
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <string>
+#include <utility>
 
-#include "gtest/gtest.h"
+#include "tests/util/subprocess.h"
 
 namespace seedlm {
 
@@ -19,24 +16,16 @@ struct Result {
   std::string err;  // stderr
 };
 
-// Runs the seedlm binary with `args` (a shell-quoted string).
+// Runs the seedlm binary with `args` (a shell-quoted string), through the
+// tests' subprocess helper (a 10-minute deadline: a hang fails, never
+// blocks).
 inline Result RunSeedlm(const std::string& args) {
-  const std::string dir = ::testing::TempDir();
-  const std::string errf = dir + "/stderr." + std::to_string(::getpid());
-  const std::string cmd =
-      std::string(SEEDLM_BIN_DIR) + "/seedlm " + args + " 2>" + errf;
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  FILE* e = std::fopen(errf.c_str(), "r");
-  while (e && (n = std::fread(buf, 1, sizeof buf, e)) > 0) r.err.append(buf, n);
-  if (e) std::fclose(e);
-  std::remove(errf.c_str());
-  return r;
+  const std::string cmd = std::string(SEEDLM_BIN_DIR) + "/seedlm " + args;
+  absl::StatusOr<testing::SubprocessResult> r =
+      testing::RunSubprocess({"/bin/sh", "-c", cmd});
+  if (!r.ok()) return Result{-1, "", std::string(r.status().message())};
+  if (r->timed_out) r->err += "\n[killed: past the test's deadline]";
+  return Result{r->exit_code, std::move(r->out), std::move(r->err)};
 }
 
 }  // namespace seedlm

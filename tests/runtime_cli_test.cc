@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/util/shared_data.h"
+#include "core/util/shared_data_gtest.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/cli_test_util.h"
@@ -20,7 +21,7 @@ const std::string kStories = SharedDataPath("data/text/tinystories-sample.txt");
 class RuntimeCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "no " << kModel;
+    SEEDLM_NEED_SHARED_FILE(kModel);
     dir_ = ::testing::TempDir() + "/runtime_cli." + std::to_string(::getpid());
     std::filesystem::create_directories(dir_);
   }

@@ -9,6 +9,7 @@
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/util/shared_data.h"
+#include "core/util/shared_data_gtest.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -52,10 +53,8 @@ std::string MakeTokenizer(int n) {
   return out;
 }
 
-bool HaveStories() { return std::filesystem::exists(kStories); }
-
 TEST(Llama2cReaderTest, Stories260KShapesAndMetadata) {
-  if (!HaveStories()) GTEST_SKIP() << kStories << " not present";
+  SEEDLM_NEED_SHARED_FILE(kStories);
   auto model = OpenModel(kStories);
   ASSERT_TRUE(model.ok()) << model.status();
   const auto& t = (*model)->tensors();
@@ -104,7 +103,7 @@ TEST(Llama2cReaderTest, Stories260KShapesAndMetadata) {
 }
 
 TEST(Llama2cReaderTest, Stories260KValuesMatchFileOffsets) {
-  if (!HaveStories()) GTEST_SKIP() << kStories << " not present";
+  SEEDLM_NEED_SHARED_FILE(kStories);
   const std::string bytes = ReadAll(kStories);
   ASSERT_EQ(bytes.size(), 1056540u);
   auto model = OpenModel(kStories);

@@ -6,6 +6,7 @@
 
 #include "core/model/model_source.h"
 #include "core/util/shared_data.h"
+#include "core/util/shared_data_gtest.h"
 #include "gtest/gtest.h"
 
 namespace seedlm {
@@ -25,7 +26,7 @@ TensorSelector MustCreate(std::vector<std::string> include,
 }
 
 TEST(TensorSelectTest, DefaultOnStories260KIsTheLinearWeights) {
-  if (!std::filesystem::exists(kStories)) GTEST_SKIP() << "no " << kStories;
+  SEEDLM_NEED_SHARED_FILE(kStories);
   auto model = OpenModel(kStories);
   ASSERT_TRUE(model.ok()) << model.status();
   const TensorSelector sel = MustCreate({}, {});

@@ -15,6 +15,7 @@
 #include "core/tokenizer/tokenizer_test_util.h"
 #include "core/tokenizer/unicode_util.h"
 #include "core/util/shared_data.h"
+#include "core/util/shared_data_gtest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -119,7 +120,8 @@ class HfLlama2Test : public ::testing::Test {
     legacy_ = metaspace_ = nullptr;
   }
   void SetUp() override {
-    if (llama2c_ == nullptr) GTEST_SKIP() << kTok512 << " not present";
+    SEEDLM_NEED_SHARED_FILE(kTok512);
+    ASSERT_NE(llama2c_, nullptr);
   }
 
   static Llama2cTokenizer* llama2c_;
@@ -178,9 +180,8 @@ TEST_F(HfLlama2Test, SpecialIdsAndTemplate) {
 // such a line are llama2.c's for the line without its first space, and its
 // decoded text lacks that space. All other lines must match exactly.
 TEST_F(HfLlama2Test, CrossCheckWithLlama2cOnRealText) {
-  if (!std::filesystem::exists(kStories) || !std::filesystem::exists(kWiki)) {
-    GTEST_SKIP() << "shared text not present";
-  }
+  SEEDLM_NEED_SHARED_FILE(kStories);
+  SEEDLM_NEED_SHARED_FILE(kWiki);
   std::vector<std::string> lines = tokenizer_testing::ReadLines(kStories, 1000);
   const std::vector<std::string> wiki =
       tokenizer_testing::ReadLines(kWiki, kWikiLines);
