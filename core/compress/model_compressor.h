@@ -44,8 +44,9 @@ struct CompressCallbacks {
 // failure): PlanCompression with kDefaultUnitBlocks, every unit in plan
 // order (bias choices first, reusing tensors the checkpoint holds when
 // options.resume), then AssembleContainer. The bytes equal those of any
-// other run of the same plan, local or distributed. The report's error sums
-// are combined from per-unit sums (container_assembly.h). INVALID_ARGUMENT
+// other run of the same source and options, local or distributed, whatever
+// its unit size and unit order. The report's error sums are combined from
+// per-unit sums (container_assembly.h). INVALID_ARGUMENT
 // for bad options (CompressOptions::Validate) or weights; FAILED_PRECONDITION
 // for a checkpoint of other input or options; CANCELLED; I/O errors from the
 // checkpoint or the writer. `pool` may be null. Not thread-safe for the same
