@@ -73,10 +73,10 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LoadRow(const Flags& f, Row* row,
                                                     const std::string& tmp) {
   if (!row->preset.empty()) {
     ASSIGN_OR_RETURN(auto src, OpenModel(f.model));
-    CompressOptions opt;
-    ASSIGN_OR_RETURN(opt.search.codec, PresetByName(row->preset));
-    opt.search.mode = row->mode;
-    opt.auto_bias = opt.search.codec.E == 0;  // as `seedlm compress` does
+    ASSIGN_OR_RETURN(const CodecConfig codec, PresetByName(row->preset));
+    // The codec's default bias, as `seedlm compress` uses.
+    CompressOptions opt = CompressOptions::ForCodec(codec);
+    opt.mode = row->mode;
     const std::string out = absl::StrCat(
         tmp, "/", row->preset, "-", ExponentModeName(row->mode), ".seedlm");
     ASSIGN_OR_RETURN(CompressReport rep,

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/quality_data.h"
 #include "bench/rtn.h"
+#include "core/compress/compress_options.h"
 #include "core/compress/tensor_compressor.h"
 #include "core/search/reference_search.h"
 #include "core/util/status_macros.h"
@@ -168,9 +169,10 @@ absl::StatusOr<QualityRow> Measure(const SearchOptions& so, const Selection& s,
 }
 
 // Encodes every selected block with one (preset, mode) and returns one row
-// per data set. Codecs without a block exponent (E = 0) get a bias per data
-// set, chosen as the compressor chooses one per tensor (ChooseExponentBias,
-// on up to 1024 of the set's blocks taken as rows of C weights).
+// per data set. Codecs whose bias the compressor chooses (DefaultExponentBias
+// unset: those without a block exponent) get a bias per data set, chosen as
+// the compressor chooses one per tensor (ChooseExponentBias, on up to 1024 of
+// the set's blocks taken as rows of C weights).
 absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
     const std::string& preset, ExponentMode mode,
     const std::vector<Selection>& selections, ThreadPool* pool,
@@ -184,7 +186,7 @@ absl::StatusOr<std::vector<QualityRow>> RunSeedLm(
     const std::vector<double> w = GatherBlocks(s, C);
     const int64_t nblocks = static_cast<int64_t>(w.size()) / C;
     SearchOptions so = base;
-    if (so.codec.E == 0) {
+    if (!DefaultExponentBias(so.codec).has_value()) {
       auto read = [&](int64_t r0, int64_t r1, absl::Span<float> out) {
         for (int64_t i = 0; i < (r1 - r0) * C; ++i) {
           out[i] = static_cast<float>(w[r0 * C + i]);

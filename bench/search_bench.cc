@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_flags.h"
+#include "core/compress/compress_options.h"
 #include "core/compress/tensor_compressor.h"
 #include "core/search/equivalence.h"
 #include "core/search/fast_search.h"
@@ -99,9 +100,12 @@ absl::StatusOr<BenchRow> RunOne(const SearchFlags& f, const std::string& preset,
   SearchOptions opt;
   ASSIGN_OR_RETURN(opt.codec, PresetByName(preset));
   ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(f.mode));
-  // Without a block exponent the bias sets the scale: where the compressor's
-  // bias search starts for the generated sigma = 0.02 blocks.
-  if (opt.codec.E == 0) opt.exponent_bias = InitialExponentBias(0.02);
+  // Where the compressor would choose the bias (codecs without a block
+  // exponent: the bias sets the scale), a fixed one: where its bias search
+  // starts for the generated sigma = 0.02 blocks.
+  if (!DefaultExponentBias(opt.codec).has_value()) {
+    opt.exponent_bias = InitialExponentBias(0.02);
+  }
   ASSIGN_OR_RETURN(SimdLevel simd, ParseSimdLevel(f.simd));
   ASSIGN_OR_RETURN(BlockKind kind, ParseBlockKind(f.kind));
   row.preset = preset;

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_flags.h"
 #include "bench/quality_data.h"
+#include "core/compress/compress_options.h"
 #include "core/search/equivalence.h"
 #include "core/search/fast_search.h"
 #include "core/search/reference_search.h"
@@ -164,12 +165,12 @@ absl::Status Run(const VerifyFlags& f, std::vector<Row>* rows, int* threads) {
       SearchOptions opt;
       ASSIGN_OR_RETURN(opt.codec, PresetByName(preset));
       ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(mode));
-      // Without a block exponent the bias sets the scale: unless --bias is
-      // given, where the compressor's bias search starts for the generated
-      // sigma = 0.02 data.
+      // Where the compressor would choose the bias (codecs without a block
+      // exponent: the bias sets the scale), unless --bias is given, a fixed
+      // one: where its bias search starts for the generated sigma = 0.02 data.
       if (f.bias != kNoBias) {
         opt.exponent_bias = static_cast<int>(f.bias);
-      } else if (opt.codec.E == 0) {
+      } else if (!DefaultExponentBias(opt.codec).has_value()) {
         opt.exponent_bias = InitialExponentBias(0.02);
       }
       RETURN_IF_ERROR(opt.Validate());

@@ -20,23 +20,23 @@
 namespace seedlm::cli {
 namespace {
 
-// Peak resident set size of this process so far, in MiB.
 absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
-  CompressOptions opt;
-  ASSIGN_OR_RETURN(opt.search.codec,
+  ASSIGN_OR_RETURN(const CodecConfig codec,
                    PresetByName(args.Get("preset", kDefaultPreset)));
-  ASSIGN_OR_RETURN(opt.search.mode,
-                   ParseExponentMode(args.Get("exponent", "search")));
-  // Codecs without a block exponent need a per-tensor bias: auto by default.
-  const std::string bias =
-      args.Get("bias", opt.search.codec.E == 0 ? "auto" : "0");
-  if (bias == "auto") {
-    opt.auto_bias = true;
-  } else if (!absl::SimpleAtoi(bias, &opt.search.exponent_bias) ||
-             opt.search.exponent_bias < -128 ||
-             opt.search.exponent_bias > 127) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--bias: '", bias, "' is neither auto nor an integer in -128..127"));
+  // The codec's default bias (compress_options.h) unless --bias is given.
+  CompressOptions opt = CompressOptions::ForCodec(codec);
+  ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(args.Get("exponent", "search")));
+  if (args.Has("bias")) {
+    const std::string bias = args.Get("bias");
+    int b = 0;
+    if (bias == "auto") {
+      opt.exponent_bias.reset();
+    } else if (absl::SimpleAtoi(bias, &b) && b >= -128 && b <= 127) {
+      opt.exponent_bias = b;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--bias: '", bias, "' is neither auto nor an integer in -128..127"));
+    }
   }
   opt.include = args.All("include");
   opt.exclude = args.All("exclude");

@@ -1,11 +1,14 @@
-// Compresses a whole model into a .seedlm container: every selected tensor
-// (tensor_select.h) is searched and packed, every other tensor is kept as
-// stored, and the model's architecture config and tokenizer travel along as
-// container metadata. Tensors are processed one at a time in the source's
-// order, one slice of rows at a time, so the output bytes are a pure function
-// of the input and options and peak memory is about one slice plus buffers.
-// Finished tensors are checkpointed beside the output (checkpoint.h) so that
-// an interrupted run can be resumed.
+// Compresses a whole model into a .seedlm container, locally: every selected
+// tensor (tensor_select.h) is searched and packed, every other tensor is kept
+// as stored, and the model's architecture config and tokenizer travel along
+// as container metadata. Built on the public plan → units → assembly pieces
+// (compression_plan.h, unit_compressor.h, container_assembly.h) that a
+// coordinator of remote workers uses too: the plan's units are compressed one
+// tensor at a time in the source's order, one unit (one slice of rows) at a
+// time, so the output bytes are a pure function of the input and options and
+// peak memory is about one unit plus buffers. Finished tensors are
+// checkpointed beside the output (checkpoint.h) so that an interrupted run
+// can be resumed.
 #ifndef SEEDLM_CORE_COMPRESS_MODEL_COMPRESSOR_H_
 #define SEEDLM_CORE_COMPRESS_MODEL_COMPRESSOR_H_
 
@@ -16,45 +19,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/compress/compress_options.h"
+#include "core/compress/container_assembly.h"
 #include "core/format/container.h"
 #include "core/format/metadata_keys.h"
 #include "core/model/model_source.h"
-#include "core/search/search_options.h"
-#include "core/search/searcher_factory.h"
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
-
-struct CompressOptions {
-  SearchOptions search;  // codec, exponent mode and bias
-  // Choose each tensor's exponent bias (spec §4) from a sample of its rows
-  // instead of using search.exponent_bias: ChooseExponentBias (tensor_
-  // compressor.h). Codecs without a block exponent (E = 0) need it.
-  bool auto_bias = false;
-  // Which implementation searches; both give identical bytes.
-  SearchAlgorithm algorithm = SearchAlgorithm::kFast;
-  std::vector<std::string> include;  // RE2 patterns; empty: default set
-  std::vector<std::string> exclude;  // RE2 patterns
-  // Reuse the checkpoint of an interrupted run with the same input and
-  // options (FAILED_PRECONDITION if they differ).
-  bool resume = false;
-};
-
-// One row of the per-tensor table.
-struct TensorReport {
-  std::string name;
-  std::vector<int64_t> shape;
-  Storage storage = Storage::kF32;
-  int64_t weights = 0;  // elements
-  uint64_t payload_bytes = 0;
-  int64_t blocks = 0;          // seedlm blocks (0 for stored tensors)
-  double bits_per_weight = 0;  // payload bits / weights (includes padding)
-  double rel_error = 0;        // ‖W − Ŵ‖/‖W‖ (0 for stored tensors)
-  double sq_error = 0;
-  double sq_norm = 0;
-  double seconds = 0;
-  int exponent_bias = 0;  // the bias used (seedlm tensors)
-};
 
 struct CompressReport {
   std::vector<TensorReport> tensors;
@@ -69,8 +41,16 @@ struct CompressCallbacks {
 };
 
 // Compresses `source` into `out_path` (atomically: nothing appears there on
-// failure). INVALID_ARGUMENT for bad options or weights; CANCELLED; I/O
-// errors from the writer. `pool` may be null.
+// failure): PlanCompression with kDefaultUnitBlocks, every unit in plan
+// order (bias choices first, reusing tensors the checkpoint holds when
+// options.resume), then AssembleContainer. The bytes equal those of any
+// other run of the same source and options, local or distributed, whatever
+// its unit size and unit order. The report's error sums are combined from
+// per-unit sums (container_assembly.h). INVALID_ARGUMENT
+// for bad options (CompressOptions::Validate) or weights; FAILED_PRECONDITION
+// for a checkpoint of other input or options; CANCELLED; I/O errors from the
+// checkpoint or the writer. `pool` may be null. Not thread-safe for the same
+// `out_path`.
 absl::StatusOr<CompressReport> CompressModel(
     const ModelSource& source, const std::string& out_path,
     const CompressOptions& options, ThreadPool* pool,

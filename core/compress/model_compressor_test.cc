@@ -54,17 +54,16 @@ double SquaredError(const std::vector<float>& w,
   return se;
 }
 
-// auto_bias: each compressed tensor gets ChooseExponentBias's bias, recorded
-// in the report and the container entry; its decode gives the reported error
-// and a second run the same bytes. (An interrupted run resumed from the
+// Automatic bias: each compressed tensor gets ChooseExponentBias's bias,
+// recorded in the report and the container entry; its decode gives the reported
+// error and a second run the same bytes. (An interrupted run resumed from the
 // checkpoint, bias included: cli_e2e_test, whose default preset is 4bit-p4.)
 TEST(CompressModelTest, AutoBiasPerTensor) {
   ScratchDir dir;
   TinyModel tiny;
   auto source = *OpenModel(WriteTinyModel(dir, &tiny));
-  CompressOptions opt;
-  opt.search.codec = *PresetByName("4bit-p4");
-  opt.auto_bias = true;
+  CompressOptions opt = CompressOptions::ForCodec(*PresetByName("4bit-p4"));
+  ASSERT_FALSE(opt.exponent_bias.has_value());  // automatic by default
   const std::string out = dir.File("auto.seedlm");
   auto report = CompressModel(*source, out, opt, nullptr, {});
   ASSERT_TRUE(report.ok()) << report.status();
@@ -72,8 +71,8 @@ TEST(CompressModelTest, AutoBiasPerTensor) {
     std::copy(&tiny.q[r0 * 20], &tiny.q[r1 * 20], o.begin());
     return absl::OkStatus();
   };
-  const int want =
-      *ChooseExponentBias(opt.search, opt.algorithm, 4, 20, read, nullptr, {});
+  const int want = *ChooseExponentBias(opt.SearchFor(0), opt.algorithm, 4, 20,
+                                       read, nullptr, {});
   EXPECT_NE(want, 0);
   EXPECT_EQ(report->tensors[0].exponent_bias, want);
   auto reader = *ContainerReader::Open(out);
@@ -92,7 +91,7 @@ TEST(CompressModelTest, WritesContainerAndReport) {
   TinyModel tiny;
   auto source = *OpenModel(WriteTinyModel(dir, &tiny));
   CompressOptions opt;
-  opt.search.codec = *PresetByName("4bit");
+  opt.codec = *PresetByName("4bit");
   const std::string out = dir.File("tiny.seedlm");
   std::vector<int64_t> seen;
   CompressCallbacks cb;
@@ -204,7 +203,7 @@ TEST(CompressModelTest, ResumeAfterCancelIsByteIdentical) {
   ScratchDir dir;
   auto source = *OpenModel(WriteTwoTensorModel(dir));
   CompressOptions opt;
-  opt.search.codec = *PresetByName("4bit");
+  opt.codec = *PresetByName("4bit");
   const std::string clean = dir.File("clean.seedlm");
   ASSERT_TRUE(CompressModel(*source, clean, opt, nullptr, {}).ok());
   const std::string out = dir.File("resumed.seedlm");
@@ -213,7 +212,7 @@ TEST(CompressModelTest, ResumeAfterCancelIsByteIdentical) {
   // Other options cannot resume this checkpoint.
   CompressOptions other = opt;
   other.resume = true;
-  other.search.mode = ExponentMode::kFit;
+  other.mode = ExponentMode::kFit;
   EXPECT_EQ(CompressModel(*source, out, other, nullptr, {}).status().code(),
             absl::StatusCode::kFailedPrecondition);
 

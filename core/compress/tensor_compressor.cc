@@ -17,14 +17,6 @@ double MatrixStats::rel_error() const {
 
 namespace {
 
-// Rows per slice: about `slice_blocks` blocks, and a multiple of 8 rows so
-// that every slice but the last ends on a byte boundary of the bit stream.
-int64_t RowsPerSlice(int64_t blocks_per_row, int64_t slice_blocks) {
-  const int64_t rows =
-      std::max<int64_t>(1, slice_blocks / std::max<int64_t>(1, blocks_per_row));
-  return (rows + 7) / 8 * 8;
-}
-
 // Searches and packs one slice of rows; accumulates the error into `stats`.
 absl::Status CompressSlice(const BlockSearcher& searcher,
                            const std::vector<float>& w, int64_t rows,
@@ -57,32 +49,30 @@ absl::Status CompressSlice(const BlockSearcher& searcher,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<MatrixStats> CompressMatrixStreaming(
-    const BlockSearcher& searcher, int64_t rows, int64_t cols,
+// Compresses rows [r_begin, r_end) of a matrix of `cols` columns slice by
+// slice (slices of a multiple of 8 rows from r_begin). REQUIRES: r_begin is a
+// multiple of kPayloadRowAlignment, 0 <= r_begin <= r_end, cols >= 0.
+absl::StatusOr<MatrixStats> StreamRows(
+    const BlockSearcher& searcher, int64_t cols, int64_t r_begin, int64_t r_end,
     const RowReader& read, const PayloadSink& sink, ThreadPool* pool,
     const SearchCallbacks& callbacks, int64_t slice_blocks) {
-  if (rows < 0 || cols < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("matrix of ", rows, "x", cols));
-  }
   MatrixStats stats;
-  stats.geometry = MakeGeometry(searcher.options().codec, rows, cols);
+  stats.geometry =
+      MakeGeometry(searcher.options().codec, r_end - r_begin, cols);
   const int64_t bpr = stats.geometry.blocks_per_row();
   const int64_t total = stats.geometry.num_blocks();
-  const int64_t step = RowsPerSlice(bpr, slice_blocks);
+  const int64_t step = AlignedRowCount(bpr, slice_blocks);
   std::vector<float> w;
   std::vector<uint8_t> packed;
-  for (int64_t r0 = 0; r0 < rows; r0 += step) {
-    const int64_t r1 = std::min(rows, r0 + step);
+  for (int64_t r0 = r_begin; r0 < r_end; r0 += step) {
+    const int64_t r1 = std::min(r_end, r0 + step);
     w.assign(static_cast<size_t>((r1 - r0) * cols), 0.0f);
     RETURN_IF_ERROR(read(r0, r1, absl::MakeSpan(w)));
     SearchCallbacks cb;
     cb.cancel = callbacks.cancel;
     if (callbacks.progress) {
       cb.progress = [&](int64_t done, int64_t) {
-        callbacks.progress(r0 * bpr + done, total);
+        callbacks.progress((r0 - r_begin) * bpr + done, total);
       };
     }
     absl::Status s =
@@ -94,6 +84,69 @@ absl::StatusOr<MatrixStats> CompressMatrixStreaming(
     RETURN_IF_ERROR(sink(packed));
   }
   return stats;
+}
+
+}  // namespace
+
+absl::StatusOr<MatrixStats> CompressMatrixStreaming(
+    const BlockSearcher& searcher, int64_t rows, int64_t cols,
+    const RowReader& read, const PayloadSink& sink, ThreadPool* pool,
+    const SearchCallbacks& callbacks, int64_t slice_blocks) {
+  if (rows < 0 || cols < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("matrix of ", rows, "x", cols));
+  }
+  return StreamRows(searcher, cols, 0, rows, read, sink, pool, callbacks,
+                    slice_blocks);
+}
+
+int64_t AlignedRowCount(int64_t blocks_per_row, int64_t target_blocks) {
+  const int64_t rows = std::max<int64_t>(
+      1, target_blocks / std::max<int64_t>(1, blocks_per_row));
+  return (rows + kPayloadRowAlignment - 1) / kPayloadRowAlignment *
+         kPayloadRowAlignment;
+}
+
+absl::Status CheckRowRange(int64_t rows, int64_t row_begin, int64_t row_end) {
+  if (row_begin < 0 || row_end > rows || row_begin >= row_end) {
+    return absl::OutOfRangeError(absl::StrCat("rows ", row_begin, "..", row_end,
+                                              " (exclusive) are not a "
+                                              "non-empty range of ",
+                                              rows, " rows"));
+  }
+  if (row_begin % kPayloadRowAlignment != 0 ||
+      (row_end % kPayloadRowAlignment != 0 && row_end != rows)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rows ", row_begin, "..", row_end, " (exclusive) of ", rows,
+        " rows are not aligned: a range starts on a multiple of ",
+        kPayloadRowAlignment, " rows and ends on one or at the last row"));
+  }
+  return absl::OkStatus();
+}
+
+PayloadRange RowRangePayload(const PackedGeometry& g, int64_t row_begin,
+                             int64_t row_end) {
+  const uint64_t bpr = static_cast<uint64_t>(g.blocks_per_row());
+  PayloadRange r;
+  r.offset =
+      PackedBytes(static_cast<uint64_t>(row_begin) * bpr, g.bits_per_block);
+  r.bytes = PackedBytes(static_cast<uint64_t>(row_end - row_begin) * bpr,
+                        g.bits_per_block);
+  return r;
+}
+
+absl::StatusOr<MatrixStats> CompressRowRange(
+    const BlockSearcher& searcher, int64_t rows, int64_t cols,
+    int64_t row_begin, int64_t row_end, const RowReader& read,
+    const PayloadSink& sink, ThreadPool* pool, const SearchCallbacks& callbacks,
+    int64_t slice_blocks) {
+  if (rows < 0 || cols < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("matrix of ", rows, "x", cols));
+  }
+  RETURN_IF_ERROR(CheckRowRange(rows, row_begin, row_end));
+  return StreamRows(searcher, cols, row_begin, row_end, read, sink, pool,
+                    callbacks, slice_blocks);
 }
 
 absl::StatusOr<CompressedMatrix> CompressMatrix(
@@ -119,18 +172,27 @@ absl::StatusOr<CompressedMatrix> CompressMatrix(
   return out;
 }
 
+std::vector<int64_t> BiasSampleRowIndices(int64_t rows, int64_t sample_rows) {
+  const int64_t n = std::min(rows, sample_rows);
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < n; ++i) out.push_back(i * rows / n);
+  return out;
+}
+
 absl::StatusOr<int> ChooseExponentBias(const SearchOptions& options,
                                        SearchAlgorithm algorithm, int64_t rows,
                                        int64_t cols, const RowReader& read,
                                        ThreadPool* pool,
                                        const SearchCallbacks& callbacks,
                                        int64_t sample_rows) {
-  const int64_t n = std::min(rows, sample_rows);
+  const std::vector<int64_t> sample_at =
+      BiasSampleRowIndices(rows, sample_rows);
+  const int64_t n = static_cast<int64_t>(sample_at.size());
   if (n <= 0 || cols <= 0) return 0;
   std::vector<float> sample(static_cast<size_t>(n * cols));
   double sum_sq = 0.0;
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t r = i * rows / n;
+    const int64_t r = sample_at[i];
     absl::Span<float> row = absl::MakeSpan(&sample[i * cols], cols);
     RETURN_IF_ERROR(read(r, r + 1, row));
     for (float v : row) sum_sq += static_cast<double>(v) * v;

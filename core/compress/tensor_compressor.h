@@ -49,6 +49,53 @@ absl::StatusOr<MatrixStats> CompressMatrixStreaming(
     const SearchCallbacks& callbacks,
     int64_t slice_blocks = kDefaultSliceBlocks);
 
+// The byte-alignment rule of a packed payload. Blocks are packed back to back
+// (block_format.h), so row r starts at bit r * blocks_per_row *
+// bits_per_block; for r a multiple of kPayloadRowAlignment that is a whole
+// byte for every codec and shape. A run of rows that starts on such a row and
+// ends on one (or at the matrix's last row) therefore packs, on its own, into
+// exactly the bytes it occupies in the whole matrix's payload: runs
+// concatenate into the payload. (Finer runs would do for some codecs; this
+// rule holds for all.)
+inline constexpr int64_t kPayloadRowAlignment = 8;
+
+// Rows in a run of about `target_blocks` blocks of `blocks_per_row` blocks
+// each: max(1, target_blocks / blocks_per_row) rounded up to a multiple of
+// kPayloadRowAlignment. The slices of CompressMatrixStreaming have this many
+// rows (target = slice_blocks), except the last.
+int64_t AlignedRowCount(int64_t blocks_per_row, int64_t target_blocks);
+
+// OK iff [row_begin, row_end) is a valid run of rows of a `rows`-row matrix
+// under the rule above. OUT_OF_RANGE unless 0 <= row_begin < row_end <= rows;
+// INVALID_ARGUMENT if row_begin is not a multiple of kPayloadRowAlignment or
+// row_end is neither one nor `rows`. REQUIRES: rows >= 0.
+absl::Status CheckRowRange(int64_t rows, int64_t row_begin, int64_t row_end);
+
+// Where the payload of rows [row_begin, row_end) lies in the whole matrix's
+// payload of geometry `g`. REQUIRES: CheckRowRange(g.rows, ...) is OK.
+struct PayloadRange {
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+};
+PayloadRange RowRangePayload(const PackedGeometry& g, int64_t row_begin,
+                             int64_t row_end);
+
+// Compresses rows [row_begin, row_end) of a rows x cols matrix, as
+// CompressMatrixStreaming would compress them as part of the whole matrix:
+// the bytes sent to `sink` are exactly RowRangePayload(...) of the whole
+// matrix's payload, for any slicing of the matrix into such ranges. `read`
+// is asked only for rows inside the range (absolute row numbers). The
+// returned stats cover the range: geometry (row_end - row_begin) x cols,
+// sq_error and sq_norm summed over its weights in row order, starting from 0.
+// callbacks.progress sees blocks of the range. Errors: those of
+// CheckRowRange (before anything is read), INVALID_ARGUMENT for cols < 0,
+// then as CompressMatrixStreaming (messages name absolute rows).
+absl::StatusOr<MatrixStats> CompressRowRange(
+    const BlockSearcher& searcher, int64_t rows, int64_t cols,
+    int64_t row_begin, int64_t row_end, const RowReader& read,
+    const PayloadSink& sink, ThreadPool* pool, const SearchCallbacks& callbacks,
+    int64_t slice_blocks = kDefaultSliceBlocks);
+
 struct CompressedMatrix : MatrixStats {
   std::vector<uint8_t> payload;  // geometry.payload_bytes() bytes
 };
@@ -61,6 +108,12 @@ absl::StatusOr<CompressedMatrix> CompressMatrix(
 // Rows of the sample ChooseExponentBias searches: min(rows, this), spread
 // evenly over the matrix (row i * rows / n for i < n).
 inline constexpr int64_t kBiasSampleRows = 64;
+
+// The rows ChooseExponentBias reads, ascending: i * rows / n for i < n,
+// n = min(rows, sample_rows) (none for rows <= 0). A remote worker choosing a
+// bias needs exactly these rows; its RowReader is asked for each as [r, r+1).
+std::vector<int64_t> BiasSampleRowIndices(
+    int64_t rows, int64_t sample_rows = kBiasSampleRows);
 
 // The per-tensor exponent bias b (spec §4) that minimises the squared error
 // of a sample of rows. It starts at InitialExponentBias(rms of the sample)

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core/format/metadata_keys.h"
+#include "core/format/model_metadata.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -87,12 +87,6 @@ bool IsContainerFile(const std::string& path) {
   in.read(magic, sizeof(magic));
   return in.gcount() == sizeof(magic) &&
          std::memcmp(magic, kContainerMagic, sizeof(magic)) == 0;
-}
-
-std::string MetaOr(const std::map<std::string, std::string>& m,
-                   const char* key) {
-  const auto it = m.find(key);
-  return it == m.end() ? std::string() : it->second;
 }
 
 absl::Status ShapeError(const std::string& name,
@@ -234,12 +228,9 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Load(
   std::unique_ptr<TensorFetcher> fetcher;
   if (IsContainerFile(path)) {
     ASSIGN_OR_RETURN(model->container_, ContainerReader::Open(path));
-    const auto& meta = model->container_->metadata();
     model->file_kind_ = "seedlm";
-    model->metadata_.source_format = MetaOr(meta, kMetaSourceFormat);
-    model->metadata_.arch_config_json = MetaOr(meta, kMetaArchConfig);
-    model->metadata_.tokenizer_format = MetaOr(meta, kMetaTokenizerFormat);
-    model->metadata_.tokenizer_data = MetaOr(meta, kMetaTokenizerData);
+    model->metadata_ =
+        ModelMetadataFromContainer(model->container_->metadata());
     fetcher = std::make_unique<ContainerFetcher>(model->container_.get());
   } else {
     OpenModelOptions open;

@@ -298,7 +298,7 @@ TEST_P(CompressedModel, MatchesReferenceDecode) {
   testing_util::ScratchDir dir;
   const std::string out = dir.path() + "/m.seedlm";
   CompressOptions opt;
-  opt.search.codec = *PresetByName(GetParam());
+  opt.codec = *PresetByName(GetParam());
   ThreadPool pool(2);
   ASSERT_TRUE(CompressModel(**src, out, opt, &pool, {}).ok());
   auto reader = ContainerReader::Open(out);

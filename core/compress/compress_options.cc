@@ -1,0 +1,59 @@
+#include "core/compress/compress_options.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/model/tensor_select.h"
+#include "core/util/status_macros.h"
+
+namespace seedlm {
+
+std::optional<int> DefaultExponentBias(const CodecConfig& codec) {
+  if (codec.E == 0) return std::nullopt;
+  return 0;
+}
+
+CompressOptions CompressOptions::ForCodec(const CodecConfig& codec) {
+  CompressOptions o;
+  o.codec = codec;
+  o.exponent_bias = DefaultExponentBias(codec);
+  return o;
+}
+
+absl::Status CompressOptions::Validate() const {
+  RETURN_IF_ERROR(codec.Validate());
+  if (exponent_bias.has_value() &&
+      (*exponent_bias < -128 || *exponent_bias > 127)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "exponent bias ", *exponent_bias, " is outside -128..127"));
+  }
+  switch (mode) {
+    case ExponentMode::kSearch:
+    case ExponentMode::kFit:
+    case ExponentMode::kPaper:
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("exponent mode ", static_cast<int>(mode),
+                       " is not one of the "
+                       "search, fit, paper modes"));
+  }
+  switch (algorithm) {
+    case SearchAlgorithm::kFast:
+    case SearchAlgorithm::kReference:
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("search algorithm ", static_cast<int>(algorithm),
+                       " is neither fast nor reference"));
+  }
+  return TensorSelector::Create(include, exclude).status();
+}
+
+SearchOptions CompressOptions::SearchFor(int bias) const {
+  SearchOptions s;
+  s.codec = codec;
+  s.mode = mode;
+  s.exponent_bias = bias;
+  return s;
+}
+
+}  // namespace seedlm
