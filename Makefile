@@ -10,6 +10,9 @@
 #   make fuzz    run the container fuzzer (FUZZ_SECONDS, default 60)
 #   make verify  fast vs reference search on VERIFY_BLOCKS blocks per preset
 #                and mode (default 100000: about an hour on 2 cores)
+#   make sanitize  ASan+UBSan unit tests and -Wthread-safety (clang tree
+#                build-clang/), TSan on the concurrency tests (build-tsan/)
+#   make format  check clang-format (FIX=1 rewrites the files)
 
 SHELL := /bin/bash
 BUILD ?= build
@@ -24,10 +27,11 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev \
   nlohmann-json3-dev libre2-dev zlib1g-dev libicu-dev
 FUZZ_PKGS := clang libclang-rt-14-dev
+FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
 
 .PHONY: all deps configure build test demo quality bench verify bazel \
-  bazel-core fuzz clean
+  bazel-core fuzz sanitize format clean
 
 all: build
 
@@ -92,11 +96,22 @@ fuzz:
 	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))
 	bash tests/fuzz_container.sh $(FUZZ_SECONDS)
 
+# SANITIZE=asan|tsan|all (default all).
+SANITIZE ?= all
+sanitize:
+	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))
+	JOBS=$(JOBS) bash tests/sanitizers.sh $(SANITIZE)
+
+format:
+	$(call apt_install,$(FORMAT_PKGS))
+	bash tests/check_format.sh $(if $(FIX),--fix,)
+
 # Offline Bazel 4.2.3: flags in .bazelrc, repositories in WORKSPACE (all
 # local: third_party/). Targets keep the CMake names (//core/util:seedlm_util,
 # //client/cli:seedlm, //bench:seedlm-bench, tests by their ctest names).
 BAZEL_FLAGS := --color=no --curses=no --show_progress_rate_limit=30 \
-  --jobs=$(JOBS) --local_cpu_resources=$(JOBS)
+  --jobs=$(JOBS) --local_cpu_resources=$(JOBS) \
+  --test_env=SEEDLM_REQUIRE_SHARED_DATA
 bazel:
 	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
 	bazel test $(BAZEL_FLAGS) --test_output=errors //...
@@ -107,4 +122,4 @@ bazel-core:
 	bazel test $(BAZEL_FLAGS) --test_output=errors //core/... //client/...
 
 clean:
-	rm -rf $(BUILD) out
+	rm -rf $(BUILD) build-clang build-tsan out

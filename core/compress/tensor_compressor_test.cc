@@ -160,7 +160,7 @@ TEST(ChooseExponentBiasTest, LocalMinimumAndScaleCovariant) {
   const int64_t rows = 40, cols = 24;  // the sample is every row
   const std::vector<float> w = Gaussian(rows * cols, 3, 0.02);
   auto read_from = [&](const std::vector<float>& m) {
-    return [&m, cols](int64_t r0, int64_t r1, absl::Span<float> out) {
+    return [&m](int64_t r0, int64_t r1, absl::Span<float> out) {
       std::copy(&m[r0 * cols], &m[r1 * cols], out.begin());
       return absl::OkStatus();
     };

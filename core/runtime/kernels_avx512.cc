@@ -17,7 +17,9 @@
 
 // GCC 12 reports the 512-bit intrinsics' internal _mm512_undefined_*()
 // operands as maybe-uninitialized (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace seedlm {
 namespace kernels {

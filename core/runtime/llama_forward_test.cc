@@ -254,8 +254,8 @@ class PackedStories : public ::testing::Test {
     path_ = new std::string(dir_->path() + "/m.seedlm");
     auto src = OpenModel(kStories);
     ASSERT_TRUE(src.ok()) << src.status();
-    CompressOptions opt;
-    opt.search.codec = *PresetByName("4bit");
+    const CompressOptions opt =
+        CompressOptions::ForCodec(*PresetByName("4bit"));
     ThreadPool pool(2);
     auto r = CompressModel(**src, *path_, opt, &pool, {});
     ASSERT_TRUE(r.ok()) << r.status();

@@ -22,7 +22,8 @@ absl::StatusOr<SearchAlgorithm> ParseSearchAlgorithm(absl::string_view name);
 const char* SearchAlgorithmName(SearchAlgorithm algo);
 
 // The searcher of `algo` for `options` (errors of the implementation's
-// Create). The fast searcher uses the best SIMD level (core/util/cpu_features.h).
+// Create). The fast searcher uses the best SIMD level
+// (core/util/cpu_features.h).
 absl::StatusOr<std::unique_ptr<BlockSearcher>> CreateSearcher(
     const SearchOptions& options, SearchAlgorithm algo);
 
