@@ -10,6 +10,7 @@
 #include "core/compress/plan_test_util.h"
 #include "core/util/file_util.h"
 #include "core/util/shared_data.h"
+#include "core/util/shared_data_gtest.h"
 #include "gtest/gtest.h"
 
 namespace seedlm {
@@ -161,7 +162,7 @@ TEST(AssembleContainerTest, AnyUnitOrderGivesTheLocalBytesAutomaticBias) {
 // A matrix of the real model with the default preset (automatic bias).
 TEST(AssembleContainerTest, AnyUnitOrderGivesTheLocalBytesStories260K) {
   const std::string model = SharedDataPath("data/stories260K/stories260K.bin");
-  if (!std::filesystem::exists(model)) GTEST_SKIP() << "no " << model;
+  SEEDLM_NEED_SHARED_FILE(model);
   ScratchDir dir;
   auto source = *OpenModel(model);
   CompressOptions o = CompressOptions::ForCodec(*PresetByName(kDefaultPreset));
