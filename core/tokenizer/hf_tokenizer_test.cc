@@ -288,7 +288,7 @@ TEST(HfDecodeStreamTest, RandomIdsAcrossDecoders) {
   std::mt19937 rng(3);
   for (const json& d : decoders) {
     json j = Base(vocab);
-    j["added_tokens"] = {Added(0, "<s>", true)};
+    j["added_tokens"] = json::array({Added(0, "<s>", true)});
     j["decoder"] = d;
     auto t = Make(j);
     ASSERT_NE(t, nullptr);
