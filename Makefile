@@ -96,7 +96,7 @@ fuzz:
 	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))
 	bash tests/fuzz_container.sh $(FUZZ_SECONDS)
 
-# SANITIZE=asan|tsan|all (default all).
+# SANITIZE=asan|tsan|all (default all; tsan: see tests/sanitizers.sh).
 SANITIZE ?= all
 sanitize:
 	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))

@@ -9,7 +9,12 @@
 #         cover at 3-5x the time).
 #   tsan: builds the concurrency tests (util_concurrency_test: thread pool
 #         and shared caches; fast_search_test: multi-threaded searches) in
-#         build-tsan/ with ThreadSanitizer and runs them.
+#         build-tsan/ with ThreadSanitizer and runs them. NOT YET USABLE:
+#         Debian's libabsl_synchronization is not TSan-instrumented, so TSan
+#         does not see absl::Mutex's acquire/release and reports every
+#         guarded access as a race (false positives). Fix: guard shared state
+#         with a small ABSL_LOCKABLE wrapper over std::mutex (pthread, which
+#         TSan intercepts), keeping the thread-safety annotations.
 #
 # Usage: tests/sanitizers.sh [asan|tsan|all]   (default all)
 # Env:   JOBS (default 2), SEEDLM_CLANG_BUILD_DIR, SEEDLM_TSAN_BUILD_DIR.
