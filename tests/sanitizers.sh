@@ -9,12 +9,10 @@
 #         cover at 3-5x the time).
 #   tsan: builds the concurrency tests (util_concurrency_test: thread pool
 #         and shared caches; fast_search_test: multi-threaded searches) in
-#         build-tsan/ with ThreadSanitizer and runs them. NOT YET USABLE:
-#         Debian's libabsl_synchronization is not TSan-instrumented, so TSan
-#         does not see absl::Mutex's acquire/release and reports every
-#         guarded access as a race (false positives). Fix: guard shared state
-#         with a small ABSL_LOCKABLE wrapper over std::mutex (pthread, which
-#         TSan intercepts), keeping the thread-safety annotations.
+#         build-tsan/ with ThreadSanitizer and runs them. Shared state is
+#         guarded by seedlm::Mutex (core/util/mutex.h, std::mutex underneath):
+#         Debian's Abseil is not TSan-instrumented, so absl::Mutex would be
+#         invisible to TSan and every guarded access a false race.
 #
 # Usage: tests/sanitizers.sh [asan|tsan|all]   (default all)
 # Env:   JOBS (default 2), SEEDLM_CLANG_BUILD_DIR, SEEDLM_TSAN_BUILD_DIR.

@@ -25,7 +25,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/util/mutex.h"
 
 namespace seedlm {
 
@@ -44,7 +44,7 @@ class SharedCache {
   absl::StatusOr<std::shared_ptr<const Value>> GetOrBuild(const Key& key,
                                                           Build&& build)
       ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = live_.find(key);
     if (it != live_.end()) {
       if (std::shared_ptr<const Value> v = it->second.lock()) {
@@ -65,17 +65,17 @@ class SharedCache {
 
   // Values built so far (a rebuilt value counts again).
   int builds() const ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return builds_;
   }
   // Bytes of the values the cache itself keeps alive.
   size_t retained_bytes() const ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return retained_bytes_;
   }
   // Drops every retention slot (values in use stay alive with their users).
   void ReleaseRetained() ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     lru_.clear();
     retained_bytes_ = 0;
     DropExpired();
@@ -114,7 +114,7 @@ class SharedCache {
   }
 
   const size_t retain_bytes_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<Key, std::weak_ptr<const Value>> live_ ABSL_GUARDED_BY(mu_);
   std::list<Slot> lru_ ABSL_GUARDED_BY(mu_);  // most recently used first
   size_t retained_bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -18,7 +18,7 @@ ThreadPool::ThreadPool(int num_threads) {
 
 ThreadPool::~ThreadPool() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
   for (auto& t : workers_) t.join();
@@ -28,8 +28,9 @@ void ThreadPool::WorkerLoop() {
   for (;;) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &ThreadPool::HasWorkOrStop));
+      MutexLock lock(&mu_);
+      mu_.Await([this]()
+                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return HasWorkOrStop(); });
       if (tasks_.empty()) return;  // stopping, and nothing left to run
       task = std::move(tasks_.front());
       tasks_.pop_front();
@@ -49,7 +50,7 @@ struct ForState {
   }
   const int64_t chunks;
   std::atomic<int64_t> next{0};
-  absl::Mutex mu;
+  Mutex mu;
   int64_t done ABSL_GUARDED_BY(mu) = 0;
 };
 
@@ -69,19 +70,21 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
       if (c >= chunks) return;
       const int64_t begin = c * grain;
       fn(begin, std::min(n, begin + grain));
-      absl::MutexLock lock(&state->mu);
+      MutexLock lock(&state->mu);
       ++state->done;
     }
   };
   const int64_t helpers =
       std::min<int64_t>(static_cast<int64_t>(workers_.size()), chunks - 1);
   if (helpers > 0) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (int64_t i = 0; i < helpers; ++i) tasks_.push_back(run);
   }
   run();
-  absl::MutexLock lock(&state->mu);
-  state->mu.Await(absl::Condition(state.get(), &ForState::Finished));
+  ForState* st = state.get();
+  MutexLock lock(&st->mu);
+  st->mu.Await([st]()
+                   ABSL_NO_THREAD_SAFETY_ANALYSIS { return st->Finished(); });
 }
 
 }  // namespace seedlm
