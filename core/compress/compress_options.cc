@@ -19,12 +19,10 @@ CompressOptions CompressOptions::ForCodec(const CodecConfig& codec) {
 }
 
 absl::Status CompressOptions::Validate() const {
-  RETURN_IF_ERROR(codec.Validate());
-  if (exponent_bias.has_value() &&
-      (*exponent_bias < -128 || *exponent_bias > 127)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "exponent bias ", *exponent_bias, " is outside -128..127"));
-  }
+  SearchOptions search;  // the codec and a fixed bias
+  search.codec = codec;
+  search.exponent_bias = exponent_bias.value_or(0);
+  RETURN_IF_ERROR(search.Validate());
   switch (mode) {
     case ExponentMode::kSearch:
     case ExponentMode::kFit:
@@ -46,14 +44,6 @@ absl::Status CompressOptions::Validate() const {
                        " is neither fast nor reference"));
   }
   return TensorSelector::Create(include, exclude).status();
-}
-
-SearchOptions CompressOptions::SearchFor(int bias) const {
-  SearchOptions s;
-  s.codec = codec;
-  s.mode = mode;
-  s.exponent_bias = bias;
-  return s;
 }
 
 }  // namespace seedlm

@@ -53,9 +53,6 @@ struct CompressOptions {
   // bias outside -128..127, an exponent mode or search algorithm outside its
   // enum, an include/exclude pattern RE2 rejects.
   absl::Status Validate() const;
-
-  // The search options of a tensor compressed with exponent bias `bias`.
-  SearchOptions SearchFor(int bias) const;
 };
 
 }  // namespace seedlm

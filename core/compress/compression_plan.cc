@@ -57,17 +57,17 @@ void AddUnits(size_t t, PlannedTensor& pt, CompressionPlan& plan) {
     WorkUnit u;
     u.kind = UnitKind::kChooseBias;
     u.tensor = t;
-    u.row_end = pt.rows;
+    u.row_end = pt.geometry.rows;
     plan.units.push_back(u);
   }
   const int64_t step =
       AlignedRowCount(pt.geometry.blocks_per_row(), plan.unit_blocks);
-  for (int64_t r0 = 0; r0 < pt.rows; r0 += step) {
+  for (int64_t r0 = 0; r0 < pt.geometry.rows; r0 += step) {
     WorkUnit u;
     u.kind = UnitKind::kCompressRows;
     u.tensor = t;
     u.row_begin = r0;
-    u.row_end = std::min(pt.rows, r0 + step);
+    u.row_end = std::min(pt.geometry.rows, r0 + step);
     const PayloadRange p = RowRangePayload(pt.geometry, r0, u.row_end);
     u.payload_offset = p.offset;
     u.payload_bytes = p.bytes;
@@ -111,9 +111,9 @@ absl::StatusOr<CompressionPlan> PlanCompression(const ModelSource& source,
     pt.dtype = infos[i].dtype;
     pt.compressed = selector.Selects(infos[i]);  // >= 2-D, >= 1 element
     if (!pt.compressed) continue;
-    pt.cols = pt.shape.back();
-    pt.rows = NumElements(pt.shape) / pt.cols;
-    pt.geometry = MakeGeometry(options.codec, pt.rows, pt.cols);
+    const int64_t cols = pt.shape.back();
+    pt.geometry =
+        MakeGeometry(options.codec, NumElements(pt.shape) / cols, cols);
     pt.exponent_bias = options.exponent_bias;
     plan.total_blocks += pt.geometry.num_blocks();
     AddUnits(i, pt, plan);

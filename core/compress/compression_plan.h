@@ -66,9 +66,8 @@ struct PlannedTensor {
   std::vector<int64_t> shape;
   DType dtype = DType::kF32;
   bool compressed = false;  // false: stored as is (its dtype)
-  // Compressed tensors only:
-  int64_t rows = 0;  // product of all dimensions but the last
-  int64_t cols = 0;  // the last dimension
+  // Compressed tensors only: rows = the product of all dimensions but the
+  // last, cols = the last dimension.
   PackedGeometry geometry;
   // The fixed exponent bias, or std::nullopt when the tensor's kChooseBias
   // unit chooses it.

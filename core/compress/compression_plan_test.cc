@@ -35,7 +35,7 @@ void ExpectUnitsTileTensors(const CompressionPlan& plan) {
     if (!p.exponent_bias.has_value()) {
       ASSERT_EQ(plan.units[u].kind, UnitKind::kChooseBias);
       EXPECT_EQ(plan.units[u].row_begin, 0);
-      EXPECT_EQ(plan.units[u].row_end, p.rows);
+      EXPECT_EQ(plan.units[u].row_end, p.geometry.rows);
       ++u;
     }
     const int64_t step =
@@ -47,9 +47,9 @@ void ExpectUnitsTileTensors(const CompressionPlan& plan) {
       ASSERT_EQ(w.kind, UnitKind::kCompressRows);
       EXPECT_EQ(w.tensor, t);
       EXPECT_EQ(w.row_begin, row);
-      EXPECT_TRUE(CheckRowRange(p.rows, w.row_begin, w.row_end).ok());
+      EXPECT_TRUE(CheckRowRange(p.geometry.rows, w.row_begin, w.row_end).ok());
       EXPECT_EQ(w.row_begin % kPayloadRowAlignment, 0);
-      if (w.row_end != p.rows) {
+      if (w.row_end != p.geometry.rows) {
         EXPECT_EQ(w.row_end - w.row_begin, step);
       }
       EXPECT_EQ(w.payload_offset, offset);
@@ -57,14 +57,14 @@ void ExpectUnitsTileTensors(const CompressionPlan& plan) {
       const uint64_t bits = static_cast<uint64_t>(w.row_end) *
                             p.geometry.blocks_per_row() *
                             p.geometry.bits_per_block;
-      if (w.row_end != p.rows) {
+      if (w.row_end != p.geometry.rows) {
         EXPECT_EQ(bits % 8, 0u);
         EXPECT_EQ(offset + w.payload_bytes, bits / 8);
       }
       row = w.row_end;
       offset += w.payload_bytes;
     }
-    EXPECT_EQ(row, p.rows);
+    EXPECT_EQ(row, p.geometry.rows);
     EXPECT_EQ(offset, p.geometry.payload_bytes());
   }
   EXPECT_EQ(next_unit, plan.units.size());
@@ -79,17 +79,17 @@ TEST(PlanCompressionTest, GeometryOfOddShapes) {
   ASSERT_EQ(plan->tensors.size(), 5u);
   const PlannedTensor& wq = plan->tensors[0];
   EXPECT_TRUE(wq.compressed);
-  EXPECT_EQ(wq.rows, 19);
-  EXPECT_EQ(wq.cols, 13);
+  EXPECT_EQ(wq.geometry.rows, 19);
+  EXPECT_EQ(wq.geometry.cols, 13);
   EXPECT_EQ(wq.geometry.blocks_per_row(), 2);  // 13 = 8 + 5 padded
   EXPECT_EQ(wq.geometry.bits_per_block, 23);
   EXPECT_EQ(wq.geometry.payload_bytes(), (19 * 2 * 23 + 7) / 8u);
   EXPECT_FALSE(plan->tensors[1].compressed);   // the 1-D norm
   const PlannedTensor& wk = plan->tensors[2];  // 3-D: 2 x 3 rows of 5
   EXPECT_TRUE(wk.compressed);
-  EXPECT_EQ(wk.rows, 6);
-  EXPECT_EQ(wk.cols, 5);
-  EXPECT_EQ(plan->tensors[3].rows, 1);  // 1 x 1
+  EXPECT_EQ(wk.geometry.rows, 6);
+  EXPECT_EQ(wk.geometry.cols, 5);
+  EXPECT_EQ(plan->tensors[3].geometry.rows, 1);  // 1 x 1
   EXPECT_EQ(plan->tensors[3].geometry.num_blocks(), 1);
   EXPECT_EQ(plan->tensors[4].dtype, DType::kBF16);
   // wq: 10 blocks at 2 per row = 5 rows, rounded up to 8: [0,8) [8,16) [16,19)
@@ -132,6 +132,10 @@ TEST(PlanCompressionTest, AutomaticBiasGetsABiasUnitFirst) {
   EXPECT_EQ(automatic.units[0].kind, UnitKind::kChooseBias);
   EXPECT_EQ(automatic.units[0].tensor, 0u);
   ExpectUnitsTileTensors(automatic);
+  const SearchOptions s = automatic.SearchFor(-9);  // the chosen bias
+  EXPECT_EQ(s.codec, o.codec);
+  EXPECT_EQ(s.mode, o.mode);
+  EXPECT_EQ(s.exponent_bias, -9);
 }
 
 TEST(PlanCompressionTest, FingerprintAndMetadata) {

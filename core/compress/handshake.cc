@@ -3,13 +3,13 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/search/seed_table.h"
 #include "core/util/crc32.h"
+#include "core/util/mutex.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -57,18 +57,18 @@ absl::StatusOr<uint32_t> SeedTableCrc32(const CodecConfig& codec) {
 }
 
 absl::StatusOr<CodecHandshake> CodecHandshakeFor(const CodecConfig& codec) {
-  static std::mutex mu;
+  static auto* mu = new Mutex();
   static auto* cache = new std::map<std::string, CodecHandshake>();
   const std::string id = CodecId(codec);
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     const auto it = cache->find(id);
     if (it != cache->end()) return it->second;
   }
   CodecHandshake h;
   h.codec_id = id;
   ASSIGN_OR_RETURN(h.seed_table_crc, SeedTableCrc32(codec));
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(mu);
   cache->emplace(id, h);
   return h;
 }

@@ -39,10 +39,10 @@ struct CodecHandshake {
 // int32, row-major, each as 4 bytes little-endian two's complement) followed
 // by its pseudo-inverse (P x C float64, row-major, each as the 8 bytes of its
 // IEEE-754 binary64 bit pattern, little-endian). No header, no padding.
-// Builds the table (SeedTable::Get, cached) if needed and hashes a few tens
-// of MB: about as slow as building the table; use CodecHandshakeFor, which
-// caches. Errors of SeedTable::Get (INVALID_ARGUMENT for an invalid codec,
-// RESOURCE_EXHAUSTED for a table over its size cap).
+// Builds the table (SeedTable::Get, shared) if needed and hashes it (19-38 MB
+// for the presets); use CodecHandshakeFor, which caches the result. Errors of
+// SeedTable::Get (INVALID_ARGUMENT for an invalid codec, RESOURCE_EXHAUSTED for
+// a table over its size cap).
 absl::StatusOr<uint32_t> SeedTableCrc32(const CodecConfig& codec);
 
 // This build's handshake for `codec`, computed once per codec per process

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +26,7 @@ class SearcherCache {
  public:
   SearcherCache(const CompressionPlan& plan, SearchAlgorithm algorithm)
       : plan_(plan), algorithm_(algorithm) {}
+  SearchAlgorithm algorithm() const { return algorithm_; }
 
   absl::StatusOr<const BlockSearcher*> Get(int bias) {
     std::unique_ptr<BlockSearcher>& s = searchers_[bias];
@@ -45,7 +45,6 @@ class SearcherCache {
 // What the local run shares between tensors.
 struct LocalRun {
   const CompressionPlan& plan;
-  const CompressOptions& options;
   SearcherCache& searchers;
   Checkpoint& ckpt;
   ThreadPool* pool;
@@ -64,8 +63,9 @@ absl::StatusOr<CheckpointEntry> CompressTensor(LocalRun& run, size_t t,
   if (p.exponent_bias.has_value()) {
     bias = *p.exponent_bias;
   } else {
-    ASSIGN_OR_RETURN(bias, ChooseUnitBias(plan, p.first_unit, read,
-                                          run.options.algorithm, run.pool, cb));
+    ASSIGN_OR_RETURN(bias,
+                     ChooseUnitBias(plan, p.first_unit, read,
+                                    run.searchers.algorithm(), run.pool, cb));
   }
   ASSIGN_OR_RETURN(const BlockSearcher* searcher, run.searchers.Get(bias));
   RETURN_IF_ERROR(run.ckpt.BeginTensor(t));
@@ -169,13 +169,13 @@ absl::StatusOr<CompressReport> CompressModel(
   ASSIGN_OR_RETURN(const CompressionPlan plan,
                    PlanCompression(source, options));
   SearcherCache searchers(plan, options.algorithm);
-  if (options.exponent_bias.has_value()) {  // fail before the checkpoint
-    RETURN_IF_ERROR(searchers.Get(*options.exponent_bias).status());
-  }
+  // Fail before touching the checkpoint if the codec's tables cannot be
+  // built (they do not depend on the bias).
+  RETURN_IF_ERROR(searchers.Get(options.exponent_bias.value_or(0)).status());
   ASSIGN_OR_RETURN(
       std::unique_ptr<Checkpoint> ckpt,
       Checkpoint::Open(out_path, plan.fingerprint, options.resume));
-  LocalRun run{plan, options, searchers, *ckpt, pool};
+  LocalRun run{plan, searchers, *ckpt, pool};
   const size_t n = plan.tensors.size();
   std::vector<int> biases(n, 0);
   std::vector<ErrorSums> sums(n);

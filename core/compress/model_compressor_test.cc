@@ -71,8 +71,8 @@ TEST(CompressModelTest, AutoBiasPerTensor) {
     std::copy(&tiny.q[r0 * 20], &tiny.q[r1 * 20], o.begin());
     return absl::OkStatus();
   };
-  const int want = *ChooseExponentBias(opt.SearchFor(0), opt.algorithm, 4, 20,
-                                       read, nullptr, {});
+  const int want = *ChooseExponentBias(SearchOptions{opt.codec, opt.mode, 0},
+                                       opt.algorithm, 4, 20, read, nullptr, {});
   EXPECT_NE(want, 0);
   EXPECT_EQ(report->tensors[0].exponent_bias, want);
   auto reader = *ContainerReader::Open(out);

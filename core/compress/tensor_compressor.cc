@@ -11,7 +11,7 @@
 
 namespace seedlm {
 
-double MatrixStats::rel_error() const {
+double ErrorSums::rel_error() const {
   return sq_norm > 0.0 ? std::sqrt(sq_error / sq_norm) : 0.0;
 }
 

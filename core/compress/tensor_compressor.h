@@ -20,11 +20,16 @@
 
 namespace seedlm {
 
-struct MatrixStats {
-  PackedGeometry geometry;
+// Squared-error sums of some weights, float64, added in row-major order
+// starting from 0.
+struct ErrorSums {
   double sq_error = 0.0;  // Σ (w − ŵ)² over real weights, ŵ = float32 decode
   double sq_norm = 0.0;      // Σ w²
   double rel_error() const;  // sqrt(sq_error / sq_norm), 0 for a zero matrix
+};
+
+struct MatrixStats : ErrorSums {
+  PackedGeometry geometry;
 };
 
 // Fills rows [r0, r1) of the matrix, row-major, into out ((r1 - r0) * cols).

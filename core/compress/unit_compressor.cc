@@ -1,6 +1,5 @@
 #include "core/compress/unit_compressor.h"
 
-#include <cmath>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -54,29 +53,27 @@ absl::StatusOr<RowReader> PlannedReader(const CompressionPlan& plan,
   return SourceRowReader(source, index);
 }
 
+// A sink appending to `v` (which must outlive it).
+PayloadSink AppendTo(std::vector<uint8_t>* v) {
+  return [v](absl::Span<const uint8_t> bytes) {
+    v->insert(v->end(), bytes.begin(), bytes.end());
+    return absl::OkStatus();
+  };
+}
+
 absl::StatusOr<UnitResult> CollectRows(const BlockSearcher& searcher,
                                        int64_t rows, int64_t cols,
                                        int64_t row_begin, int64_t row_end,
                                        const RowReader& read, ThreadPool* pool,
                                        const SearchCallbacks& callbacks) {
   UnitResult out;
-  auto sink = [&](absl::Span<const uint8_t> bytes) {
-    out.payload.insert(out.payload.end(), bytes.begin(), bytes.end());
-    return absl::OkStatus();
-  };
-  ASSIGN_OR_RETURN(MatrixStats s,
-                   CompressRowRange(searcher, rows, cols, row_begin, row_end,
-                                    read, sink, pool, callbacks));
-  out.sums.sq_error = s.sq_error;
-  out.sums.sq_norm = s.sq_norm;
+  ASSIGN_OR_RETURN(
+      out.sums, CompressRowRange(searcher, rows, cols, row_begin, row_end, read,
+                                 AppendTo(&out.payload), pool, callbacks));
   return out;
 }
 
 }  // namespace
-
-double ErrorSums::rel_error() const {
-  return sq_norm > 0.0 ? std::sqrt(sq_error / sq_norm) : 0.0;
-}
 
 absl::StatusOr<RowReader> SourceRowReader(const ModelSource& source,
                                           size_t index) {
@@ -131,8 +128,9 @@ absl::StatusOr<int> ChooseUnitBias(const CompressionPlan& plan, size_t unit,
   ASSIGN_OR_RETURN(const WorkUnit* u,
                    FindUnit(plan, unit, UnitKind::kChooseBias));
   const PlannedTensor& t = plan.tensors[u->tensor];
-  absl::StatusOr<int> bias = ChooseExponentBias(
-      plan.SearchFor(0), algorithm, t.rows, t.cols, read, pool, callbacks);
+  absl::StatusOr<int> bias =
+      ChooseExponentBias(plan.SearchFor(0), algorithm, t.geometry.rows,
+                         t.geometry.cols, read, pool, callbacks);
   if (!bias.ok()) return Prefixed(t.name, bias.status());
   return *bias;
 }
@@ -165,13 +163,10 @@ absl::StatusOr<ErrorSums> CompressUnitTo(
                      " given, the plan fixes ", *t.exponent_bias));
   }
   absl::StatusOr<MatrixStats> s =
-      CompressRowRange(searcher, t.rows, t.cols, u->row_begin, u->row_end, read,
-                       sink, pool, callbacks);
+      CompressRowRange(searcher, t.geometry.rows, t.geometry.cols, u->row_begin,
+                       u->row_end, read, sink, pool, callbacks);
   if (!s.ok()) return Prefixed(t.name, s.status());
-  ErrorSums sums;
-  sums.sq_error = s->sq_error;
-  sums.sq_norm = s->sq_norm;
-  return sums;
+  return static_cast<const ErrorSums&>(*s);
 }
 
 absl::StatusOr<UnitResult> CompressUnit(const CompressionPlan& plan,
@@ -184,12 +179,9 @@ absl::StatusOr<UnitResult> CompressUnit(const CompressionPlan& plan,
   ASSIGN_OR_RETURN(std::unique_ptr<BlockSearcher> searcher,
                    CreateSearcher(plan.SearchFor(bias), algorithm));
   UnitResult out;
-  auto sink = [&](absl::Span<const uint8_t> bytes) {
-    out.payload.insert(out.payload.end(), bytes.begin(), bytes.end());
-    return absl::OkStatus();
-  };
-  ASSIGN_OR_RETURN(out.sums, CompressUnitTo(plan, unit, *searcher, read, sink,
-                                            pool, callbacks));
+  ASSIGN_OR_RETURN(out.sums,
+                   CompressUnitTo(plan, unit, *searcher, read,
+                                  AppendTo(&out.payload), pool, callbacks));
   return out;
 }
 

@@ -23,14 +23,6 @@
 
 namespace seedlm {
 
-// Squared-error sums of some weights: Σ (w − ŵ)² and Σ w², float64, added in
-// row-major order starting from 0.
-struct ErrorSums {
-  double sq_error = 0.0;
-  double sq_norm = 0.0;
-  double rel_error() const;  // sqrt(sq_error / sq_norm), 0 if sq_norm is 0
-};
-
 // The outcome of a kCompressRows unit.
 struct UnitResult {
   std::vector<uint8_t> payload;  // the unit's payload_bytes bytes

@@ -186,8 +186,9 @@ TEST(ChooseUnitBiasTest, MatchesChooseExponentBiasOnTheSample) {
   ASSERT_EQ(plan.units[unit].kind, UnitKind::kChooseBias);
   // A worker that received only the sample rows.
   const std::vector<float> all = *source->ReadFloat32(w1);
-  const std::vector<int64_t> sample = BiasSampleRowIndices(40);
-  ASSERT_EQ(sample.size(), 40u);  // fewer rows than kBiasSampleRows
+  // Fewer rows than kBiasSampleRows: the sample is every row.
+  std::vector<int64_t> sample(40);
+  for (int64_t r = 0; r < 40; ++r) sample[r] = r;
   std::vector<int64_t> asked;
   auto read = [&](int64_t r0, int64_t r1, absl::Span<float> out) {
     EXPECT_EQ(r1, r0 + 1);
@@ -205,8 +206,15 @@ TEST(ChooseUnitBiasTest, MatchesChooseExponentBiasOnTheSample) {
   EXPECT_EQ(*bias, *ChooseUnitBias(plan, unit, *source, SearchAlgorithm::kFast,
                                    nullptr, {}));
   EXPECT_LT(*bias, -2);  // |w| << 1
+  EXPECT_EQ(BiasSampleRowIndices(40), sample);
   EXPECT_EQ(BiasSampleRowIndices(1000, 4),
             (std::vector<int64_t>{0, 250, 500, 750}));
+  // More rows than the sample: 64 rows spread evenly (row i * rows / 64).
+  const std::vector<int64_t> spread = BiasSampleRowIndices(100);
+  ASSERT_EQ(spread.size(), 64u);
+  EXPECT_EQ(spread[1], 1);
+  EXPECT_EQ(spread[2], 3);
+  EXPECT_EQ(spread[63], 98);
 }
 
 }  // namespace

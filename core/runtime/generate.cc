@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/runtime/llama_session.h"
+#include "core/util/cancel.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -12,13 +13,6 @@ namespace {
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
-}
-
-absl::Status CheckCancel(const std::atomic<bool>* cancel) {
-  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-    return absl::CancelledError("generation cancelled");
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -58,7 +52,7 @@ absl::StatusOr<GenerateResult> Generate(const LlamaModel& model,
     if (on_text) on_text(is_prompt, piece);
   };
   auto start = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(CheckCancel(options.cancel));
+  RETURN_IF_ERROR(CheckCancelled(options.cancel, "generation"));
   ASSIGN_OR_RETURN(absl::Span<const float> all,
                    session.ForwardBatch(r.prompt_ids));
   const size_t vocab = all.size() / r.prompt_ids.size();
@@ -81,7 +75,7 @@ absl::StatusOr<GenerateResult> Generate(const LlamaModel& model,
       r.finish_reason = "context";
       break;
     }
-    RETURN_IF_ERROR(CheckCancel(options.cancel));
+    RETURN_IF_ERROR(CheckCancelled(options.cancel, "generation"));
     ASSIGN_OR_RETURN(logits, session.Forward(next));
   }
   emit(false, stream->Finish());

@@ -24,8 +24,6 @@ SimdLevel Effective(SimdLevel level) {
 
 }  // namespace
 
-SimdLevel DefaultKernelLevel() { return ResolveSimdLevel(SimdLevel::kAuto); }
-
 // --- Tables ---
 
 bool PackedTables::Supports(const CodecConfig& c) {
@@ -62,8 +60,8 @@ PackedTables::PackedTables(const CodecConfig& c, bool raw_entries)
   }
 }
 
-// Both kinds of tables are a few tens of KB per codec: keep a handful.
-constexpr size_t kRetainTableBytes = 4 << 20;
+// Both kinds of tables are 16-64 KiB per codec: 1 MiB keeps 16 or more.
+constexpr size_t kRetainTableBytes = 1 << 20;
 
 std::shared_ptr<const PackedTables> PackedTables::Get(const CodecConfig& c) {
   if (!Supports(c)) return nullptr;

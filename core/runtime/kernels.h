@@ -58,10 +58,9 @@
 namespace seedlm {
 namespace kernels {
 
-// The level kAuto runs at: ResolveSimdLevel(kAuto) (cpu_features.h: the best
-// level this CPU supports, capped by SetSimdLevelCap). A level a CPU lacks is
-// lowered to the best supported one below it.
-SimdLevel DefaultKernelLevel();
+// Every kernel below takes a SimdLevel: kAuto runs at ResolveSimdLevel(kAuto)
+// (cpu_features.h: the best level this CPU supports, capped by
+// SetSimdLevelCap); a level the CPU lacks is lowered to the best one below it.
 
 // Spec §9 tables laid out for the SIMD packed kernels: for K = 16, the raw
 // entries of a seed are lo[s & 0xFF] XOR hi[s >> 8], each a row of

@@ -3,18 +3,22 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
 
 namespace seedlm {
+namespace {
+
+uint64_t Bytes(int num_layers, int capacity, int kv_dim) {
+  return 2 * sizeof(float) * static_cast<uint64_t>(num_layers) *
+         static_cast<uint64_t>(capacity) * static_cast<uint64_t>(kv_dim);
+}
+
+}  // namespace
 
 absl::StatusOr<KvCache> KvCache::Create(const LlamaConfig& config,
                                         int layer_begin, int layer_end,
                                         int capacity) {
-  if (layer_begin < 0 || layer_begin > layer_end ||
-      layer_end > config.n_layers) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("layer range [", layer_begin, ", ", layer_end,
-                     ") is not within the model's ", config.n_layers));
-  }
+  RETURN_IF_ERROR(CheckLayerRange(config, layer_begin, layer_end));
   if (capacity < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("KV cache capacity must be >= 1, got ", capacity));
@@ -34,9 +38,7 @@ KvCache::KvCache(const LlamaConfig& config, int layer_begin, int layer_end,
 
 uint64_t KvCache::BytesFor(const LlamaConfig& config, int num_layers,
                            int capacity) {
-  return 2 * sizeof(float) * static_cast<uint64_t>(num_layers) *
-         static_cast<uint64_t>(capacity) *
-         static_cast<uint64_t>(config.n_kv_heads * config.head_dim);
+  return Bytes(num_layers, capacity, config.n_kv_heads * config.head_dim);
 }
 
 uint64_t KvCache::bytes() const {
@@ -48,8 +50,7 @@ uint64_t KvCache::bytes() const {
 }
 
 uint64_t KvCache::capacity_bytes() const {
-  return 2 * sizeof(float) * static_cast<uint64_t>(layer_end_ - layer_begin_) *
-         static_cast<uint64_t>(capacity_) * static_cast<uint64_t>(kv_dim_);
+  return Bytes(layer_end_ - layer_begin_, capacity_, kv_dim_);
 }
 
 // Makes room for `positions` positions in covered layer `index`: at least
@@ -58,9 +59,15 @@ uint64_t KvCache::capacity_bytes() const {
 void KvCache::Grow(int index, int positions) {
   const size_t have = k_[index].size() / std::max(1, kv_dim_);
   if (static_cast<size_t>(positions) <= have) return;
-  const size_t want =
-      std::min<size_t>(capacity_, std::max<size_t>(positions, 2 * have));
-  const size_t floats = want * static_cast<size_t>(kv_dim_);
+  Allocate(index,
+           std::min<size_t>(capacity_, std::max<size_t>(positions, 2 * have)));
+}
+
+// Sizes covered layer `index` to exactly `positions` positions (reserve,
+// then resize within it); never shrinks.
+void KvCache::Allocate(int index, size_t positions) {
+  const size_t floats = positions * static_cast<size_t>(kv_dim_);
+  if (k_[index].size() >= floats) return;
   k_[index].reserve(floats);
   v_[index].reserve(floats);
   k_[index].resize(floats);
@@ -70,13 +77,7 @@ void KvCache::Grow(int index, int positions) {
 void KvCache::Reserve(int positions) {
   positions = std::min(positions, capacity_);
   for (size_t i = 0; i < k_.size(); ++i) {
-    const size_t floats =
-        static_cast<size_t>(positions) * static_cast<size_t>(kv_dim_);
-    if (k_[i].size() >= floats) continue;
-    k_[i].reserve(floats);
-    v_[i].reserve(floats);
-    k_[i].resize(floats);
-    v_[i].resize(floats);
+    Allocate(static_cast<int>(i), static_cast<size_t>(positions));
   }
 }
 

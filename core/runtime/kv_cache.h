@@ -89,6 +89,7 @@ class KvCache {
 
  private:
   void Grow(int index, int positions);
+  void Allocate(int index, size_t positions);
 
   int layer_begin_ = 0;
   int layer_end_ = 0;

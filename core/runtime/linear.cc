@@ -95,8 +95,9 @@ DenseBf16Linear::DenseBf16Linear(int64_t rows, int64_t cols,
     : LinearWeight(rows, cols), owned_(std::move(data)), data_(owned_) {}
 
 DenseBf16Linear::DenseBf16Linear(int64_t rows, int64_t cols,
-                                 absl::Span<const uint16_t> borrowed)
-    : LinearWeight(rows, cols), data_(borrowed) {}
+                                 absl::Span<const uint16_t> data,
+                                 std::shared_ptr<const void> owner)
+    : LinearWeight(rows, cols), owner_(std::move(owner)), data_(data) {}
 
 std::unique_ptr<DenseBf16Linear> DenseBf16Linear::FromF32(
     int64_t rows, int64_t cols, absl::Span<const float> data) {
@@ -127,7 +128,7 @@ void DenseBf16Linear::MatMulRows(const float* x, int64_t batch,
 
 absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
     const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
-    absl::Span<const uint8_t> payload) {
+    absl::Span<const uint8_t> payload, std::shared_ptr<const void> owner) {
   if (absl::Status s = codec.Validate(); !s.ok()) return s;
   if (bias < -128 || bias > 127) {
     return absl::InvalidArgumentError(
@@ -146,8 +147,10 @@ absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
   RETURN_IF_ERROR(CheckNoSeedZero(codec.layout(), payload,
                                   static_cast<uint64_t>(g.num_blocks()),
                                   PayloadOrigin::kStored, g.blocks_per_row()));
-  return std::unique_ptr<PackedLinear>(
+  std::unique_ptr<PackedLinear> w(
       new PackedLinear(codec, bias, g, payload, SeedExpander::Get(codec)));
+  w->payload_owner_ = std::move(owner);
+  return w;
 }
 
 PackedLinear::PackedLinear(const CodecConfig& codec, int bias, PackedGeometry g,
@@ -194,23 +197,6 @@ void PackedLinear::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
                               int64_t row_end, float* y) const {
   kernels::PackedRows(SimdLevel::kAuto, view_, x, batch, row_begin, row_end,
                       y + row_begin, rows());
-}
-
-absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::CreateOwned(
-    const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
-    std::vector<uint8_t> payload) {
-  auto owned = std::make_shared<const std::vector<uint8_t>>(std::move(payload));
-  const absl::Span<const uint8_t> span(*owned);
-  return CreateShared(codec, bias, rows, cols, span, std::move(owned));
-}
-
-absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::CreateShared(
-    const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
-    absl::Span<const uint8_t> payload, std::shared_ptr<const void> owner) {
-  absl::StatusOr<std::unique_ptr<PackedLinear>> w =
-      Create(codec, bias, rows, cols, payload);
-  if (w.ok()) (*w)->payload_owner_ = std::move(owner);
-  return w;
 }
 
 }  // namespace seedlm

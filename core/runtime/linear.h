@@ -108,11 +108,12 @@ class DenseBf16Linear final : public LinearWeight {
  public:
   // REQUIRES: data.size() == rows * cols.
   DenseBf16Linear(int64_t rows, int64_t cols, std::vector<uint16_t> data);
-  // Borrows `data` (e.g. a bf16 tensor in a container's memory map, which
-  // must outlive this object): no copy, and only the pages a kernel touches
-  // become resident. REQUIRES: data.size() == rows * cols, 2-byte aligned.
-  DenseBf16Linear(int64_t rows, int64_t cols,
-                  absl::Span<const uint16_t> borrowed);
+  // Serves `data` in place (e.g. a bf16 tensor in a container's memory map):
+  // no copy, and only the pages a kernel touches become resident. `owner`
+  // (may be null) keeps that memory alive; null: it must outlive this object.
+  // REQUIRES: data.size() == rows * cols, 2-byte aligned.
+  DenseBf16Linear(int64_t rows, int64_t cols, absl::Span<const uint16_t> data,
+                  std::shared_ptr<const void> owner = nullptr);
   // Rounds float32 weights to bfloat16 (to nearest, ties to even; NaN stays
   // NaN). REQUIRES: data.size() == rows * cols.
   static std::unique_ptr<DenseBf16Linear> FromF32(int64_t rows, int64_t cols,
@@ -126,35 +127,29 @@ class DenseBf16Linear final : public LinearWeight {
   absl::Span<const uint16_t> data() const { return data_; }
 
  private:
-  std::vector<uint16_t> owned_;      // empty when borrowed
-  absl::Span<const uint16_t> data_;  // owned_ or the borrowed values
+  std::vector<uint16_t> owned_;        // empty when not owned here
+  std::shared_ptr<const void> owner_;  // keeps data_'s memory, or null
+  absl::Span<const uint16_t> data_;    // owned_ or memory held elsewhere
 };
 
 // Packed SeedLM blocks (block_format.h), decoded on the fly: each block's
 // integer matrix comes from the seed through spec §9's small tables (no LFSR
-// stepping), see kernels.h. The payload is borrowed: it must outlive this
-// object (e.g. a ContainerReader's memory map). Not copyable (the kernel view
-// points into the object).
+// stepping), see kernels.h. The payload is borrowed (it must outlive this
+// object, e.g. a ContainerReader's memory map) or kept alive by an owner. Not
+// copyable (the kernel view points into the object).
 class PackedLinear final : public LinearWeight {
  public:
   // INVALID_ARGUMENT if the codec is invalid, the payload size does not
   // match rows x cols, or the bias is out of the int8 range; DATA_LOSS if a
   // block holds seed 0 (never written by a valid encoder; every block is
   // scanned once here, ~1 ns per block, so that no kernel meets one).
+  // `owner` (may be null) keeps the payload's memory alive for the
+  // object's lifetime: bytes received over a stream rather than mapped (no
+  // copy). Null: the payload is borrowed and must outlive the object.
   static absl::StatusOr<std::unique_ptr<PackedLinear>> Create(
       const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
-      absl::Span<const uint8_t> payload);
-  // As Create, but the object owns the payload bytes (moved in, no copy),
-  // e.g. packed weights received over a network stream rather than mapped.
-  static absl::StatusOr<std::unique_ptr<PackedLinear>> CreateOwned(
-      const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
-      std::vector<uint8_t> payload);
-  // As Create over `payload`, which lies in memory that `owner` keeps alive
-  // (e.g. one received buffer holding several tensors); the object holds a
-  // reference to `owner` for its lifetime. REQUIRES: owner != nullptr.
-  static absl::StatusOr<std::unique_ptr<PackedLinear>> CreateShared(
-      const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
-      absl::Span<const uint8_t> payload, std::shared_ptr<const void> owner);
+      absl::Span<const uint8_t> payload,
+      std::shared_ptr<const void> owner = nullptr);
   PackedLinear(const PackedLinear&) = delete;
   PackedLinear& operator=(const PackedLinear&) = delete;
 

@@ -157,6 +157,15 @@ const char* RopeStyleName(RopeStyle s) {
   return s == RopeStyle::kInterleaved ? "interleaved" : "half-split";
 }
 
+absl::Status CheckLayerRange(const LlamaConfig& config, int begin, int end) {
+  if (begin < 0 || begin > end || end > config.n_layers) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "layer range [", begin, ", ", end, ") is not within the model's ",
+        config.n_layers, " layers"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<LlamaConfig> ParseLlamaConfig(
     absl::string_view source_format, absl::string_view arch_config_json) {
   if (arch_config_json.empty()) {

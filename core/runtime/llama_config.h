@@ -52,6 +52,10 @@ struct LlamaConfig {
 absl::StatusOr<LlamaConfig> ParseLlamaConfig(
     absl::string_view source_format, absl::string_view arch_config_json);
 
+// OK if [begin, end) is a range of `config`'s layers (0 <= begin <= end <=
+// n_layers), else INVALID_ARGUMENT naming it.
+absl::Status CheckLayerRange(const LlamaConfig& config, int begin, int end);
+
 // Stored tensor names for layer `layer` (or the model-level ones) in the
 // naming scheme of `config`. `what` is one of: "attn_norm", "wq", "wk", "wv",
 // "wo", "ffn_norm", "w1" (gate), "w2" (down), "w3" (up).

@@ -76,12 +76,15 @@ absl::Status LlamaForward::Embed(absl::Span<const int32_t> tokens,
 absl::Status LlamaForward::RunLayers(int begin, int end, int pos,
                                      absl::Span<float> hidden, KvCache* cache) {
   ASSIGN_OR_RETURN(const int n, Tokens(hidden.size()));
-  for (int l = std::max(begin, 0); l < end; ++l) {
-    if (!model_->has_layer(l)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("layer ", l, " is not loaded (the model holds layers [",
-                       model_->layer_begin(), ", ", model_->layer_end(), "))"));
-    }
+  // The loaded layers are one range: [begin, end) must lie inside it.
+  // (A negative begin is CheckWrite's INVALID_ARGUMENT.)
+  const int b = std::max(begin, 0);
+  if (b < end && (b < model_->layer_begin() || end > model_->layer_end())) {
+    const int l =
+        b < model_->layer_begin() ? b : std::max(b, model_->layer_end());
+    return absl::FailedPreconditionError(
+        absl::StrCat("layer ", l, " is not loaded (the model holds layers [",
+                     model_->layer_begin(), ", ", model_->layer_end(), "))"));
   }
   RETURN_IF_ERROR(cache->CheckWrite(begin, end, pos, n));
   if (begin == end) return absl::OkStatus();

@@ -51,6 +51,7 @@ std::vector<float> PipelineLogits(const std::vector<Stage>& stages,
     fw.push_back(std::make_unique<LlamaForward>(s.model, pool));
     auto cache = KvCache::Create(s.model->config(), s.begin, s.end, 16);
     EXPECT_TRUE(cache.ok()) << cache.status();
+    if (!cache.ok()) return {};
     caches.push_back(std::move(*cache));
   }
   const int dim = fw.front()->dim(), vocab = fw.back()->vocab_size();
@@ -94,12 +95,14 @@ TEST(LlamaForward, LayerSplitEqualsWholeForEveryK) {
   }
   // One cache over all layers, filled by two calls per step.
   LlamaForward fw(m, nullptr);
+  const std::vector<float> want = SessionLogits(*m, nullptr);
   for (int k = 0; k <= n; ++k) {
     KvCache cache(m->config(), 0, n, 16);
     std::vector<float> got;
     int pos = 0;
     for (const auto& step : kSteps) {
-      std::vector<float> hidden(step.size() * 64), logits(step.size() * 512);
+      std::vector<float> hidden(step.size() * fw.dim());
+      std::vector<float> logits(step.size() * fw.vocab_size());
       ASSERT_TRUE(fw.Embed(step, absl::MakeSpan(hidden)).ok());
       ASSERT_TRUE(fw.RunLayers(0, k, pos, absl::MakeSpan(hidden), &cache).ok());
       ASSERT_TRUE(fw.RunLayers(k, n, pos, absl::MakeSpan(hidden), &cache).ok());
@@ -107,7 +110,7 @@ TEST(LlamaForward, LayerSplitEqualsWholeForEveryK) {
       got.insert(got.end(), logits.begin(), logits.end());
       pos += static_cast<int>(step.size());
     }
-    EXPECT_EQ(got, SessionLogits(*m, nullptr)) << k;
+    EXPECT_EQ(got, want) << k;
     EXPECT_EQ(cache.length(0), 10);
   }
 }
@@ -397,13 +400,15 @@ TEST_F(PackedStories, OwnedTensorErrors) {
       LlamaModel::FromTensors(bad, Tensors(c, 1, 2, false, false), part).ok());
 }
 
-TEST(PackedLinear, CreateOwnedKeepsThePayload) {
+TEST(PackedLinear, AnOwnerKeepsThePayload) {
   const CodecConfig codec = *PresetByName("4bit");
   const PackedGeometry g = MakeGeometry(codec, 4, 64);
-  std::vector<uint8_t> payload(g.payload_bytes(), 0x5A);
-  const std::vector<uint8_t> copy = payload;
+  auto payload =
+      std::make_shared<std::vector<uint8_t>>(g.payload_bytes(), 0x5A);
+  const std::vector<uint8_t> copy = *payload;
   auto borrowed = PackedLinear::Create(codec, -8, 4, 64, copy);
-  auto owned = PackedLinear::CreateOwned(codec, -8, 4, 64, std::move(payload));
+  auto owned = PackedLinear::Create(codec, -8, 4, 64, *payload, payload);
+  payload.reset();  // the weight's reference keeps the bytes
   ASSERT_TRUE(borrowed.ok() && owned.ok()) << owned.status();
   EXPECT_EQ((*owned)->StorageBytes(), copy.size());
   std::vector<float> x(64), ya(4), yb(4);
@@ -411,9 +416,12 @@ TEST(PackedLinear, CreateOwnedKeepsThePayload) {
   MatVec(**borrowed, x.data(), ya.data(), nullptr);
   MatVec(**owned, x.data(), yb.data(), nullptr);
   EXPECT_EQ(ya, yb);
-  EXPECT_EQ(
-      PackedLinear::CreateOwned(codec, -8, 4, 64, {1, 2, 3}).status().code(),
-      absl::StatusCode::kInvalidArgument);
+  const std::vector<uint8_t> copy_short = {1, 2, 3};
+  EXPECT_EQ(PackedLinear::Create(codec, -8, 4, 64, copy_short,
+                                 std::make_shared<int>())
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <set>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,13 +19,34 @@ struct StoredTensor {
   std::vector<int64_t> shape;
   bool packed = false;
   std::vector<float> values;             // raw (unless bf16_view is set)
-  absl::Span<const uint16_t> bf16_view;  // raw bf16 in a container map
+  absl::Span<const uint16_t> bf16_view;  // raw bf16 matrix, served as is
   CodecConfig codec;                     // packed
   int bias = 0;                          // packed
-  absl::Span<const uint8_t> payload;     // packed; owned by the container
-  std::shared_ptr<const void> owner;     // or by this (FromTensors)
-  std::vector<uint16_t> bf16_values;     // raw bf16 matrix, owned
+  absl::Span<const uint8_t> payload;     // packed
+  // Keeps payload / bf16_view alive (FromTensors); null when they lie in a
+  // container's map, which the model owns.
+  std::shared_ptr<const void> owner;
 };
+
+// A stored packed tensor, or a 2-D bf16 one served as bf16; false for a
+// tensor that is widened to float32. `bytes` is its verified payload.
+bool ServedAsStored(const TensorEntry& e, absl::Span<const uint8_t> bytes,
+                    std::shared_ptr<const void> owner, StoredTensor* t) {
+  t->shape = e.shape;
+  if (e.storage == Storage::kSeedLM) {
+    t->packed = true;
+    t->codec = e.codec;
+    t->bias = e.exponent_bias;
+    t->payload = bytes;
+  } else if (e.storage == Storage::kBF16 && e.shape.size() == 2) {
+    t->bf16_view = absl::MakeConstSpan(
+        reinterpret_cast<const uint16_t*>(bytes.data()), bytes.size() / 2);
+  } else {
+    return false;
+  }
+  t->owner = std::move(owner);
+  return true;
+}
 
 class TensorFetcher {
  public:
@@ -56,22 +77,16 @@ class ContainerFetcher : public TensorFetcher {
     ASSIGN_OR_RETURN(size_t i, reader_->FindTensor(name));
     const TensorEntry& e = reader_->tensors()[i];
     StoredTensor t;
+    if (e.storage == Storage::kSeedLM ||
+        (e.storage == Storage::kBF16 && e.shape.size() == 2)) {
+      ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw,
+                       reader_->Payload(i));  // verifies the CRC
+      ServedAsStored(e, raw, nullptr, &t);
+      // Served from the map; a bf16 matrix's pages come back as rows are used.
+      if (!t.packed) reader_->ReleasePages(i);
+      return t;
+    }
     t.shape = e.shape;
-    if (e.storage == Storage::kSeedLM) {
-      t.packed = true;
-      t.codec = e.codec;
-      t.bias = e.exponent_bias;
-      ASSIGN_OR_RETURN(t.payload, reader_->Payload(i));  // verifies the CRC
-      return t;
-    }
-    if (e.storage == Storage::kBF16 && e.shape.size() == 2) {
-      // Served as stored, from the map (linear.h DenseBf16Linear).
-      ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw, reader_->Payload(i));
-      reader_->ReleasePages(i);  // verified; pages come back as rows are used
-      t.bf16_view = absl::MakeConstSpan(
-          reinterpret_cast<const uint16_t*>(raw.data()), raw.size() / 2);
-      return t;
-    }
     t.values.resize(static_cast<size_t>(e.num_elements()));
     RETURN_IF_ERROR(reader_->DecodeToFloat32(i, absl::MakeSpan(t.values)));
     return t;
@@ -109,11 +124,7 @@ class LlamaModel::Builder {
     const LlamaConfig& c = m_->config_;
     const int begin = options_.layer_begin;
     const int end = options_.layer_end == -1 ? c.n_layers : options_.layer_end;
-    if (begin < 0 || begin > end || end > c.n_layers) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("layer range [", begin, ", ", options_.layer_end,
-                       ") is not within the model's ", c.n_layers, " layers"));
-    }
+    RETURN_IF_ERROR(CheckLayerRange(c, begin, end));
     m_->layer_begin_ = begin;
     m_->layer_end_ = end;
     if (options_.load_embedding) {
@@ -166,22 +177,14 @@ class LlamaModel::Builder {
     }
     WeightStats& s = m_->stats_;
     std::unique_ptr<LinearWeight> w;
-    if (t.packed && t.owner != nullptr) {
-      ASSIGN_OR_RETURN(w, PackedLinear::CreateShared(t.codec, t.bias, rows,
-                                                     cols, t.payload, t.owner));
-    } else if (t.packed) {
-      ASSIGN_OR_RETURN(
-          w, PackedLinear::Create(t.codec, t.bias, rows, cols, t.payload));
-    }
     if (t.packed) {
+      ASSIGN_OR_RETURN(w, PackedLinear::Create(t.codec, t.bias, rows, cols,
+                                               t.payload, t.owner));
       s.packed_weights += rows * cols;
       s.packed_bytes += w->StorageBytes();
       ++s.packed_tensors;
     } else if (!t.bf16_view.empty()) {
-      w = std::make_unique<DenseBf16Linear>(rows, cols, t.bf16_view);
-    } else if (!t.bf16_values.empty()) {
-      w = std::make_unique<DenseBf16Linear>(rows, cols,
-                                            std::move(t.bf16_values));
+      w = std::make_unique<DenseBf16Linear>(rows, cols, t.bf16_view, t.owner);
     } else {
       if (layer && options_.transform_linear) {
         RETURN_IF_ERROR(options_.transform_linear(name, rows, cols, &t.values));
@@ -270,53 +273,35 @@ class OwnedFetcher : public TensorFetcher {
     return absl::OkStatus();
   }
 
+  // Hands the tensor over (it leaves the set): packed and bf16 payloads are
+  // moved into the weight, no copy.
   absl::StatusOr<StoredTensor> Fetch(const std::string& name) override {
-    const auto it = tensors_.find(name);
-    if (it == tensors_.end()) {
+    auto node = tensors_.extract(name);
+    if (node.empty()) {
       return absl::NotFoundError(absl::StrCat("no tensor '", name, "'"));
     }
-    if (!used_.insert(name).second) {
-      return absl::InternalError(absl::StrCat("'", name, "' fetched twice"));
-    }
-    const TensorEntry& e = it->second.entry;
-    std::vector<uint8_t>& bytes = it->second.payload;
+    const TensorEntry& e = node.mapped().entry;
+    auto bytes = std::make_shared<const std::vector<uint8_t>>(
+        std::move(node.mapped().payload));
     StoredTensor t;
+    if (ServedAsStored(e, *bytes, bytes, &t)) return t;
     t.shape = e.shape;
-    if (e.storage == Storage::kSeedLM) {
-      t.packed = true;
-      t.codec = e.codec;
-      t.bias = e.exponent_bias;
-      auto owned =
-          std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
-      t.payload = absl::MakeConstSpan(*owned);
-      t.owner = std::move(owned);
-      return t;
-    }
-    if (e.storage == Storage::kBF16 && e.shape.size() == 2) {
-      t.bf16_values.resize(bytes.size() / 2);
-      std::memcpy(t.bf16_values.data(), bytes.data(), bytes.size());
-      return t;
-    }
     t.values.resize(static_cast<size_t>(e.num_elements()));
-    RETURN_IF_ERROR(ConvertToFloat32(static_cast<DType>(e.storage), bytes,
+    RETURN_IF_ERROR(ConvertToFloat32(static_cast<DType>(e.storage), *bytes,
                                      absl::MakeSpan(t.values)));
     return t;
   }
 
   // INVALID_ARGUMENT naming a tensor that was never fetched.
   absl::Status CheckAllUsed() const {
-    for (const auto& [name, t] : tensors_) {
-      if (used_.count(name) == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tensor '", name, "' is not used by the part being built"));
-      }
-    }
-    return absl::OkStatus();
+    if (tensors_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", tensors_.begin()->first,
+                     "' is not used by the part being built"));
   }
 
  private:
-  std::map<std::string, OwnedTensor> tensors_;
-  std::set<std::string> used_;
+  std::map<std::string, OwnedTensor> tensors_;  // not fetched yet
 };
 
 }  // namespace

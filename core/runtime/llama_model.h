@@ -105,9 +105,9 @@ class LlamaModel {
   // absolute indices, as in the source file). `metadata` gives the
   // architecture (source_format, arch_config_json, as a .seedlm file's
   // metadata carries them); the tokenizer fields are kept as given. The
-  // payloads are taken over: packed tensors are served from them as they
-  // are (PackedLinear::CreateOwned, no copy), bf16 matrices stay bf16, other
-  // raw tensors are widened to float32. The result equals, bit for bit, the
+  // payloads are taken over: packed tensors and bf16 matrices are served
+  // from them as they are (the weights own the bytes, no copy), other raw
+  // tensors are widened to float32. The result equals, bit for bit, the
   // same part loaded from a container holding these tensors. file_kind() is
   // "tensors"; options.tokenizer_path is ignored and transform_linear
   // applies as in Load. Errors: as Load for the configuration, a missing

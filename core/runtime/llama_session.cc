@@ -7,8 +7,7 @@ namespace seedlm {
 
 LlamaSession::LlamaSession(const LlamaModel* model, ThreadPool* pool,
                            int context)
-    : model_(model),
-      forward_(model, pool),
+    : forward_(model, pool),
       cache_(model->config(), 0, model->config().n_layers,
              context > 0 ? context : model->config().max_seq_len) {}
 
@@ -23,13 +22,13 @@ absl::StatusOr<absl::Span<const float>> LlamaSession::Forward(int32_t token) {
 
 absl::StatusOr<absl::Span<const float>> LlamaSession::ForwardBatch(
     absl::Span<const int32_t> tokens) {
-  const LlamaConfig& c = model_->config();
-  if (!model_->is_complete()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("a session needs the whole model; this one holds layers [",
-                     model_->layer_begin(), ", ", model_->layer_end(), ")",
-                     model_->has_embedding() ? "" : ", no embedding",
-                     model_->has_head() ? "" : ", no head"));
+  const LlamaConfig& c = forward_.model().config();
+  if (!forward_.model().is_complete()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a session needs the whole model; this one holds layers [",
+        forward_.model().layer_begin(), ", ", forward_.model().layer_end(), ")",
+        forward_.model().has_embedding() ? "" : ", no embedding",
+        forward_.model().has_head() ? "" : ", no head"));
   }
   const size_t n = tokens.size();
   hidden_.resize(n * c.dim);

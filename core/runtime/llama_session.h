@@ -61,8 +61,7 @@ class LlamaSession {
   const KvCache& cache() const { return cache_; }
 
  private:
-  const LlamaModel* model_;
-  LlamaForward forward_;
+  LlamaForward forward_;  // holds the model
   KvCache cache_;
   int pos_ = 0;
   std::vector<float> hidden_, logits_;  // batch x dim, batch x vocab_size

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "core/runtime/llama_session.h"
 #include "core/runtime/sampler.h"
+#include "core/util/cancel.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -152,9 +153,7 @@ absl::StatusOr<PerplexityResult> ScoreDocuments(
     if (doc.size() < 2) continue;
     for (size_t begin = 0; begin + 1 < doc.size(); begin += ctx - 1) {
       const size_t end = std::min(doc.size(), begin + ctx);
-      if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-        return absl::CancelledError("perplexity scoring cancelled");
-      }
+      RETURN_IF_ERROR(CheckCancelled(cancel, "perplexity scoring"));
       RETURN_IF_ERROR(ScoreWindow(doc, begin, end, &session, ref.get(), &t));
     }
   }

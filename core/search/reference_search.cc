@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/search/quantizer.h"
 #include "core/search/seed_score.h"
+#include "core/util/cancel.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -62,10 +63,7 @@ absl::Status RunBlockChunks(int64_t n, ThreadPool* pool,
   } else {
     for (int64_t b = 0; b < n; b += kChunk) chunk(b, std::min(n, b + kChunk));
   }
-  if (callbacks.cancel != nullptr && callbacks.cancel->load()) {
-    return absl::CancelledError("search cancelled");
-  }
-  return absl::OkStatus();
+  return CheckCancelled(callbacks.cancel, "search");
 }
 
 absl::Status ReferenceSearcher::Search(absl::Span<const double> weights,

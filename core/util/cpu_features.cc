@@ -111,10 +111,10 @@ absl::Status SetSimdLevelCapFrom(const char* value) {
 
 SimdLevel ResolveSimdLevel(SimdLevel requested) {
   if (requested != SimdLevel::kAuto) return requested;
-  const int best = static_cast<int>(BestSimdLevel());
-  const int cap = g_cap.load(std::memory_order_relaxed);
-  if (cap == static_cast<int>(SimdLevel::kAuto)) return BestSimdLevel();
-  return static_cast<SimdLevel>(std::min(best, cap));
+  const SimdLevel cap = SimdLevelCap();
+  // kAuto (0) as a cap means none; levels are nested, so the lower wins.
+  return cap == SimdLevel::kAuto ? BestSimdLevel()
+                                 : std::min(BestSimdLevel(), cap);
 }
 
 }  // namespace seedlm

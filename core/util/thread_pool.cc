@@ -42,16 +42,15 @@ void ThreadPool::WorkerLoop() {
 namespace {
 
 // One ParallelFor call's shared state; helpers may still hold it (and find
-// no chunk left) after the call returned.
+// no chunk left) after the call returned. Chunks are counted without the
+// lock; only the last one takes it, so that the waiting caller wakes once.
 struct ForState {
   explicit ForState(int64_t n) : chunks(n) {}
-  bool Finished() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return done == chunks;
-  }
+  bool Finished() const { return done.load() == chunks; }
   const int64_t chunks;
   std::atomic<int64_t> next{0};
-  Mutex mu;
-  int64_t done ABSL_GUARDED_BY(mu) = 0;
+  std::atomic<int64_t> done{0};
+  Mutex mu;  // taken by the last chunk (its release wakes the caller)
 };
 
 }  // namespace
@@ -70,8 +69,7 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
       if (c >= chunks) return;
       const int64_t begin = c * grain;
       fn(begin, std::min(n, begin + grain));
-      MutexLock lock(&state->mu);
-      ++state->done;
+      if (state->done.fetch_add(1) + 1 == chunks) MutexLock wake(&state->mu);
     }
   };
   const int64_t helpers =
@@ -81,10 +79,8 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
     for (int64_t i = 0; i < helpers; ++i) tasks_.push_back(run);
   }
   run();
-  ForState* st = state.get();
-  MutexLock lock(&st->mu);
-  st->mu.Await([st]()
-                   ABSL_NO_THREAD_SAFETY_ANALYSIS { return st->Finished(); });
+  MutexLock lock(&state->mu);
+  state->mu.Await([&state] { return state->Finished(); });
 }
 
 }  // namespace seedlm
