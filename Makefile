@@ -7,7 +7,7 @@
 #   make test    build and run the whole test suite (ctest in build/)
 #   make build   build only            make bench   run the benchmarks
 #   make bazel   build + test everything with Bazel (offline)
-#   make fuzz    run the container fuzzer (FUZZ_SECONDS, default 60)
+#   make fuzz    run every fuzzer for FUZZ_SECONDS each (default 60)
 #   make verify  fast vs reference search on VERIFY_BLOCKS blocks per preset
 #                and mode (default 100000: about an hour on 2 cores)
 #   make sanitize  ASan+UBSan unit tests and -Wthread-safety (clang tree
@@ -94,7 +94,7 @@ verify: build
 
 fuzz:
 	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))
-	bash tests/fuzz_container.sh $(FUZZ_SECONDS)
+	bash tests/fuzz.sh $(FUZZ_SECONDS)
 
 # SANITIZE=asan|tsan|all (default all; tsan: see tests/sanitizers.sh).
 SANITIZE ?= all

@@ -1,4 +1,4 @@
-# Sourced by tests/sanitizers.sh and tests/fuzz_container.sh: configures the
+# Sourced by tests/sanitizers.sh and tests/fuzz.sh: configures the
 # one clang tree they share (build-clang/: ASan + UBSan on every target,
 # -Wthread-safety as an error, and the libFuzzer targets), so CI compiles
 # the project with clang once for all three jobs.

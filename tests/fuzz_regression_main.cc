@@ -1,6 +1,8 @@
-// Runs the fuzz target's entry point (container_fuzz.cc) over every file in
-// core/format/testdata/fuzz/: the seed corpus and every crasher the fuzzer
-// ever found. The entry point aborts on any broken invariant.
+// The ctest side of every fuzzer (seedlm_fuzzer() in CMakeLists.txt): runs
+// the fuzz entry point over each file of its corpus directory
+// (SEEDLM_FUZZ_CORPUS): the seed corpus and every crasher the fuzzer ever
+// found. An entry point aborts on any broken invariant, and the sanitizer
+// tree runs this test under ASan + UBSan.
 #include <dirent.h>
 
 #include <algorithm>
@@ -18,7 +20,7 @@ namespace seedlm {
 namespace {
 
 std::vector<std::string> CorpusFiles() {
-  const std::string dir = std::string(SEEDLM_FORMAT_TESTDATA) + "/fuzz";
+  const std::string dir = SEEDLM_FUZZ_CORPUS;
   std::vector<std::string> files;
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* ent = readdir(d)) {
@@ -30,12 +32,13 @@ std::vector<std::string> CorpusFiles() {
   return files;
 }
 
-TEST(ContainerFuzzRegressionTest, RunsEveryCorpusFile) {
+TEST(FuzzRegressionTest, RunsEveryCorpusFile) {
   const std::vector<std::string> files = CorpusFiles();
-  ASSERT_GE(files.size(), 2u) << "testdata/fuzz/ is missing or empty";
+  ASSERT_GE(files.size(), 2u)
+      << SEEDLM_FUZZ_CORPUS << " is missing or nearly empty";
   for (const std::string& f : files) {
     SCOPED_TRACE(f);
-    auto bytes = ReadFileToString(f, uint64_t{1} << 24);
+    absl::StatusOr<std::string> bytes = ReadFileToString(f, uint64_t{1} << 24);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     EXPECT_EQ(
         LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes->data()),
