@@ -57,6 +57,10 @@ inline constexpr uint64_t kPayloadAlignment = 64;
 inline constexpr size_t kMaxTensorNameBytes = 4096;
 inline constexpr size_t kMaxMetadataKeyBytes = 4096;
 inline constexpr int kMaxTensorRank = 8;
+// Elements per piece when a command decodes a tensor in bounded memory
+// (ContainerReader::DecodeRangeToFloat32; `seedlm decompress` holds one piece,
+// 4 MiB of float32, whatever the tensor's size).
+inline constexpr int64_t kDecodeChunkElements = int64_t{1} << 20;
 
 // How a tensor's payload is stored. Values 0..2 equal DType's; the numbers are
 // part of the format and never change.
@@ -220,7 +224,19 @@ class ContainerReader {
   // INVALID_ARGUMENT if out.size() != num_elements(); DATA_LOSS as above.
   absl::Status DecodeToFloat32(size_t i, absl::Span<float> out) const;
 
-  // Verifies every payload CRC and that no seedlm block has seed 0.
+  // Decodes elements [begin, begin + out.size()) of tensor i in row-major
+  // order: exactly that slice of DecodeToFloat32's output, so that a tensor of
+  // any size can be decoded piece by piece in O(out.size()) memory.
+  // OUT_OF_RANGE if i >= tensors().size() or the range is not inside
+  // [0, num_elements()); DATA_LOSS as DecodeToFloat32 (a block with seed 0
+  // is reported when the range reaches it).
+  absl::Status DecodeRangeToFloat32(size_t i, int64_t begin,
+                                    absl::Span<float> out) const;
+
+  // Verifies tensor i's payload CRC and, for seedlm, that no block has seed 0
+  // (DATA_LOSS naming the tensor); OUT_OF_RANGE if i >= tensors().size().
+  absl::Status VerifyTensor(size_t i) const;
+  // VerifyTensor of every tensor in directory order (the first error).
   absl::Status VerifyAll() const;
 
  private:

@@ -319,15 +319,69 @@ absl::Status ContainerReader::DecodeToFloat32(size_t i,
   return absl::OkStatus();
 }
 
+absl::Status ContainerReader::DecodeRangeToFloat32(
+    size_t i, int64_t begin, absl::Span<float> out) const {
+  ASSIGN_OR_RETURN(absl::Span<const uint8_t> payload, Payload(i));
+  const TensorEntry& e = tensors_[i];
+  const int64_t n = e.num_elements();
+  if (begin < 0 || begin > n ||
+      static_cast<uint64_t>(n - begin) < static_cast<uint64_t>(out.size())) {
+    return absl::OutOfRangeError(
+        absl::StrCat("tensor '", e.name, "': elements [", begin, ", +",
+                     out.size(), ") outside its ", n, " elements"));
+  }
+  if (out.empty()) return absl::OkStatus();
+  if (e.storage != Storage::kSeedLM) {
+    const DType type = static_cast<DType>(e.storage);
+    const size_t esize = DTypeSize(type);
+    return ConvertToFloat32(
+        type,
+        payload.subspan(static_cast<size_t>(begin) * esize, out.size() * esize),
+        out);
+  }
+  // Block by block, as DecodePackedRows, but starting and ending anywhere.
+  const int64_t cols = e.cols();  // > 0: the range is not empty
+  const int64_t bpr = e.blocks_per_row();
+  const int C = e.codec.C;
+  const BlockLayout layout = e.codec.layout();
+  float buf[kMaxC];
+  const int64_t end = begin + static_cast<int64_t>(out.size());
+  for (int64_t pos = begin; pos < end;) {
+    const int64_t row = pos / cols;
+    const int64_t col = pos % cols;
+    const int64_t block = col / C;
+    const int64_t c0 = block * C;
+    const uint64_t index = static_cast<uint64_t>(row * bpr + block);
+    const Block b =
+        UnpackBlockFast(layout, payload.data(), payload.size(), index);
+    if (b.seed == 0) {
+      return SeedZeroError(
+          PayloadOrigin::kStored, index, bpr,
+          absl::StrCat("corrupt .seedlm file: tensor '", e.name, "'"));
+    }
+    DecodeBlock(e.codec, e.exponent_bias, b, buf);
+    const int64_t in_block = std::min<int64_t>(C, cols - c0) - (col - c0);
+    const int64_t take = std::min(in_block, end - pos);
+    std::copy(buf + (col - c0), buf + (col - c0) + take,
+              out.begin() + (pos - begin));
+    pos += take;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ContainerReader::VerifyTensor(size_t i) const {
+  ASSIGN_OR_RETURN(absl::Span<const uint8_t> payload, Payload(i));
+  const TensorEntry& e = tensors_[i];
+  if (e.storage != Storage::kSeedLM) return absl::OkStatus();
+  return CheckNoSeedZero(
+      e.codec.layout(), payload, static_cast<uint64_t>(e.num_blocks()),
+      PayloadOrigin::kStored, 0,
+      absl::StrCat("corrupt .seedlm file: tensor '", e.name, "'"));
+}
+
 absl::Status ContainerReader::VerifyAll() const {
   for (size_t i = 0; i < tensors_.size(); ++i) {
-    ASSIGN_OR_RETURN(absl::Span<const uint8_t> payload, Payload(i));
-    const TensorEntry& e = tensors_[i];
-    if (e.storage != Storage::kSeedLM) continue;
-    RETURN_IF_ERROR(CheckNoSeedZero(
-        e.codec.layout(), payload, static_cast<uint64_t>(e.num_blocks()),
-        PayloadOrigin::kStored, 0,
-        absl::StrCat("corrupt .seedlm file: tensor '", e.name, "'")));
+    RETURN_IF_ERROR(VerifyTensor(i));
   }
   return absl::OkStatus();
 }
