@@ -1,5 +1,8 @@
 #include "client/cli/args.h"
 
+#include <cmath>
+#include <limits>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -23,6 +26,45 @@ absl::StatusOr<long long> Args::GetInt(const std::string& f,
   if (!absl::SimpleAtoi(Get(f), &v)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--", f, " expects an integer, got '", Get(f), "'"));
+  }
+  return v;
+}
+
+absl::StatusOr<int64_t> Args::GetIntIn(const std::string& f, int64_t def,
+                                       int64_t min, int64_t max) const {
+  if (!Has(f)) return def;
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(Get(f), &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", f, " must be an integer in ", min, "..", max,
+                     ", got '", Get(f), "'"));
+  }
+  return v;
+}
+
+absl::StatusOr<uint64_t> Args::GetUint64(const std::string& f,
+                                         uint64_t def) const {
+  if (!Has(f)) return def;
+  const std::string& s = Get(f);
+  uint64_t v = 0;
+  // SimpleAtoi into an unsigned type would wrap "-1"; refuse any sign.
+  if (s.find_first_of("+-") != std::string::npos || !absl::SimpleAtoi(s, &v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", f, " must be an integer in 0..",
+                     std::numeric_limits<uint64_t>::max(), ", got '", s, "'"));
+  }
+  return v;
+}
+
+absl::StatusOr<double> Args::GetDoubleIn(const std::string& f, double def,
+                                         double min, double max) const {
+  if (!Has(f)) return def;
+  double v = 0;
+  if (!absl::SimpleAtod(Get(f), &v) || !std::isfinite(v) || v < min ||
+      v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", f, " must be a number in ", min, "..", max,
+                     ", got '", Get(f), "'"));
   }
   return v;
 }

@@ -5,6 +5,7 @@
 #ifndef SEEDLM_CLIENT_CLI_ARGS_H_
 #define SEEDLM_CLIENT_CLI_ARGS_H_
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -32,6 +33,16 @@ struct Args {
   const std::vector<std::string>& All(const std::string& f) const;
   // Integer value of `f` (INVALID_ARGUMENT if not an integer).
   absl::StatusOr<long long> GetInt(const std::string& f, long long def) const;
+  // Integer value of `f` in [min, max], or `def` when absent;
+  // INVALID_ARGUMENT "--f must be an integer in min..max, got '...'"
+  // otherwise (so no flag value reaches a computation unchecked).
+  absl::StatusOr<int64_t> GetIntIn(const std::string& f, int64_t def,
+                                   int64_t min, int64_t max) const;
+  // Unsigned 64-bit value of `f` (0..2^64-1; no sign), or `def`.
+  absl::StatusOr<uint64_t> GetUint64(const std::string& f, uint64_t def) const;
+  // Finite number in [min, max] (no nan, no inf), or `def` when absent.
+  absl::StatusOr<double> GetDoubleIn(const std::string& f, double def,
+                                     double min, double max) const;
 };
 
 // Parses argv[first..argc). "--" ends flag parsing.

@@ -1,5 +1,7 @@
 #include "client/cli/args.h"
 
+#include <cstdint>
+
 #include "gtest/gtest.h"
 
 namespace seedlm::cli {
@@ -46,6 +48,31 @@ TEST(ArgsTest, Errors) {
   auto b = Parse({"--", "--json"}, spec);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->positional, (std::vector<std::string>{"--json"}));
+}
+
+TEST(ArgsTest, RangeCheckedNumbers) {
+  FlagSpec spec;
+  spec.with_value = {"n", "u", "x"};
+  auto value = [&](const std::string& flag, const std::string& v) {
+    auto a = Parse({"--" + flag, v}, spec);
+    EXPECT_TRUE(a.ok());
+    return *a;
+  };
+  const auto kBad = absl::StatusCode::kInvalidArgument;
+  EXPECT_EQ(*value("n", "7").GetIntIn("n", 0, 0, 7), 7);
+  EXPECT_EQ(*Parse({}, spec)->GetIntIn("n", 3, 0, 7), 3);
+  for (const char* v : {"8", "-1", "9223372036854775808", "1.5", "", "x"}) {
+    EXPECT_EQ(value("n", v).GetIntIn("n", 0, 0, 7).status().code(), kBad) << v;
+  }
+  EXPECT_EQ(*value("u", "18446744073709551615").GetUint64("u", 0), UINT64_MAX);
+  for (const char* v : {"-1", "+1", "18446744073709551616", "1e3", ""}) {
+    EXPECT_EQ(value("u", v).GetUint64("u", 0).status().code(), kBad) << v;
+  }
+  EXPECT_EQ(*value("x", "0.5").GetDoubleIn("x", 0, 0, 1), 0.5);
+  for (const char* v : {"nan", "inf", "-inf", "1.0001", "-0.1", "", "1e999"}) {
+    EXPECT_EQ(value("x", v).GetDoubleIn("x", 0, 0, 1).status().code(), kBad)
+        << v;
+  }
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ absl::Status RunCompress(int argc, char** argv);
 absl::Status RunInspect(int argc, char** argv);
 // seedlm decompress IN.seedlm OUT.safetensors
 absl::Status RunDecompress(int argc, char** argv);
+// seedlm verify FILE.seedlm [--json]
+absl::Status RunVerify(int argc, char** argv);
 // seedlm synth OUT_DIR --arch llama --dim D --hidden H --layers N [...]
 absl::Status RunSynth(int argc, char** argv);
 // seedlm generate MODEL --prompt TEXT [--max-tokens N] [--temperature T]

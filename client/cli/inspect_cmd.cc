@@ -1,20 +1,29 @@
 // `seedlm inspect`: the header and tensor directory of a .seedlm file, or the
-// decoded blocks of one tensor.
-#include <cstdio>
+// decoded blocks of one tensor. It reads the directory only: payload
+// checksums are not verified (it says so; `seedlm verify` checks them).
+// Block listings are streamed, one block per line as it is decoded, so any
+// range runs in constant memory; every write to stdout is checked.
 #include <string>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/output.h"
 #include "core/format/container.h"
+#include "core/util/json_util.h"
 #include "core/util/status_macros.h"
-#include "nlohmann/json.hpp"
 
 namespace seedlm::cli {
 namespace {
+
+constexpr char kNotVerified[] =
+    "payload checksums not verified (seedlm verify FILE checks them)";
 
 // All payload bits of a tensor, including its side data (for seedlm, the
 // 8-bit exponent bias; codec parameters are per-tensor constants).
@@ -22,12 +31,28 @@ uint64_t TensorBits(const TensorEntry& t) {
   return 8 * t.size + (t.storage == Storage::kSeedLM ? 8 : 0);
 }
 
-absl::Status ParseRange(const std::string& s, int64_t* a, int64_t* b) {
+// Bytes from the file shown on a terminal: control bytes are escaped, so a
+// hostile name or value cannot drive the terminal.
+std::string Printable(absl::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return absl::CHexEscape(s);
+  }
+  return std::string(s);
+}
+
+// "A:B" with 0 <= A <= B <= num_blocks; INVALID_ARGUMENT otherwise.
+absl::Status ParseRange(const std::string& s, const TensorEntry& t, int64_t* a,
+                        int64_t* b) {
   std::vector<std::string> parts = absl::StrSplit(s, ':');
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], a) ||
       !absl::SimpleAtoi(parts[1], b) || *a < 0 || *b < *a) {
     return absl::InvalidArgumentError(
         absl::StrCat("--blocks expects A:B with 0 <= A <= B, got '", s, "'"));
+  }
+  if (*b > t.num_blocks()) {
+    return absl::InvalidArgumentError(absl::StrCat("--blocks ", s, ": tensor ",
+                                                   Printable(t.name), " has ",
+                                                   t.num_blocks(), " blocks"));
   }
   return absl::OkStatus();
 }
@@ -38,45 +63,41 @@ absl::Status PrintBlocks(const ContainerReader& r, const std::string& name,
   const TensorEntry& t = r.tensors()[ti];
   if (t.storage != Storage::kSeedLM) {
     return absl::InvalidArgumentError(
-        absl::StrCat("tensor ", name, " is stored as ", StorageName(t.storage),
-                     ", not seedlm blocks"));
+        absl::StrCat("tensor ", Printable(name), " is stored as ",
+                     StorageName(t.storage), ", not seedlm blocks"));
   }
   int64_t a = 0, b = 0;
-  RETURN_IF_ERROR(ParseRange(range, &a, &b));
-  if (b > t.num_blocks()) {
-    return absl::OutOfRangeError(absl::StrCat("--blocks ", range, ": tensor ",
-                                              name, " has ", t.num_blocks(),
-                                              " blocks"));
-  }
-  const int64_t bpr = t.blocks_per_row();
-  nlohmann::json blocks = nlohmann::json::array();
+  RETURN_IF_ERROR(ParseRange(range, t, &a, &b));
+  const int64_t bpr = t.blocks_per_row();  // > 0 when a < b
+  if (json) RETURN_IF_ERROR(WriteStdout("{\"blocks\": ["));
   for (int64_t i = a; i < b; ++i) {
     ASSIGN_OR_RETURN(Block blk, r.GetBlock(ti, i / bpr, i % bpr));
-    std::vector<int> q(blk.q, blk.q + t.codec.P);
+    const std::vector<int> q(blk.q, blk.q + t.codec.P);
+    std::string line;
     if (json) {
-      blocks.push_back({{"index", i},
-                        {"row", i / bpr},
-                        {"seed", blk.seed},
-                        {"e", blk.e},
-                        {"q", q}});
+      line =
+          absl::StrCat(i == a ? "\n" : ",\n", DumpJson(Json{{"index", i},
+                                                            {"row", i / bpr},
+                                                            {"seed", blk.seed},
+                                                            {"e", blk.e},
+                                                            {"q", q}}));
     } else {
-      std::printf("block %lld (row %lld, %lld): seed %u e %d q [%s]\n",
-                  static_cast<long long>(i), static_cast<long long>(i / bpr),
-                  static_cast<long long>(i % bpr), blk.seed, blk.e,
-                  absl::StrJoin(q, " ").c_str());
+      line = absl::StrFormat("block %d (row %d, %d): seed %u e %d q [%s]\n", i,
+                             i / bpr, i % bpr, blk.seed, blk.e,
+                             absl::StrJoin(q, " "));
     }
+    RETURN_IF_ERROR(WriteStdout(line));
   }
-  if (json)
-    std::printf("%s\n", nlohmann::json{{"blocks", blocks}}.dump(2).c_str());
+  if (json) RETURN_IF_ERROR(WriteStdout("\n]}\n"));
   return absl::OkStatus();
 }
 
-nlohmann::json TensorJson(const TensorEntry& t) {
-  nlohmann::json j = {{"name", t.name},
-                      {"shape", t.shape},
-                      {"storage", StorageName(t.storage)},
-                      {"weights", t.num_elements()},
-                      {"bits", TensorBits(t)}};
+Json TensorJson(const TensorEntry& t) {
+  Json j = {{"name", t.name},
+            {"shape", t.shape},
+            {"storage", StorageName(t.storage)},
+            {"weights", t.num_elements()},
+            {"bits", TensorBits(t)}};
   if (t.storage == Storage::kSeedLM) {
     j["codec"] = {{"C", t.codec.C},
                   {"P", t.codec.P},
@@ -91,27 +112,46 @@ nlohmann::json TensorJson(const TensorEntry& t) {
   return j;
 }
 
-void PrintSummary(const ContainerReader& r, const std::string& path) {
-  std::printf("%s: .seedlm version %u, %llu bytes, %zu tensors\n", path.c_str(),
-              r.version(), static_cast<unsigned long long>(r.file_size()),
-              r.tensors().size());
+absl::Status PrintSummary(const ContainerReader& r, const std::string& path) {
+  RETURN_IF_ERROR(WriteStdout(absl::StrFormat(
+      "%s: .seedlm version %u, %u bytes, %u tensors\n", Printable(path),
+      r.version(), r.file_size(), r.tensors().size())));
   for (const auto& [key, value] : r.metadata()) {
     const bool text = key != "tokenizer.data" && value.size() <= 200;
-    std::printf("  meta %-22s %s\n", key.c_str(),
-                text ? value.c_str()
-                     : absl::StrCat("(", value.size(), " bytes)").c_str());
+    RETURN_IF_ERROR(WriteStdout(absl::StrFormat(
+        "  meta %-22s %s\n", Printable(key),
+        text ? Printable(value) : absl::StrCat("(", value.size(), " bytes)"))));
   }
-  std::printf("%-40s %-14s %-7s %-8s %10s %9s\n", "tensor", "shape", "storage",
-              "codec", "weights", "bits/w");
+  RETURN_IF_ERROR(WriteStdout(
+      absl::StrFormat("%-40s %-14s %-7s %-8s %10s %9s\n", "tensor", "shape",
+                      "storage", "codec", "weights", "bits/w")));
   for (const TensorEntry& t : r.tensors()) {
     const int64_t n = t.num_elements();
-    std::printf(
-        "%-40s %-14s %-7s %-8s %10lld %9.3f\n", t.name.c_str(),
-        absl::StrCat("[", absl::StrJoin(t.shape, "x"), "]").c_str(),
+    RETURN_IF_ERROR(WriteStdout(absl::StrFormat(
+        "%-40s %-14s %-7s %-8s %10d %9.3f\n", Printable(t.name),
+        absl::StrCat("[", absl::StrJoin(t.shape, "x"), "]"),
         StorageName(t.storage),
-        t.storage == Storage::kSeedLM ? PresetName(t.codec).c_str() : "-",
-        static_cast<long long>(n), n ? double(TensorBits(t)) / n : 0.0);
+        t.storage == Storage::kSeedLM ? PresetName(t.codec) : "-", n,
+        n ? double(TensorBits(t)) / n : 0.0)));
   }
+  return WriteStdout(absl::StrCat(kNotVerified, "\n"));
+}
+
+absl::Status PrintJson(const ContainerReader& r) {
+  Json tensors = Json::array();
+  for (const TensorEntry& t : r.tensors()) tensors.push_back(TensorJson(t));
+  Json meta = Json::object();
+  for (const auto& [key, value] : r.metadata()) {
+    meta[key] = key == "tokenizer.data"
+                    ? Json(absl::StrCat(value.size(), " bytes"))
+                    : Json(value);
+  }
+  const Json out = {{"version", r.version()},
+                    {"file_bytes", r.file_size()},
+                    {"payloads_verified", false},
+                    {"metadata", meta},
+                    {"tensors", tensors}};
+  return WriteStdout(DumpJson(out, 2) + "\n");
 }
 
 }  // namespace
@@ -135,26 +175,7 @@ absl::Status RunInspect(int argc, char** argv) {
   if (args.Has("tensor")) {
     return PrintBlocks(*r, args.Get("tensor"), args.Get("blocks"), json);
   }
-  if (!json) {
-    PrintSummary(*r, args.positional[0]);
-    return absl::OkStatus();
-  }
-  nlohmann::json tensors = nlohmann::json::array();
-  for (const TensorEntry& t : r->tensors()) tensors.push_back(TensorJson(t));
-  nlohmann::json meta = nlohmann::json::object();
-  for (const auto& [key, value] : r->metadata()) {
-    meta[key] = key == "tokenizer.data"
-                    ? nlohmann::json(absl::StrCat(value.size(), " bytes"))
-                    : nlohmann::json(value);
-  }
-  nlohmann::json out = {{"version", r->version()},
-                        {"file_bytes", r->file_size()},
-                        {"metadata", meta},
-                        {"tensors", tensors}};
-  std::printf("%s\n",
-              out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  .c_str());
-  return absl::OkStatus();
+  return json ? PrintJson(*r) : PrintSummary(*r, args.positional[0]);
 }
 
 }  // namespace seedlm::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "client/cli/commands.h"
+#include "client/cli/output.h"
 #include "core/util/cpu_features.h"
 
 namespace {
@@ -25,9 +26,14 @@ constexpr char kUsage[] =
     "      Finished tensors are checkpointed in OUT.seedlm.ckpt/; --resume\n"
     "      continues an interrupted run with the same input and options.\n"
     "  inspect FILE.seedlm [--json] [--tensor NAME --blocks A:B]\n"
-    "      Show the header and tensors, or blocks A..B-1 of one tensor.\n"
+    "      Show the header and tensors, or blocks A..B-1 of one tensor\n"
+    "      (reads the directory; payload checksums are not verified).\n"
+    "  verify FILE.seedlm [--json]\n"
+    "      Check the whole file: header, directory, every tensor's payload\n"
+    "      checksum and seeds; exit 1 naming the first bad tensor.\n"
     "  decompress IN.seedlm OUT.safetensors\n"
-    "      Write every tensor back as float32.\n"
+    "      Write every tensor back as float32 (streamed: memory stays\n"
+    "      small whatever the model's size).\n"
     "  synth OUT_DIR --arch llama --dim D --hidden H --layers N [--heads N]\n"
     "        [--kv-heads N] [--vocab N] [--seed S] [--dtype bf16|f16|f32]\n"
     "      Write a synthetic Hugging Face checkpoint (random weights at\n"
@@ -37,11 +43,25 @@ constexpr char kUsage[] =
     "[--json]\n"
     "      Stream a completion (greedy unless --temperature > 0) from a\n"
     "      llama2.c .bin, a Hugging Face directory or a .seedlm file.\n"
+    "      --tokenizer FILE (here and in perplexity) replaces the model's own\n"
+    "      tokenizer, a .seedlm file's embedded one included.\n"
     "  perplexity MODEL TEXT_FILE [--ctx N] [--max-chars N]\n"
     "           [--reference MODEL2] [--threads N] [--tokenizer FILE] "
     "[--json]\n"
     "      Perplexity over the text (docs/QUALITY.md recipe); with\n"
     "      --reference also KL(MODEL2 || MODEL) and top-1 agreement.\n";
+
+// Ends a command: stdout is flushed and closed (a failed write anywhere is
+// an error even when the command succeeded), then the one-line error, if any,
+// goes to stderr. INVALID_ARGUMENT exits 2, every other error 1.
+int Finish(const std::string& cmd, absl::Status s) {
+  const absl::Status out = seedlm::cli::CloseStdout();
+  if (s.ok()) s = out;
+  if (s.ok()) return 0;
+  std::fprintf(stderr, "seedlm %s: %s\n", cmd.c_str(),
+               std::string(s.message()).c_str());
+  return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
 
 }  // namespace
 
@@ -53,10 +73,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "seedlm: %s\n", std::string(simd.message()).c_str());
     return 2;
   }
-  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
-      !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    return Finish("help", seedlm::cli::WriteStdout(kUsage));
   }
   const std::string cmd = argv[1];
   absl::Status s;
@@ -66,6 +89,8 @@ int main(int argc, char** argv) {
     s = seedlm::cli::RunInspect(argc, argv);
   } else if (cmd == "decompress") {
     s = seedlm::cli::RunDecompress(argc, argv);
+  } else if (cmd == "verify") {
+    s = seedlm::cli::RunVerify(argc, argv);
   } else if (cmd == "synth") {
     s = seedlm::cli::RunSynth(argc, argv);
   } else if (cmd == "generate") {
@@ -77,8 +102,5 @@ int main(int argc, char** argv) {
                  cmd.c_str());
     return 2;
   }
-  if (s.ok()) return 0;
-  std::fprintf(stderr, "seedlm %s: %s\n", cmd.c_str(),
-               std::string(s.message()).c_str());
-  return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  return Finish(cmd, s);
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/format/model_metadata.h"
+#include "core/model/mapped_source.h"  // LoadExplicitTokenizer
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -234,6 +235,10 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Load(
     model->file_kind_ = "seedlm";
     model->metadata_ =
         ModelMetadataFromContainer(model->container_->metadata());
+    if (!options.tokenizer_path.empty()) {  // replaces the embedded one
+      RETURN_IF_ERROR(model_internal::LoadExplicitTokenizer(
+          options.tokenizer_path, &model->metadata_));
+    }
     fetcher = std::make_unique<ContainerFetcher>(model->container_.get());
   } else {
     OpenModelOptions open;

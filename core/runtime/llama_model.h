@@ -36,8 +36,9 @@
 namespace seedlm {
 
 struct LoadModelOptions {
-  // Tokenizer file for a checkpoint (OpenModelOptions::tokenizer_path);
-  // ignored for .seedlm files, which carry their own.
+  // Tokenizer file (OpenModelOptions::tokenizer_path: the format follows
+  // the extension). For a checkpoint it replaces the default tokenizer; for
+  // a .seedlm file it replaces the embedded one in metadata().
   std::string tokenizer_path;
   // When set, called for every per-layer linear weight that is stored raw
   // (not for seedlm tensors, embeddings or the output head) with its name,
@@ -120,7 +121,7 @@ class LlamaModel {
 
   const LlamaConfig& config() const { return config_; }
   // Source format, arch config and tokenizer bytes (from the container's
-  // metadata for .seedlm files).
+  // metadata for .seedlm files, the tokenizer from tokenizer_path if given).
   const ModelMetadata& metadata() const { return metadata_; }
   // "checkpoint" or "seedlm".
   const std::string& file_kind() const { return file_kind_; }
