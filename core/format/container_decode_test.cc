@@ -5,13 +5,17 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/format/container.h"
+#include "core/format/container_internal.h"
 #include "core/format/container_testing.h"
+#include "core/util/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -100,6 +104,60 @@ TEST(ContainerDecodeTest, SeedZeroIsFoundByTheRangeThatReachesIt) {
   EXPECT_THAT(std::string(v.message()), HasSubstr(e.name));
   EXPECT_TRUE((*r)->VerifyTensor(4).ok());
   EXPECT_EQ((*r)->VerifyAll().code(), absl::StatusCode::kDataLoss);
+}
+
+// Two hostile seeds of the fuzz corpus, pinned like the golden files
+// (SEEDLM_REGENERATE_TESTDATA=1 rewrites them): a valid container of the
+// densest codec (64 weights in 4 bits, float32 512 times its payload), and a
+// small one whose directory claims a 16 GiB f32 tensor behind valid
+// checksums, which the reader refuses before anything is allocated.
+TEST(ContainerDecodeTest, HostileCorpusSeeds) {
+  namespace ci = container_internal;
+  TensorEntry dense;
+  dense.name = "dense";
+  dense.shape = {3, 130};  // 3 blocks per row, the last one padded
+  dense.storage = Storage::kSeedLM;
+  dense.codec = CodecConfig{64, 1, 2, 2, 0, Variant::kPaper};
+  TensorEntry lie;
+  lie.name = "w";
+  lie.shape = {4, 2};
+  const std::string dir = ::testing::TempDir();
+  auto dense_bytes = container_testing::WriteContainer(
+      absl::StrCat(dir, "/dense_", getpid()),
+      {{dense, container_testing::RandomBlocksPayload(dense, 7)}}, {});
+  auto lie_bytes = container_testing::WriteContainer(
+      absl::StrCat(dir, "/lie_", getpid()),
+      {{lie, container_testing::RandomRawPayload(lie, 7)}}, {});
+  ASSERT_TRUE(dense_bytes.ok() && lie_bytes.ok());
+  std::string& b = *lie_bytes;
+  const ci::Header h =
+      ci::DecodeHeader(reinterpret_cast<const uint8_t*>(b.data()));
+  const uint64_t dim0 = h.directory_offset + 2 + lie.name.size() + 10;
+  for (int k = 0; k < 8; ++k) {
+    b[dim0 + k] = static_cast<char>((uint64_t{1} << 31) >> (8 * k));
+  }
+  RepairChecksums(&b);
+
+  auto r = ContainerReader::OpenFromBuffer(*dense_bytes);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)->VerifyAll().ok());
+  EXPECT_EQ((*r)->tensors()[0].size, 5u);  // 9 blocks of 4 bits
+  const absl::Status s = ContainerReader::OpenFromBuffer(b).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("disagrees with its shape"));
+
+  for (const auto& [name, bytes] :
+       {std::pair<std::string, std::string>{"dense_codec_v1.bin", *dense_bytes},
+        {"claims_16gib_v1.bin", b}}) {
+    const std::string golden =
+        absl::StrCat(SEEDLM_FORMAT_TESTDATA, "/fuzz/", name);
+    if (std::getenv("SEEDLM_REGENERATE_TESTDATA") != nullptr) {
+      ASSERT_TRUE(WriteFileAtomically(golden, bytes).ok());
+    }
+    auto want = ReadFileToString(golden, 1 << 20);
+    ASSERT_TRUE(want.ok()) << want.status();
+    EXPECT_TRUE(*want == bytes) << name;
+  }
 }
 
 }  // namespace

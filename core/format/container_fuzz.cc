@@ -7,13 +7,20 @@
 // allocation", it checks invariants and aborts when one breaks:
 //   * Open fails only with INVALID_ARGUMENT, UNIMPLEMENTED or DATA_LOSS;
 //   * VerifyAll fails only with DATA_LOSS;
+//   * VerifyTensor fails only with DATA_LOSS, and all pass iff VerifyAll does;
 //   * once VerifyAll passes, every Payload, every small DecodeToFloat32 and
 //     the first and last GetBlock succeed, and GetBlock agrees with
-//     UnpackBlock of the payload.
+//     UnpackBlock of the payload;
+//   * DecodeRangeToFloat32 of a bounded slice at the start and at the end of
+//     every tensor (any size) fails only with DATA_LOSS, succeeds once
+//     verified, agrees bit for bit with the whole decode where that ran,
+//     and refuses a range past the end with OUT_OF_RANGE.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -27,6 +34,8 @@ namespace {
 // Decode at most this many elements per tensor, so that a shape cannot make
 // the harness allocate without bound (the reader itself never does).
 constexpr int64_t kMaxDecodeElements = int64_t{1} << 16;
+// Elements of each slice decoded by DecodeRangeToFloat32.
+constexpr int64_t kSliceElements = 100;
 
 void Check(bool ok, const char* what, const absl::Status& s) {
   if (ok) return;
@@ -48,6 +57,32 @@ void CheckBlock(const ContainerReader& r, size_t i, int64_t row,
   Check(same, "GetBlock disagrees with UnpackBlock", absl::OkStatus());
 }
 
+// Slices at both ends of tensor i; `whole` is its full decode when that ran
+// and succeeded (else empty).
+void CheckSlices(const ContainerReader& r, size_t i, bool verified,
+                 const std::vector<float>& whole) {
+  const int64_t n = r.tensors()[i].num_elements();
+  const int64_t len = std::min(n, kSliceElements);
+  for (const int64_t begin : {int64_t{0}, n - len}) {
+    std::vector<float> part(static_cast<size_t>(len));
+    const absl::Status s =
+        r.DecodeRangeToFloat32(i, begin, absl::MakeSpan(part));
+    Check(s.ok() || s.code() == absl::StatusCode::kDataLoss, "slice code", s);
+    Check(!verified || s.ok(), "slice of a verified file", s);
+    if (s.ok() && !whole.empty()) {
+      Check(std::memcmp(part.data(), whole.data() + begin,
+                        part.size() * sizeof(float)) == 0,
+            "slice disagrees with the whole decode", s);
+    }
+  }
+  float one = 0;
+  const absl::Status past =
+      r.DecodeRangeToFloat32(i, n, absl::MakeSpan(&one, 1));
+  Check(past.code() == absl::StatusCode::kOutOfRange ||
+            past.code() == absl::StatusCode::kDataLoss,
+        "slice past the end", past);
+}
+
 void ExerciseTensor(const ContainerReader& r, size_t i, bool verified) {
   const TensorEntry& e = r.tensors()[i];
   absl::StatusOr<size_t> found = r.FindTensor(e.name);
@@ -58,12 +93,15 @@ void ExerciseTensor(const ContainerReader& r, size_t i, bool verified) {
         "Payload code", payload.status());
   Check(!verified || payload.ok(), "Payload of a verified file",
         payload.status());
+  std::vector<float> whole;
   if (e.num_elements() <= kMaxDecodeElements) {
-    std::vector<float> out(static_cast<size_t>(e.num_elements()));
-    absl::Status s = r.DecodeToFloat32(i, absl::MakeSpan(out));
+    whole.resize(static_cast<size_t>(e.num_elements()));
+    absl::Status s = r.DecodeToFloat32(i, absl::MakeSpan(whole));
     Check(s.ok() || s.code() == absl::StatusCode::kDataLoss, "decode code", s);
     Check(!verified || s.ok(), "decode of a verified file", s);
+    if (!s.ok()) whole.clear();
   }
+  CheckSlices(r, i, verified, whole);
   if (e.storage == Storage::kSeedLM && e.num_blocks() > 0 && verified) {
     CheckBlock(r, i, 0, 0);
     CheckBlock(r, i, e.rows() - 1, e.blocks_per_row() - 1);
@@ -90,6 +128,14 @@ void Exercise(std::string bytes) {
   }
   const absl::Status v = (*r)->VerifyAll();
   Check(v.ok() || v.code() == absl::StatusCode::kDataLoss, "VerifyAll code", v);
+  bool all_tensors_ok = true;
+  for (size_t i = 0; i < (*r)->tensors().size(); ++i) {
+    const absl::Status t = (*r)->VerifyTensor(i);
+    Check(t.ok() || t.code() == absl::StatusCode::kDataLoss,
+          "VerifyTensor code", t);
+    all_tensors_ok = all_tensors_ok && t.ok();
+  }
+  Check(all_tensors_ok == v.ok(), "VerifyTensor disagrees with VerifyAll", v);
   for (size_t i = 0; i < (*r)->tensors().size(); ++i) {
     ExerciseTensor(**r, i, v.ok());
   }
