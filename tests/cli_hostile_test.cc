@@ -270,7 +270,6 @@ class StoriesTest : public HostileTest {
 TEST_F(StoriesTest, StdoutWriteFailuresAreErrors) {
   for (const std::string& cmd :
        {"inspect " + model_ + " --json", "inspect " + model_,
-
         "inspect " + model_ +
             " --tensor layers.0.attention.wq.weight --blocks 0:512",
         "generate " + model_ + " --prompt hi --max-tokens 400",
@@ -283,6 +282,12 @@ TEST_F(StoriesTest, StdoutWriteFailuresAreErrors) {
         << cmd << ": " << r.err;
     EXPECT_EQ(Lines(r.err), 1) << cmd << ": " << r.err;
   }
+  // stdout closed: its descriptor is kept from reuse and writes fail.
+  const Outcome r = Sh("exec $SEEDLM inspect " + model_ + " >&-");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot write to stdout: Bad file descriptor"),
+            std::string::npos)
+      << r.err;
 }
 
 // stdout is a pipe whose reader has gone (SIGPIPE ignored, so writes fail

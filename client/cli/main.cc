@@ -1,5 +1,9 @@
 // `seedlm`: compress, inspect, decompress and run models
 // (docs/ARCHITECTURE.md).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -51,6 +55,18 @@ constexpr char kUsage[] =
     "      Perplexity over the text (docs/QUALITY.md recipe); with\n"
     "      --reference also KL(MODEL2 || MODEL) and top-1 agreement.\n";
 
+// A standard descriptor closed at start would be reused by the next open()
+// (an output file could then receive what is printed): each closed one is
+// opened read-only on /dev/null, so that writes to it fail (EBADF) and are
+// reported like any other failed write.
+void OccupyClosedStdFds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int got = ::open("/dev/null", O_RDONLY);
+    if (got >= 0 && got != fd) ::close(got);  // only when fd was the lowest
+  }
+}
+
 // Ends a command: stdout is flushed and closed (a failed write anywhere is
 // an error even when the command succeeded), then the one-line error, if any,
 // goes to stderr. INVALID_ARGUMENT exits 2, every other error 1.
@@ -66,6 +82,7 @@ int Finish(const std::string& cmd, absl::Status s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  OccupyClosedStdFds();
   // The SIMD override is read here, once, and passed down (cpu_features.h).
   if (absl::Status simd =
           seedlm::SetSimdLevelCapFrom(std::getenv("SEEDLM_SIMD"));
