@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/output_paths.h"
 #include "client/cli/progress_bar.h"
 #include "client/cli/runtime_flags.h"
 #include "core/compress/model_compressor.h"
@@ -122,6 +123,10 @@ absl::Status RunCompress(int argc, char** argv) {
     return absl::InvalidArgumentError(
         "usage: seedlm compress MODEL OUT.seedlm [flags] (see seedlm --help)");
   }
+  const std::string& out = args.positional[1];
+  // Before any work: OUT must not be an input nor anything but a file.
+  RETURN_IF_ERROR(CheckOutputAgainstInputs(
+      out, ModelInputPaths(args.positional[0], args.Get("tokenizer"))));
   ASSIGN_OR_RETURN(CompressOptions opt, OptionsFromArgs(args));
   ASSIGN_OR_RETURN(long long threads, args.GetInt("threads", 0));
   if (threads < 0 || threads > 1024) {
@@ -137,7 +142,6 @@ absl::Status RunCompress(int argc, char** argv) {
   cb.progress = [&](const std::string& name, int64_t done, int64_t total) {
     bar.Update(name, done, total);
   };
-  const std::string& out = args.positional[1];
   absl::StatusOr<CompressReport> report =
       CompressModel(*source, out, opt, &pool, cb);
   bar.Clear();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/output_paths.h"
 #include "core/format/container.h"
 #include "core/model/safetensors.h"
 #include "core/util/status_macros.h"
@@ -18,6 +19,8 @@ absl::Status RunDecompress(int argc, char** argv) {
     return absl::InvalidArgumentError(
         "usage: seedlm decompress IN.seedlm OUT.safetensors");
   }
+  RETURN_IF_ERROR(
+      CheckOutputAgainstInputs(args.positional[1], {args.positional[0]}));
   ASSIGN_OR_RETURN(std::unique_ptr<ContainerReader> r,
                    ContainerReader::Open(args.positional[0]));
   RETURN_IF_ERROR(r->VerifyAll());
