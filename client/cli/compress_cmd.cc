@@ -14,6 +14,7 @@
 #include "client/cli/progress_bar.h"
 #include "client/cli/runtime_flags.h"
 #include "core/compress/model_compressor.h"
+#include "core/util/json_util.h"
 #include "core/util/resource_usage.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -149,7 +150,8 @@ absl::Status RunCompress(int argc, char** argv) {
   ASSIGN_OR_RETURN(std::unique_ptr<ContainerReader> written,
                    ContainerReader::Open(out));
   if (args.Bool("json")) {
-    std::printf("%s\n", ReportJson(*report).dump(2).c_str());
+    // DumpJson: tensor names from the model may be invalid UTF-8.
+    std::printf("%s\n", DumpJson(ReportJson(*report), 2).c_str());
   } else {
     PrintTable(*report, out, written->file_size());
   }
