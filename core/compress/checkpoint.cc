@@ -26,8 +26,10 @@ constexpr char kManifest[] = "manifest.json";
 constexpr int kCheckpointVersion = 2;
 // Written before the format marker existed; still recognised as ours.
 constexpr int kLegacyCheckpointVersion = 1;
-constexpr JsonLimits kManifestLimits{kMaxCheckpointManifestBytes, 8};
-constexpr JsonLimits kEntryLimits{kMaxCheckpointEntryBytes, 8};
+constexpr JsonLimits kManifestLimits{kMaxCheckpointManifestBytes,
+                                     kMaxCheckpointJsonDepth};
+constexpr JsonLimits kEntryLimits{kMaxCheckpointEntryBytes,
+                                  kMaxCheckpointJsonDepth};
 
 bool AllDigits(absl::string_view s) {
   if (s.empty()) return false;

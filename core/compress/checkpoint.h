@@ -35,10 +35,15 @@ namespace seedlm {
 // The manifest's "format" value that marks a directory as a checkpoint.
 inline constexpr char kCheckpointFormat[] = "seedlm-checkpoint";
 // Largest manifest.json read (it holds the fingerprint, which lists the
-// model's tensors); larger is RESOURCE_EXHAUSTED.
+// model's tensors); a larger one, like one nested deeper than
+// kMaxCheckpointJsonDepth, is not recognised as a checkpoint
+// (FAILED_PRECONDITION, nothing touched).
 inline constexpr uint64_t kMaxCheckpointManifestBytes = uint64_t{16} << 20;
 // Largest tensor-<i>.json read; a larger one is not reused (recomputed).
 inline constexpr uint64_t kMaxCheckpointEntryBytes = uint64_t{64} << 10;
+// Deepest JSON nesting accepted in the manifest and the entries (they are
+// flat objects).
+inline constexpr int kMaxCheckpointJsonDepth = 8;
 
 // What a finished tensor records.
 struct CheckpointEntry {

@@ -268,12 +268,17 @@ absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(
     const std::string& path) {
   RETURN_IF_ERROR(CheckOutputPath(path));
   const std::string dir = DirName(path);
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-  std::string tmp;
-  if (fd < 0) {
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+  // Commit() names an O_TMPFILE file through /proc/self/fd.
+  static const bool have_proc = ::access("/proc/self/fd", X_OK) == 0;
+  int fd = -1;
+  if (have_proc) {
+    fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
       return ErrnoToStatus(errno, "cannot create", path);
     }
+  }
+  std::string tmp;
+  if (fd < 0) {
     ASSIGN_OR_RETURN(fd, CreateNamedTemp(path, &tmp));
   }
   return std::unique_ptr<AtomicFileWriter>(

@@ -104,11 +104,10 @@ class MappedFile {
 // fsync of the directory. Destroying an uncommitted writer discards the data,
 // so a failed, interrupted or killed write never leaves a partial file at
 // `path`, and (O_TMPFILE) no temp file either. Where the filesystem lacks
-// O_TMPFILE the writer falls back to a named temp file "<path>.tmp.<pid>.<n>"
-// from the start: it is removed on failure, but a SIGKILL while writing
-// leaves it behind. With O_TMPFILE a temp name exists only between the link
-// and the rename inside Commit().
-// Not thread-safe.
+// O_TMPFILE (or /proc is not mounted) the writer falls back to a named temp
+// file "<path>.tmp.<pid>.<n>" from the start: it is removed on failure, but a
+// SIGKILL while writing leaves it behind. With O_TMPFILE a temp name exists
+// only between the link and the rename inside Commit(). Not thread-safe.
 class AtomicFileWriter {
  public:
   static absl::StatusOr<std::unique_ptr<AtomicFileWriter>> Create(
