@@ -10,9 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/output_paths.h"
 #include "client/cli/progress_bar.h"
 #include "client/cli/runtime_flags.h"
 #include "core/compress/model_compressor.h"
+#include "core/util/json_util.h"
 #include "core/util/resource_usage.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -122,6 +124,10 @@ absl::Status RunCompress(int argc, char** argv) {
     return absl::InvalidArgumentError(
         "usage: seedlm compress MODEL OUT.seedlm [flags] (see seedlm --help)");
   }
+  const std::string& out = args.positional[1];
+  // Before any work: OUT must not be an input nor anything but a file.
+  RETURN_IF_ERROR(CheckOutputAgainstInputs(
+      out, ModelInputPaths(args.positional[0], args.Get("tokenizer"))));
   ASSIGN_OR_RETURN(CompressOptions opt, OptionsFromArgs(args));
   ASSIGN_OR_RETURN(long long threads, args.GetInt("threads", 0));
   if (threads < 0 || threads > 1024) {
@@ -137,7 +143,6 @@ absl::Status RunCompress(int argc, char** argv) {
   cb.progress = [&](const std::string& name, int64_t done, int64_t total) {
     bar.Update(name, done, total);
   };
-  const std::string& out = args.positional[1];
   absl::StatusOr<CompressReport> report =
       CompressModel(*source, out, opt, &pool, cb);
   bar.Clear();
@@ -145,7 +150,8 @@ absl::Status RunCompress(int argc, char** argv) {
   ASSIGN_OR_RETURN(std::unique_ptr<ContainerReader> written,
                    ContainerReader::Open(out));
   if (args.Bool("json")) {
-    std::printf("%s\n", ReportJson(*report).dump(2).c_str());
+    // DumpJson: tensor names from the model may be invalid UTF-8.
+    std::printf("%s\n", DumpJson(ReportJson(*report), 2).c_str());
   } else {
     PrintTable(*report, out, written->file_size());
   }

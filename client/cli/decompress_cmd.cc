@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/output_paths.h"
 #include "core/format/container.h"
 #include "core/model/safetensors_stream_writer.h"
 #include "core/util/status_macros.h"
@@ -61,6 +62,8 @@ absl::Status RunDecompress(int argc, char** argv) {
     return absl::InvalidArgumentError(
         "usage: seedlm decompress IN.seedlm OUT.safetensors");
   }
+  RETURN_IF_ERROR(
+      CheckOutputAgainstInputs(args.positional[1], {args.positional[0]}));
   ASSIGN_OR_RETURN(std::unique_ptr<ContainerReader> r,
                    ContainerReader::Open(args.positional[0]));
   RETURN_IF_ERROR(VerifyContainer(*r, args.positional[0]));

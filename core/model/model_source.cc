@@ -24,8 +24,7 @@ namespace {
 // Reads up to sizeof(buf) leading bytes of `path`; returns how many.
 absl::StatusOr<size_t> ReadHead(const std::string& path, uint8_t* buf,
                                 size_t n) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(errno, "cannot open", path);
+  ASSIGN_OR_RETURN(const int fd, OpenForRead(path));  // never blocks
   size_t got = 0;
   while (got < n) {
     const ssize_t r = ::read(fd, buf + got, n - got);

@@ -1,7 +1,6 @@
 #include "core/runtime/llama_model.h"
 
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <utility>
@@ -10,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "core/format/model_metadata.h"
 #include "core/model/mapped_source.h"  // LoadExplicitTokenizer
+#include "core/util/file_util.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -98,10 +98,9 @@ class ContainerFetcher : public TensorFetcher {
 };
 
 bool IsContainerFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
   char magic[sizeof(kContainerMagic)] = {};
-  in.read(magic, sizeof(magic));
-  return in.gcount() == sizeof(magic) &&
+  const absl::StatusOr<size_t> n = ReadFileHead(path, magic, sizeof(magic));
+  return n.ok() && *n == sizeof(magic) &&
          std::memcmp(magic, kContainerMagic, sizeof(magic)) == 0;
 }
 
