@@ -90,8 +90,8 @@ TEST(HfRegexTest, EmptyMatchesAdvance) {
 }
 
 TEST(HfRegexTest, LiteralAndUnsupported) {
-  EXPECT_EQ(HfRegex::Literal("a.b")->ReplaceAll("axb a.b", "_"), "axb _");
-  EXPECT_TRUE(HfRegex::Literal("")->FindAll("abc").empty());
+  EXPECT_EQ((*HfRegex::Literal("a.b"))->ReplaceAll("axb a.b", "_"), "axb _");
+  EXPECT_TRUE((*HfRegex::Literal(""))->FindAll("abc").empty());
   for (const char* bad :
        {"a(?=b)", "\\s+(?!\\S)x", "[\\S]", "(?<!a)b", "a++"}) {
     auto re = HfRegex::Compile(bad);
@@ -133,7 +133,8 @@ std::string Normalize(const std::string& json, std::string text) {
   auto n = ParseNormalizer(Json::parse(json), "normalizer");
   EXPECT_TRUE(n.ok()) << n.status();
   if (n.ok() && *n != nullptr) {
-    EXPECT_TRUE((*n)->Normalize(&text).ok());
+    TextBudget budget(text.size());
+    EXPECT_TRUE((*n)->Normalize(&text, &budget).ok());
   }
   return text;
 }
@@ -178,7 +179,10 @@ std::vector<std::string> PreTokenize(const std::string& json,
   auto p = ParsePreTokenizer(Json::parse(json), "pre_tokenizer");
   EXPECT_TRUE(p.ok()) << p.status();
   std::vector<PreToken> pieces = {{text, at_origin}};
-  if (p.ok()) (*p)->Apply(&pieces);
+  TextBudget budget(text.size());
+  if (p.ok()) {
+    EXPECT_TRUE((*p)->Apply(&pieces, &budget).ok());
+  }
   std::vector<std::string> out;
   for (const PreToken& t : pieces) out.push_back(t.text);
   return out;
