@@ -4,6 +4,7 @@
 // (e.g. the split behavior examples of the tokenizers docs, the unit tests
 // of tokenizers' decoders) or worked out by hand as commented.
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "core/tokenizer/hf_normalizer.h"
 #include "core/tokenizer/hf_pre_tokenizer.h"
 #include "core/tokenizer/hf_regex.h"
+#include "core/tokenizer/hf_token_matcher.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -81,6 +83,21 @@ TEST(HfRegexTest, LookaheadAsLastAlternative) {
   EXPECT_THAT(Matches("a|\\s+(?!\\S)", "x  y z   "), ElementsAre(" ", "   "));
 }
 
+// The emulation of `\s+(?!\S)` is exact wherever it ends a top-level
+// alternative (expected values: what a backtracking engine gives).
+TEST(HfRegexTest, LookaheadEndingAnyAlternative) {
+  EXPECT_THAT(Matches("a*\\s+(?!\\S)", "aa b"), ElementsAre());
+  EXPECT_THAT(Matches("a*\\s+(?!\\S)", "aa  b  "), ElementsAre("aa ", "  "));
+  EXPECT_THAT(Matches("\\s+(?!\\S)|x", "x \ty"), ElementsAre("x", " "));
+  // Before `|`: the alternative after it is tried where this one fails.
+  EXPECT_THAT(Matches("b\\s+(?!\\S)|b", "b c  b  "), ElementsAre("b", "b  "));
+  for (const char* bad : {"(\\s+(?!\\S))", "(a|\\s+(?!\\S)|b)"}) {
+    EXPECT_EQ(HfRegex::Compile(bad).status().code(),
+              absl::StatusCode::kUnimplemented)
+        << bad;
+  }
+}
+
 TEST(HfRegexTest, EmptyMatchesAdvance) {
   auto re = HfRegex::Compile("x*");
   ASSERT_TRUE(re.ok());
@@ -97,6 +114,38 @@ TEST(HfRegexTest, LiteralAndUnsupported) {
     auto re = HfRegex::Compile(bad);
     EXPECT_EQ(re.status().code(), absl::StatusCode::kUnimplemented) << bad;
     EXPECT_THAT(std::string(re.status().message()), HasSubstr(bad));
+  }
+}
+
+// TokenMatcher against a brute force search, on random patterns and texts
+// over a small alphabet (many overlaps, shared prefixes and suffixes).
+TEST(TokenMatcherTest, LongestMatchAtEachPosition) {
+  std::mt19937 rng(7);
+  for (int iter = 0; iter < 300; ++iter) {
+    TokenMatcher m;
+    std::vector<std::string> patterns;
+    const int count = 1 + rng() % 8;
+    for (int k = 0; k < count; ++k) {
+      std::string p;
+      const int len = 1 + rng() % 4;
+      for (int i = 0; i < len; ++i) p += "ab\xC3"[rng() % 3];
+      patterns.push_back(p);
+      m.Add(p);
+    }
+    m.Build();
+    std::string text;
+    const int n = rng() % 30;
+    for (int i = 0; i < n; ++i) text += "ab\xC3"[rng() % 3];
+    const std::vector<int32_t> got = m.LongestAt(text);
+    ASSERT_EQ(got.size(), text.size());
+    for (size_t p = 0; p < text.size(); ++p) {
+      int32_t want = -1;
+      for (int k = 0; k < count; ++k) {
+        if (text.compare(p, patterns[k].size(), patterns[k]) != 0) continue;
+        if (want < 0 || patterns[k].size() > patterns[want].size()) want = k;
+      }
+      EXPECT_EQ(got[p], want) << "text " << text << " at " << p;
+    }
   }
 }
 
