@@ -357,5 +357,27 @@ TEST(HfHostileTest, LongWordBpeIsNotQuadratic) {
   EXPECT_EQ(ids->size(), (1u << 20) / 64);
 }
 
+// A long byte-fallback run stays open until it ends: the stream used to
+// re-decode every prefix of it at each token (cubic).
+TEST(HfHostileTest, DecodeStreamOverLongByteRunIsNotCubic) {
+  json j = Base();
+  j["model"]["vocab"]["<0xC3>"] = 96;
+  j["model"]["vocab"]["<0xA9>"] = 97;
+  j["decoder"] = json::parse(R"({"type":"Sequence","decoders":[
+      {"type":"ByteFallback"},{"type":"Fuse"},
+      {"type":"Strip","content":" ","start":1,"stop":0}]})");
+  auto t = Create(j);
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 1000; ++i) ids.insert(ids.end(), {96, 97});
+  ids.push_back(65);  // "a" closes the run
+  std::unique_ptr<DecodeStream> stream = (*t)->NewDecodeStream();
+  std::string streamed;
+  for (int32_t id : ids) streamed += stream->Next(id);
+  streamed += stream->Finish();
+  EXPECT_EQ(streamed, (*t)->Decode(ids));
+  EXPECT_EQ(streamed.size(), 2u * 1000 + 1);
+}
+
 }  // namespace
 }  // namespace seedlm

@@ -40,19 +40,26 @@ class HfDecodeStream : public DecodeStream {
     if (!text.empty()) at_start_ = false;
     pending_.clear();
     emitted_ = 0;
+    checked_ = 0;
     return out;
   }
 
  private:
   // Emits what became final: the decoding of the longest prefix of pending_
   // whose end is closed, less the characters a Strip may still remove.
+  // Whether a prefix is closed depends only on its tokens (and at_start_),
+  // so the prefixes up to checked_ are not tried again: the longest closed
+  // one among them was emitted already. Each token is thus tried once (not
+  // once per later token, which went cubic over a long byte-fallback run).
   std::string Flush() {
     if (!decoder_.prefix_stable()) return "";  // all of it at Finish()
-    for (size_t j = pending_.size(); j > 0; --j) {
+    const size_t size = pending_.size();
+    for (size_t j = size; j > checked_; --j) {
       const absl::Span<const std::string> head(pending_.data(), j);
       const DecoderPipeline::Result r =
           decoder_.Run(head, at_start_, /*at_end=*/false);
       if (r.open_tail) continue;
+      checked_ = size;
       const size_t safe = r.text.size() - decoder_.HeldBack(r.text);
       std::string out;
       if (safe > emitted_) out = r.text.substr(emitted_, safe - emitted_);
@@ -64,9 +71,11 @@ class HfDecodeStream : public DecodeStream {
         pending_.erase(pending_.begin(), pending_.begin() + j);
         emitted_ = 0;
         at_start_ = false;
+        checked_ = 0;  // the rest starts a new context
       }
       return out;
     }
+    checked_ = size;
     return "";
   }
 
@@ -74,6 +83,7 @@ class HfDecodeStream : public DecodeStream {
   const DecoderPipeline& decoder_;
   std::vector<std::string> pending_;  // token texts not forgotten yet
   size_t emitted_ = 0;    // bytes of the decoding of pending_ already returned
+  size_t checked_ = 0;    // prefixes of pending_ up to this length were tried
   bool at_start_ = true;  // pending_ starts the sequence
 };
 

@@ -34,8 +34,10 @@
 // an open byte-fallback run, an incomplete UTF-8 sequence of ByteLevel
 // bytes, the sequence start while Strip/Metaspace may still remove it, and
 // characters a Strip(stop > 0) could still strip; so its output only ever
-// contains complete characters and adds up to Decode(all ids). (With a
-// decoder that runs Replace or ByteFallback after Fuse, which no Llama
+// contains complete characters and adds up to Decode(all ids). Each Next
+// decodes the tokens not forgotten yet once: linear in them (so a run of k
+// tokens that stays open, e.g. byte-fallback tokens, costs O(k^2) in all).
+// (With a decoder that runs Replace or ByteFallback after Fuse, which no Llama
 // tokenizer does, earlier text can still change: everything then comes out
 // of Finish().)
 #ifndef SEEDLM_CORE_TOKENIZER_HF_TOKENIZER_H_
