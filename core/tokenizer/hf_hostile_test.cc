@@ -244,6 +244,25 @@ TEST(HfHostileTest, PreTokenizerGrowthIsBounded) {
             absl::StatusCode::kResourceExhausted);
 }
 
+// Pre-tokens cost their size in memory besides their bytes: a grown text
+// split into one-byte pieces exceeds the budget (before the pieces exist).
+TEST(HfHostileTest, TinyPiecesAreCharged) {
+  json j = Base();
+  j["normalizer"] = {
+      {"type", "Replace"}, {"pattern", {{"Regex", ""}}}, {"content", "xy"}};
+  j["pre_tokenizer"] = {{"type", "Split"},
+                        {"pattern", {{"Regex", ""}}},
+                        {"behavior", "Isolated"},
+                        {"invert", false}};
+  auto t = Create(j);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(
+      (*t)->Encode(std::string(1 << 18, 'a'), false, false).status().code(),
+      absl::StatusCode::kResourceExhausted);
+  // A short text is fine: "a" -> "xyaxy", one piece per byte.
+  EXPECT_THAT(*(*t)->Encode("a", false, false), Ids("xyaxy"));
+}
+
 TEST(HfHostileTest, DecoderGrowthIsRefusedAtLoad) {
   json j = Base();
   json list = json::array();

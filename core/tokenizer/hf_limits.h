@@ -63,7 +63,9 @@ inline constexpr int64_t kMaxDecoderGrowth = 64;
 
 // All normalizer and pre-tokenizer stages of one Encode together may
 // produce at most kTextWorkFactor bytes per input byte, plus
-// kTextWorkSlackBytes (real pipelines: under 10 per byte). Over it:
+// kTextWorkSlackBytes (real pipelines: under 20 per byte; a pre-token
+// also costs sizeof(PreToken) besides its bytes, so that splitting a text
+// into tiny pieces cannot take much more memory than the budget). Over it:
 // RESOURCE_EXHAUSTED. This bounds both the size of the normalized text (an
 // empty-match Replace inserts its content at every position) and the work
 // of long Sequences.
@@ -83,14 +85,20 @@ class TextBudget {
   absl::Status Spend(size_t bytes) {
     if (bytes > left_) {
       left_ = 0;
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "tokenizer.json: the normalizers and pre-tokenizers would produce "
-          "more than ",
-          limit_, " bytes for this text (limit: ", kTextWorkFactor,
-          " bytes per input byte + ", kTextWorkSlackBytes, ")"));
+      return Exceeded();
     }
     left_ -= bytes;
     return absl::OkStatus();
+  }
+  // What may still be spent.
+  size_t left() const { return left_; }
+  // The RESOURCE_EXHAUSTED error of a stage that found it would overspend.
+  absl::Status Exceeded() const {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "tokenizer.json: the normalizers and pre-tokenizers would produce "
+        "more than ",
+        limit_, " bytes for this text (limit: ", kTextWorkFactor,
+        " bytes per input byte + ", kTextWorkSlackBytes, ")"));
   }
 
  private:

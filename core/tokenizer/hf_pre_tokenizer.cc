@@ -1,6 +1,7 @@
 #include "core/tokenizer/hf_pre_tokenizer.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,22 +27,43 @@ size_t TotalBytes(const std::vector<PreToken>& pieces) {
   return n;
 }
 
-// Splits every piece of *pieces with `split` (text -> ranges); the first
-// sub-piece of a piece keeps its at_origin. Splitting never grows the text;
-// the budget is charged with what is kept.
+// What a pre-token costs besides its bytes (see kTextWorkFactor).
+constexpr size_t kPieceCost = sizeof(PreToken);
+
+// Splits every piece of *pieces with `split` (text, max_matches) -> ranges,
+// or nullopt when the text has more than max_matches matches; the first
+// sub-piece of a piece keeps its at_origin. Each piece's sub-pieces are
+// charged to the budget (bytes + kPieceCost each) as they are made, and
+// `split` is asked for no more matches than the budget could pay for.
 template <typename F>
 absl::Status SplitEach(std::vector<PreToken>* pieces, const F& split,
                        TextBudget* budget) {
   std::vector<PreToken> out;
   out.reserve(pieces->size());
   for (PreToken& p : *pieces) {
-    for (const auto& [b, e] : split(p.text)) {
+    const std::optional<Ranges> ranges =
+        split(p.text, budget->left() / kPieceCost);
+    if (!ranges.has_value()) return budget->Exceeded();
+    size_t cost = 0;
+    for (const auto& [b, e] : *ranges) cost += e - b + kPieceCost;
+    RETURN_IF_ERROR(budget->Spend(cost));
+    for (const auto& [b, e] : *ranges) {
       if (e > b)
         out.push_back({p.text.substr(b, e - b), p.at_origin && b == 0});
     }
   }
   *pieces = std::move(out);
-  return budget->Spend(TotalBytes(*pieces));
+  return absl::OkStatus();
+}
+
+// The ranges of `text` split at the matches of `re`, or nullopt when there
+// are more than max_matches.
+std::optional<Ranges> RegexSplit(const HfRegex& re, const std::string& text,
+                                 size_t max_matches, SplitBehavior behavior,
+                                 bool invert) {
+  const Ranges matches = re.FindAll(text, max_matches);
+  if (matches.size() > max_matches) return std::nullopt;
+  return SplitRanges(text.size(), matches, behavior, invert);
 }
 
 class SequencePreTokenizer : public PreTokenizer {
@@ -67,9 +89,8 @@ class SplitPreTokenizer : public PreTokenizer {
                      TextBudget* budget) const override {
     return SplitEach(
         pieces,
-        [this](const std::string& text) {
-          return SplitRanges(text.size(), re_->FindAll(text), behavior_,
-                             invert_);
+        [this](const std::string& text, size_t max_matches) {
+          return RegexSplit(*re_, text, max_matches, behavior_, invert_);
         },
         budget);
   }
@@ -99,9 +120,9 @@ class ByteLevelPreTokenizer : public PreTokenizer {
     if (re_ != nullptr) {
       RETURN_IF_ERROR(SplitEach(
           pieces,
-          [this](const std::string& text) {
-            return SplitRanges(text.size(), re_->FindAll(text),
-                               SplitBehavior::kIsolated, false);
+          [this](const std::string& text, size_t max_matches) {
+            return RegexSplit(*re_, text, max_matches, SplitBehavior::kIsolated,
+                              false);
           },
           budget));
     }
@@ -153,10 +174,12 @@ class MetaspacePreTokenizer : public PreTokenizer {
     if (!split_) return absl::OkStatus();
     return SplitEach(
         pieces,
-        [this](const std::string& text) {
+        [this](const std::string& text,
+               size_t max_matches) -> std::optional<Ranges> {
           Ranges matches;
           for (size_t at = text.find(replacement_); at != std::string::npos;
                at = text.find(replacement_, at + replacement_.size())) {
+            if (matches.size() == max_matches) return std::nullopt;
             matches.emplace_back(at, at + replacement_.size());
           }
           return SplitRanges(text.size(), matches,

@@ -178,10 +178,9 @@ absl::StatusOr<std::unique_ptr<HfRegex>> HfRegex::Literal(
                     RE2::QuoteMeta(re2::StringPiece(text.data(), text.size())));
 }
 
-std::vector<std::pair<size_t, size_t>> HfRegex::FindAll(
-    absl::string_view text) const {
-  std::vector<std::pair<size_t, size_t>> out;
-  if (re2_pattern_.empty()) return out;  // an empty literal matches nothing
+void HfRegex::Scan(absl::string_view text,
+                   const std::function<bool(size_t, size_t)>& fn) const {
+  if (re2_pattern_.empty()) return;  // an empty literal matches nothing
   const int ngroups = 1 + re_->NumberOfCapturingGroups();
   std::vector<re2::StringPiece> g(ngroups);
   const re2::StringPiece sp(text.data(), text.size());
@@ -190,7 +189,7 @@ std::vector<std::pair<size_t, size_t>> HfRegex::FindAll(
   size_t last_end = 0;
   while (pos <= text.size()) {
     if (!re_->Match(sp, pos, text.size(), RE2::UNANCHORED, g.data(), ngroups)) {
-      break;
+      return;
     }
     const size_t b = static_cast<size_t>(g[0].data() - text.data());
     size_t e = b + g[0].size();
@@ -202,46 +201,58 @@ std::vector<std::pair<size_t, size_t>> HfRegex::FindAll(
     }
     if (e == b && have_last && last_end == e) {
       // An empty match right after the previous one: skip a character.
-      if (pos >= text.size()) break;
+      if (pos >= text.size()) return;
       pos += CharLenAt(text, pos);
       continue;
     }
-    out.emplace_back(b, e);
+    if (!fn(b, e)) return;
     have_last = true;
     last_end = e;
     pos = e;
   }
-  return out;
 }
 
-std::string HfRegex::Build(
-    absl::string_view text,
-    const std::vector<std::pair<size_t, size_t>>& matches,
-    absl::string_view content) const {
-  std::string out;
-  size_t prev = 0;
-  for (const auto& [b, e] : matches) {
-    out.append(text.data() + prev, b - prev);
-    out.append(content.data(), content.size());
-    prev = e;
-  }
-  out.append(text.data() + prev, text.size() - prev);
+std::vector<std::pair<size_t, size_t>> HfRegex::FindAll(
+    absl::string_view text, size_t max_matches) const {
+  std::vector<std::pair<size_t, size_t>> out;
+  Scan(text, [&](size_t b, size_t e) {
+    out.emplace_back(b, e);
+    return out.size() <= max_matches;
+  });
   return out;
 }
 
 std::string HfRegex::ReplaceAll(absl::string_view text,
                                 absl::string_view content) const {
-  return Build(text, FindAll(text), content);
+  std::string out;
+  size_t prev = 0;
+  Scan(text, [&](size_t b, size_t e) {
+    out.append(text.data() + prev, b - prev);
+    out.append(content.data(), content.size());
+    prev = e;
+    return true;
+  });
+  out.append(text.data() + prev, text.size() - prev);
+  return out;
 }
 
 absl::StatusOr<std::string> HfRegex::ReplaceAll(absl::string_view text,
                                                 absl::string_view content,
                                                 TextBudget* budget) const {
-  const std::vector<std::pair<size_t, size_t>> matches = FindAll(text);
-  size_t size = text.size();
-  for (const auto& [b, e] : matches) size = size - (e - b) + content.size();
-  RETURN_IF_ERROR(budget->Spend(size));
-  return Build(text, matches, content);
+  std::string out;
+  size_t prev = 0;
+  bool over = false;
+  Scan(text, [&](size_t b, size_t e) {
+    out.append(text.data() + prev, b - prev);
+    out.append(content.data(), content.size());
+    prev = e;
+    over = out.size() > budget->left();
+    return !over;
+  });
+  if (over) return budget->Exceeded();
+  out.append(text.data() + prev, text.size() - prev);
+  RETURN_IF_ERROR(budget->Spend(out.size()));
+  return out;
 }
 
 }  // namespace hf_internal

@@ -37,11 +37,14 @@
 #define SEEDLM_CORE_TOKENIZER_HF_REGEX_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/tokenizer/hf_limits.h"
@@ -66,14 +69,17 @@ class HfRegex {
 
   ~HfRegex();
 
-  // [begin, end) byte ranges of the matches in `text` (valid UTF-8).
-  std::vector<std::pair<size_t, size_t>> FindAll(absl::string_view text) const;
+  // [begin, end) byte ranges of the matches in `text` (valid UTF-8), in
+  // order. At most max_matches + 1 of them: a caller with a budget can tell
+  // that the list was cut.
+  std::vector<std::pair<size_t, size_t>> FindAll(
+      absl::string_view text, size_t max_matches = SIZE_MAX) const;
 
   // `text` with every match replaced by `content` (taken literally).
   std::string ReplaceAll(absl::string_view text,
                          absl::string_view content) const;
-  // The same, charging the size of the result to *budget before building
-  // it: RESOURCE_EXHAUSTED (and nothing built) when it does not fit.
+  // The same, charging the size of the result to *budget: RESOURCE_EXHAUSTED
+  // as soon as the part built exceeds what is left of it.
   absl::StatusOr<std::string> ReplaceAll(absl::string_view text,
                                          absl::string_view content,
                                          TextBudget* budget) const;
@@ -86,9 +92,9 @@ class HfRegex {
 
   static absl::StatusOr<std::unique_ptr<HfRegex>> CompileRe2(
       absl::string_view pattern, std::string re2_pattern);
-  std::string Build(absl::string_view text,
-                    const std::vector<std::pair<size_t, size_t>>& matches,
-                    absl::string_view content) const;
+  // Calls fn(begin, end) for each match in order until it returns false.
+  void Scan(absl::string_view text,
+            const std::function<bool(size_t, size_t)>& fn) const;
 
   std::string re2_pattern_;
   std::unique_ptr<re2::RE2> re_;
