@@ -336,10 +336,11 @@ TEST(HfHostileTest, SizeLimits) {
   j["model"]["vocab"]["x"] = hf_internal::kMaxVocabSize;
   EXPECT_EQ(Create(j).status().code(), absl::StatusCode::kResourceExhausted);
   j = Base();
-  j["added_tokens"] = {AddedToken(96, huge, false, false)};
+  j["added_tokens"] = json::array({AddedToken(96, huge, false, false)});
   EXPECT_EQ(Create(j).status().code(), absl::StatusCode::kResourceExhausted);
   j = Base();
-  j["added_tokens"] = {AddedToken(INT32_MAX - 1, "<big>", false, false)};
+  j["added_tokens"] =
+      json::array({AddedToken(INT32_MAX - 1, "<big>", false, false)});
   EXPECT_EQ(Create(j).status().code(), absl::StatusCode::kResourceExhausted);
   j = Base();
   j["model"]["continuing_subword_prefix"] =
