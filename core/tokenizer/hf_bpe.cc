@@ -13,9 +13,6 @@ namespace seedlm {
 namespace hf_internal {
 namespace {
 
-// Ids may leave holes, but not absurd ones (each id costs a table slot).
-constexpr int64_t kMaxIdHoles = 1 << 20;
-
 uint64_t PairKey(int32_t a, int32_t b) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) |
          static_cast<uint32_t>(b);

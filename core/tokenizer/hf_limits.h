@@ -33,6 +33,9 @@ inline constexpr int kMaxComponentCount = 256;
 // Most tokens in model.vocab, and every id (vocabulary, added tokens,
 // post-processor specials) must be below it. Real vocabularies: <= 262,144.
 inline constexpr int64_t kMaxVocabSize = int64_t{1} << 21;
+// model.vocab's ids may leave holes, but at most this many (each id costs
+// a table slot); more: DATA_LOSS.
+inline constexpr int64_t kMaxIdHoles = int64_t{1} << 20;
 // Most entries in model.merges.
 inline constexpr int64_t kMaxMerges = int64_t{1} << 22;
 // Most entries in added_tokens, and most bytes of their contents in all
