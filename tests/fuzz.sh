@@ -19,9 +19,14 @@ jobs="${JOBS:-2}"
 # fuzzer -> seed corpus (relative to the repo) and -max_len.
 declare -A corpus=(
   [container_fuzz]=core/format/testdata/fuzz
+  [llama2c_tokenizer_fuzz]=core/tokenizer/testdata/fuzz_llama2c_tokenizer
+  [tokenizer_json_fuzz]=core/tokenizer/testdata/fuzz_tokenizer_json
 )
+# tokenizer_json_fuzz: room for its largest seed (llama3_mini.json, 18 KB).
 declare -A max_len=(
   [container_fuzz]=4096
+  [llama2c_tokenizer_fuzz]=8192
+  [tokenizer_json_fuzz]=20480
 )
 
 fuzzers=("$@")

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/tokenizer/hf_limits.h"
 #include "core/tokenizer/unicode_util.h"
 #include "core/util/status_macros.h"
 
@@ -27,12 +28,13 @@ bool StartsWithWord(absl::string_view s) {
   return !s.empty() && IsWordChar(DecodeUtf8(s, 0, &n));
 }
 
-// Where the whitespace at the end of `s` starts (`\s*$`).
-size_t TrailingSpaceStart(absl::string_view s) {
-  size_t end = s.size(), n;
-  while (end > 0) {
-    const size_t last = LastCharLen(s.substr(0, end));
-    if (!IsWhitespace(DecodeUtf8(s, end - last, &n))) break;
+// Where the whitespace run that ends at `end` starts, looking back no
+// further than `floor` (`\s*$` over text[floor, end)).
+size_t TrailingSpaceStart(absl::string_view text, size_t floor, size_t end) {
+  size_t n;
+  while (end > floor) {
+    const size_t last = LastCharLen(text.substr(floor, end - floor));
+    if (!IsWhitespace(DecodeUtf8(text, end - last, &n))) break;
     end -= last;
   }
   return end;
@@ -45,13 +47,25 @@ size_t LeadingSpaceLength(absl::string_view s) {
   return pos;
 }
 
+absl::Status TooBig(absl::string_view path, absl::string_view what, uint64_t n,
+                    uint64_t limit) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      Where(path), ": ", what, " (", n, ") exceeds the limit of ", limit));
+}
+
 absl::StatusOr<AddedToken> ParseToken(const Json& t, absl::string_view path) {
   AddedToken a;
-  if (!t.is_object() || !t.contains("id") || AsId(t["id"]) < 0) {
-    return Malformed(path, "an added token needs a non-negative \"id\"");
+  ASSIGN_OR_RETURN(const int64_t id,
+                   JsonInt(t, "id", 0, INT32_MAX - 1, Where(path)));
+  if (id >= kMaxVocabSize) {
+    return TooBig(absl::StrCat(path, ".id"), "an id", id, kMaxVocabSize);
   }
-  a.id = AsId(t["id"]);
+  a.id = static_cast<int32_t>(id);
   ASSIGN_OR_RETURN(a.content, GetString(t, "content", path));
+  if (a.content.size() > kMaxTokenBytes) {
+    return TooBig(absl::StrCat(path, ".content"), "its length",
+                  a.content.size(), kMaxTokenBytes);
+  }
   ASSIGN_OR_RETURN(a.special, GetBool(t, "special", false, path));
   ASSIGN_OR_RETURN(a.single_word, GetBool(t, "single_word", false, path));
   ASSIGN_OR_RETURN(a.lstrip, GetBool(t, "lstrip", false, path));
@@ -67,9 +81,19 @@ absl::StatusOr<AddedVocabulary> AddedVocabulary::Parse(
   AddedVocabulary v;
   if (j.is_null()) return v;
   if (!j.is_array()) return Malformed(path, "expected an array");
+  if (static_cast<int64_t>(j.size()) > kMaxAddedTokens) {
+    return TooBig(path, "the number of added tokens", j.size(),
+                  kMaxAddedTokens);
+  }
+  size_t bytes = 0;
   for (size_t i = 0; i < j.size(); ++i) {
     ASSIGN_OR_RETURN(AddedToken a,
                      ParseToken(j[i], absl::StrCat(path, "[", i, "]")));
+    bytes += a.content.size();
+    if (bytes > kMaxAddedTokenBytes) {
+      return TooBig(path, "the bytes of all added tokens", bytes,
+                    kMaxAddedTokenBytes);
+    }
     if (a.content.empty() || v.by_content_.count(a.content) > 0) continue;
     v.by_content_[a.content] = a.id;
     v.by_id_[a.id] = v.tokens_.size();
@@ -77,11 +101,16 @@ absl::StatusOr<AddedVocabulary> AddedVocabulary::Parse(
     v.id_limit_ = std::max(v.id_limit_, a.id + 1);
     v.tokens_.push_back(std::move(a));
   }
-  RETURN_IF_ERROR(v.AddToMatchers(normalizer));
+  RETURN_IF_ERROR(v.AddToMatchers(normalizer, path, bytes));
   return v;
 }
 
-absl::Status AddedVocabulary::AddToMatchers(const Normalizer* normalizer) {
+absl::Status AddedVocabulary::AddToMatchers(const Normalizer* normalizer,
+                                            absl::string_view path,
+                                            size_t content_bytes) {
+  // One budget for normalizing every content, as for one text.
+  TextBudget budget(content_bytes);
+  size_t normalized_bytes = 0;
   // Hugging Face lists special tokens first, then the others.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < tokens_.size(); ++i) {
@@ -90,65 +119,55 @@ absl::Status AddedVocabulary::AddToMatchers(const Normalizer* normalizer) {
       Matcher& m = t.normalized ? normalized_ : raw_;
       std::string pattern = t.content;
       if (t.normalized && normalizer != nullptr) {
-        RETURN_IF_ERROR(normalizer->Normalize(&pattern));
+        RETURN_IF_ERROR(normalizer->Normalize(&pattern, &budget));
+        normalized_bytes += pattern.size();
+        if (normalized_bytes > kMaxAddedTokenBytes) {
+          return TooBig(path, "the bytes of the normalized added tokens",
+                        normalized_bytes, kMaxAddedTokenBytes);
+        }
       }
       if (pattern.empty()) continue;
-      m.patterns.push_back(std::move(pattern));
+      m.patterns.Add(std::move(pattern));
       m.token.push_back(i);
     }
   }
-  for (Matcher* m : {&raw_, &normalized_}) {
-    for (size_t k = 0; k < m->patterns.size(); ++k) {
-      m->by_first_byte[static_cast<uint8_t>(m->patterns[k][0])].push_back(k);
-    }
-    for (auto& list : m->by_first_byte) {
-      std::stable_sort(list.begin(), list.end(), [m](size_t a, size_t b) {
-        return m->patterns[a].size() > m->patterns[b].size();
-      });
-    }
-  }
+  raw_.patterns.Build();
+  normalized_.patterns.Build();
   return absl::OkStatus();
-}
-
-int AddedVocabulary::FindLeftmost(const Matcher& m, absl::string_view text,
-                                  size_t from, size_t* at) const {
-  if (m.patterns.empty()) return -1;
-  for (size_t p = from; p < text.size(); ++p) {
-    for (size_t k : m.by_first_byte[static_cast<uint8_t>(text[p])]) {
-      const std::string& pat = m.patterns[k];
-      if (text.size() - p >= pat.size() &&
-          text.compare(p, pat.size(), pat) == 0) {
-        *at = p;
-        return static_cast<int>(k);
-      }
-    }
-  }
-  return -1;
 }
 
 std::vector<AddedVocabulary::Span> AddedVocabulary::Split(
     absl::string_view text, bool normalized) const {
   const Matcher& m = normalized ? normalized_ : raw_;
   std::vector<Span> out;
-  size_t start_offset = 0, from = 0, at = 0;
-  for (int k; (k = FindLeftmost(m, text, from, &at)) >= 0;) {
-    const AddedToken& t = tokens_[m.token[k]];
-    size_t start = at, stop = at + m.patterns[k].size();
-    from = stop;  // the match iterator moves on even when it is discarded
-    if (t.single_word && ((start > 0 && EndsWithWord(text.substr(0, start))) ||
-                          StartsWithWord(text.substr(stop)))) {
-      continue;
+  size_t start_offset = 0;
+  if (m.patterns.size() > 0) {
+    const std::vector<int32_t> longest = m.patterns.LongestAt(text);
+    size_t from = 0;
+    while (from < text.size()) {
+      const int32_t k = longest[from];
+      if (k < 0) {
+        ++from;
+        continue;
+      }
+      const AddedToken& t = tokens_[m.token[k]];
+      size_t start = from, stop = from + m.patterns.pattern(k).size();
+      from = stop;  // the match iterator moves on even when it is discarded
+      if (t.single_word &&
+          ((start > 0 && EndsWithWord(text.substr(0, start))) ||
+           StartsWithWord(text.substr(stop)))) {
+        continue;
+      }
+      // Not past the previous match: the scans stay linear in all.
+      if (t.lstrip) start = TrailingSpaceStart(text, start_offset, start);
+      if (t.rstrip) {
+        stop += LeadingSpaceLength(text.substr(stop));
+        from = stop;
+      }
+      if (start_offset < start) out.push_back({start_offset, start, -1});
+      out.push_back({start, stop, t.id});
+      start_offset = stop;
     }
-    if (t.lstrip) {
-      start = std::max(TrailingSpaceStart(text.substr(0, start)), start_offset);
-    }
-    if (t.rstrip) {
-      stop += LeadingSpaceLength(text.substr(stop));
-      from = stop;
-    }
-    if (start_offset < start) out.push_back({start_offset, start, -1});
-    out.push_back({start, stop, t.id});
-    start_offset = stop;
   }
   if (start_offset != text.size()) {
     out.push_back({start_offset, text.size(), -1});

@@ -5,17 +5,20 @@
 //     piece by piece, and tokens with normalized=true (the default for
 //     non-special ones) are found in that normalized text, their own content
 //     normalized the same way;
-//   - matching is leftmost-longest (Aho-Corasick LeftmostLongest);
+//   - matching is leftmost-longest (Aho-Corasick LeftmostLongest), in time
+//     linear in the text (hf_token_matcher.h);
 //     single_word rejects a match touching a word character (Unicode \w) on
 //     either side; lstrip / rstrip make the match swallow the whitespace
 //     before / after it;
 //   - a match becomes the token's id, never split further.
 // Ids come from the JSON (Hugging Face re-derives them; they agree for
 // files it wrote). Decoding skips tokens whose text is a special token's.
+// Limits (hf_limits.h, RESOURCE_EXHAUSTED): kMaxAddedTokens tokens, each at
+// most kMaxTokenBytes, ids below kMaxVocabSize, kMaxAddedTokenBytes in all
+// (contents, and separately their normalized forms).
 #ifndef SEEDLM_CORE_TOKENIZER_HF_ADDED_VOCAB_H_
 #define SEEDLM_CORE_TOKENIZER_HF_ADDED_VOCAB_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "core/tokenizer/hf_json.h"
 #include "core/tokenizer/hf_normalizer.h"
+#include "core/tokenizer/hf_token_matcher.h"
 
 namespace seedlm {
 namespace hf_internal {
@@ -72,17 +76,15 @@ class AddedVocabulary {
   int32_t id_limit() const { return id_limit_; }
 
  private:
-  // The patterns of one matching pass, by first byte, longest first.
+  // The patterns of one matching pass; token[k] is pattern k's index in
+  // tokens_.
   struct Matcher {
-    std::vector<std::string> patterns;
-    std::vector<size_t> token;  // index into tokens_
-    std::array<std::vector<size_t>, 256> by_first_byte;
+    TokenMatcher patterns;
+    std::vector<size_t> token;
   };
 
-  absl::Status AddToMatchers(const Normalizer* normalizer);
-  // The leftmost-longest match at or after `from`: pattern index, or -1.
-  int FindLeftmost(const Matcher& m, absl::string_view text, size_t from,
-                   size_t* at) const;
+  absl::Status AddToMatchers(const Normalizer* normalizer,
+                             absl::string_view path, size_t content_bytes);
 
   std::vector<AddedToken> tokens_;
   std::unordered_map<int32_t, size_t> by_id_;

@@ -5,15 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/tokenizer/hf_limits.h"
 #include "core/tokenizer/unicode_util.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
 namespace hf_internal {
 namespace {
-
-// Ids may leave holes, but not absurd ones (each id costs a table slot).
-constexpr int64_t kMaxIdHoles = 1 << 20;
 
 uint64_t PairKey(int32_t a, int32_t b) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) |
@@ -24,7 +22,7 @@ uint64_t PairKey(int32_t a, int32_t b) {
 absl::StatusOr<std::pair<std::string, std::string>> MergePair(
     const Json& m, absl::string_view path) {
   if (m.is_string()) {
-    const std::string line = m.get<std::string>();
+    ASSIGN_OR_RETURN(const std::string line, JsonAsString(m, Where(path)));
     std::vector<std::string> parts = absl::StrSplit(line, ' ');
     if (parts.size() != 2) {
       return Malformed(path, absl::StrCat("merge \"", line,
@@ -34,9 +32,27 @@ absl::StatusOr<std::pair<std::string, std::string>> MergePair(
     return std::make_pair(parts[0], parts[1]);
   }
   if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-    return std::make_pair(m[0].get<std::string>(), m[1].get<std::string>());
+    ASSIGN_OR_RETURN(std::string a, JsonAsString(m[0], Where(path)));
+    ASSIGN_OR_RETURN(std::string b, JsonAsString(m[1], Where(path)));
+    return std::make_pair(std::move(a), std::move(b));
   }
   return Malformed(path, "a merge must be \"a b\" or [\"a\", \"b\"]");
+}
+
+absl::Status TooMany(absl::string_view path, absl::string_view what, uint64_t n,
+                     uint64_t limit) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      Where(path), ": ", n, " ", what, " exceed the limit of ", limit));
+}
+
+absl::StatusOr<std::string> Affix(const Json& j, const char* key,
+                                  absl::string_view path) {
+  ASSIGN_OR_RETURN(std::optional<std::string> s, GetOptString(j, key, path));
+  if (s.has_value() && s->size() > kMaxSubwordAffixBytes) {
+    return TooMany(absl::StrCat(path, ".", key), "bytes", s->size(),
+                   kMaxSubwordAffixBytes);
+  }
+  return s.value_or("");
 }
 
 }  // namespace
@@ -49,8 +65,9 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Parse(
   if (type.has_value() && *type != "BPE") {
     return Unsupported(path, "model", *type, "only BPE is supported");
   }
-  if (j.contains("dropout") && !j["dropout"].is_null() &&
-      !(j["dropout"].is_number() && j["dropout"].get<double>() == 0.0)) {
+  const Json& dropout = MemberOrNull(j, "dropout");
+  if (!dropout.is_null() &&
+      !(dropout.is_number() && dropout.get<double>() == 0.0)) {
     return Unsupported(path, "model", "BPE", "dropout must be null or 0");
   }
   std::unique_ptr<BpeModel> m(new BpeModel());
@@ -59,17 +76,12 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Parse(
   ASSIGN_OR_RETURN(m->fuse_unk_, GetBool(j, "fuse_unk", false, path));
   ASSIGN_OR_RETURN(m->byte_fallback_, GetBool(j, "byte_fallback", false, path));
   ASSIGN_OR_RETURN(m->ignore_merges_, GetBool(j, "ignore_merges", false, path));
-  ASSIGN_OR_RETURN(std::optional<std::string> prefix,
-                   GetOptString(j, "continuing_subword_prefix", path));
-  ASSIGN_OR_RETURN(std::optional<std::string> suffix,
-                   GetOptString(j, "end_of_word_suffix", path));
-  m->prefix_ = prefix.value_or("");
-  m->suffix_ = suffix.value_or("");
-  if (!j.contains("vocab") || !j.contains("merges")) {
-    return Malformed(path, "a BPE model needs \"vocab\" and \"merges\"");
-  }
-  RETURN_IF_ERROR(m->ParseVocab(j["vocab"], absl::StrCat(path, ".vocab")));
-  RETURN_IF_ERROR(m->ParseMerges(j["merges"], absl::StrCat(path, ".merges")));
+  ASSIGN_OR_RETURN(m->prefix_, Affix(j, "continuing_subword_prefix", path));
+  ASSIGN_OR_RETURN(m->suffix_, Affix(j, "end_of_word_suffix", path));
+  ASSIGN_OR_RETURN(const Json* vocab, JsonObject(j, "vocab", Where(path)));
+  ASSIGN_OR_RETURN(const Json* merges, JsonArray(j, "merges", Where(path)));
+  RETURN_IF_ERROR(m->ParseVocab(*vocab, absl::StrCat(path, ".vocab")));
+  RETURN_IF_ERROR(m->ParseMerges(*merges, absl::StrCat(path, ".merges")));
   if (unk.has_value()) {
     // Hugging Face fails only when an unknown character needs it; so do we
     // (unk_id_ = -1 marks a missing unk_token).
@@ -80,13 +92,25 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Parse(
 
 absl::Status BpeModel::ParseVocab(const Json& vocab, absl::string_view path) {
   if (!vocab.is_object()) return Malformed(path, "expected an object");
+  if (static_cast<int64_t>(vocab.size()) > kMaxVocabSize) {
+    return TooMany(path, "tokens", vocab.size(), kMaxVocabSize);
+  }
   int64_t limit = 0;
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    if (AsId(*it) < 0) {
+    const int32_t id = AsId(*it);
+    if (id < 0) {
       return Malformed(
           path, absl::StrCat("token \"", it.key(), "\" has no valid id"));
     }
-    limit = std::max<int64_t>(limit, AsId(*it) + int64_t{1});
+    if (id >= kMaxVocabSize) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(Where(path), ": id ", id, " is not below the limit of ",
+                       kMaxVocabSize));
+    }
+    if (it.key().size() > kMaxTokenBytes) {
+      return TooMany(path, "bytes in a token", it.key().size(), kMaxTokenBytes);
+    }
+    limit = std::max<int64_t>(limit, id + int64_t{1});
   }
   if (limit > static_cast<int64_t>(vocab.size()) + kMaxIdHoles) {
     return Malformed(path, absl::StrCat("ids up to ", limit - 1, " for ",
@@ -108,6 +132,9 @@ absl::Status BpeModel::ParseVocab(const Json& vocab, absl::string_view path) {
 
 absl::Status BpeModel::ParseMerges(const Json& merges, absl::string_view path) {
   if (!merges.is_array()) return Malformed(path, "expected an array");
+  if (static_cast<int64_t>(merges.size()) > kMaxMerges) {
+    return TooMany(path, "merges", merges.size(), kMaxMerges);
+  }
   merges_.reserve(merges.size());
   for (size_t i = 0; i < merges.size(); ++i) {
     const std::string where = absl::StrCat(path, "[", i, "]");

@@ -4,6 +4,7 @@
 // (e.g. the split behavior examples of the tokenizers docs, the unit tests
 // of tokenizers' decoders) or worked out by hand as commented.
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "core/tokenizer/hf_normalizer.h"
 #include "core/tokenizer/hf_pre_tokenizer.h"
 #include "core/tokenizer/hf_regex.h"
+#include "core/tokenizer/hf_token_matcher.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -81,6 +83,21 @@ TEST(HfRegexTest, LookaheadAsLastAlternative) {
   EXPECT_THAT(Matches("a|\\s+(?!\\S)", "x  y z   "), ElementsAre(" ", "   "));
 }
 
+// The emulation of `\s+(?!\S)` is exact wherever it ends a top-level
+// alternative (expected values: what a backtracking engine gives).
+TEST(HfRegexTest, LookaheadEndingAnyAlternative) {
+  EXPECT_THAT(Matches("a*\\s+(?!\\S)", "aa b"), ElementsAre());
+  EXPECT_THAT(Matches("a*\\s+(?!\\S)", "aa  b  "), ElementsAre("aa ", "  "));
+  EXPECT_THAT(Matches("\\s+(?!\\S)|x", "x \ty"), ElementsAre("x", " "));
+  // Before `|`: the alternative after it is tried where this one fails.
+  EXPECT_THAT(Matches("b\\s+(?!\\S)|b", "b c  b  "), ElementsAre("b", "b  "));
+  for (const char* bad : {"(\\s+(?!\\S))", "(a|\\s+(?!\\S)|b)"}) {
+    EXPECT_EQ(HfRegex::Compile(bad).status().code(),
+              absl::StatusCode::kUnimplemented)
+        << bad;
+  }
+}
+
 TEST(HfRegexTest, EmptyMatchesAdvance) {
   auto re = HfRegex::Compile("x*");
   ASSERT_TRUE(re.ok());
@@ -90,13 +107,45 @@ TEST(HfRegexTest, EmptyMatchesAdvance) {
 }
 
 TEST(HfRegexTest, LiteralAndUnsupported) {
-  EXPECT_EQ(HfRegex::Literal("a.b")->ReplaceAll("axb a.b", "_"), "axb _");
-  EXPECT_TRUE(HfRegex::Literal("")->FindAll("abc").empty());
+  EXPECT_EQ((*HfRegex::Literal("a.b"))->ReplaceAll("axb a.b", "_"), "axb _");
+  EXPECT_TRUE((*HfRegex::Literal(""))->FindAll("abc").empty());
   for (const char* bad :
        {"a(?=b)", "\\s+(?!\\S)x", "[\\S]", "(?<!a)b", "a++"}) {
     auto re = HfRegex::Compile(bad);
     EXPECT_EQ(re.status().code(), absl::StatusCode::kUnimplemented) << bad;
     EXPECT_THAT(std::string(re.status().message()), HasSubstr(bad));
+  }
+}
+
+// TokenMatcher against a brute force search, on random patterns and texts
+// over a small alphabet (many overlaps, shared prefixes and suffixes).
+TEST(TokenMatcherTest, LongestMatchAtEachPosition) {
+  std::mt19937 rng(7);
+  for (int iter = 0; iter < 300; ++iter) {
+    TokenMatcher m;
+    std::vector<std::string> patterns;
+    const int count = 1 + rng() % 8;
+    for (int k = 0; k < count; ++k) {
+      std::string p;
+      const int len = 1 + rng() % 4;
+      for (int i = 0; i < len; ++i) p += "ab\xC3"[rng() % 3];
+      patterns.push_back(p);
+      m.Add(p);
+    }
+    m.Build();
+    std::string text;
+    const int n = rng() % 30;
+    for (int i = 0; i < n; ++i) text += "ab\xC3"[rng() % 3];
+    const std::vector<int32_t> got = m.LongestAt(text);
+    ASSERT_EQ(got.size(), text.size());
+    for (size_t p = 0; p < text.size(); ++p) {
+      int32_t want = -1;
+      for (int k = 0; k < count; ++k) {
+        if (text.compare(p, patterns[k].size(), patterns[k]) != 0) continue;
+        if (want < 0 || patterns[k].size() > patterns[want].size()) want = k;
+      }
+      EXPECT_EQ(got[p], want) << "text " << text << " at " << p;
+    }
   }
 }
 
@@ -133,7 +182,8 @@ std::string Normalize(const std::string& json, std::string text) {
   auto n = ParseNormalizer(Json::parse(json), "normalizer");
   EXPECT_TRUE(n.ok()) << n.status();
   if (n.ok() && *n != nullptr) {
-    EXPECT_TRUE((*n)->Normalize(&text).ok());
+    TextBudget budget(text.size());
+    EXPECT_TRUE((*n)->Normalize(&text, &budget).ok());
   }
   return text;
 }
@@ -178,7 +228,10 @@ std::vector<std::string> PreTokenize(const std::string& json,
   auto p = ParsePreTokenizer(Json::parse(json), "pre_tokenizer");
   EXPECT_TRUE(p.ok()) << p.status();
   std::vector<PreToken> pieces = {{text, at_origin}};
-  if (p.ok()) (*p)->Apply(&pieces);
+  TextBudget budget(text.size());
+  if (p.ok()) {
+    EXPECT_TRUE((*p)->Apply(&pieces, &budget).ok());
+  }
   std::vector<std::string> out;
   for (const PreToken& t : pieces) out.push_back(t.text);
   return out;

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/tokenizer/hf_limits.h"
 #include "core/tokenizer/hf_pre_tokenizer.h"
 #include "core/tokenizer/hf_regex.h"
 #include "core/tokenizer/unicode_util.h"
@@ -168,6 +169,10 @@ class ByteLevelDecoder : public Decoder {
 };
 
 struct ParseContext {
+  ComponentCounter counter;
+  // How many times longer the Replace stages may make the text (see
+  // kMaxDecoderGrowth).
+  int64_t growth = 1;
   std::vector<std::unique_ptr<Decoder>> stages;
   std::vector<std::string> held_back_chars;
   bool fused = false;
@@ -175,14 +180,29 @@ struct ParseContext {
   bool prefix_stable = true;
 };
 
-absl::Status AddStages(const Json& j, absl::string_view path,
-                       ParseContext* ctx);
-
 absl::StatusOr<std::unique_ptr<HfRegex>> PatternRegex(const Json& j,
                                                       absl::string_view path) {
   ASSIGN_OR_RETURN(PatternSpec spec, GetPattern(j, "pattern", path));
   if (spec.is_regex) return HfRegex::Compile(spec.text);
   return HfRegex::Literal(spec.text);
+}
+
+// A Replace with `content` inserts it at most once per character and once
+// more (an empty match everywhere): the text grows at most 1 + c fold.
+absl::Status AddGrowth(const std::string& content, absl::string_view path,
+                       ParseContext* ctx) {
+  const int64_t factor = 1 + static_cast<int64_t>(content.size());
+  if (factor > kMaxDecoderGrowth || ctx->growth * factor > kMaxDecoderGrowth) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(Where(path),
+                     ": the decoder's Replace stages could make the text more "
+                     "than ",
+                     kMaxDecoderGrowth,
+                     " times longer (each counts 1 + its content's "
+                     "bytes)"));
+  }
+  ctx->growth *= factor;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> MetaspacePrepends(const Json& j, absl::string_view path) {
@@ -199,6 +219,7 @@ absl::StatusOr<std::unique_ptr<Decoder>> ParseStage(const std::string& type,
   if (type == "Replace") {
     ASSIGN_OR_RETURN(std::unique_ptr<HfRegex> re, PatternRegex(j, path));
     ASSIGN_OR_RETURN(std::string content, GetString(j, "content", path));
+    RETURN_IF_ERROR(AddGrowth(content, path, ctx));
     return std::unique_ptr<Decoder>(
         new ReplaceDecoder(std::move(re), std::move(content)));
   }
@@ -226,14 +247,16 @@ absl::StatusOr<std::unique_ptr<Decoder>> ParseStage(const std::string& type,
   return Unsupported(path, "decoder", type);
 }
 
-absl::Status AddStages(const Json& j, absl::string_view path,
+absl::Status AddStages(const Json& j, absl::string_view path, int depth,
                        ParseContext* ctx) {
+  RETURN_IF_ERROR(ctx->counter.Count(path, depth));
   ASSIGN_OR_RETURN(std::string type, TypeOf(j, path));
   if (type == "Sequence") {
     ASSIGN_OR_RETURN(const Json* list, GetArray(j, "decoders", path));
     for (size_t i = 0; i < list->size(); ++i) {
-      RETURN_IF_ERROR(
-          AddStages((*list)[i], absl::StrCat(path, ".decoders[", i, "]"), ctx));
+      RETURN_IF_ERROR(AddStages((*list)[i],
+                                absl::StrCat(path, ".decoders[", i, "]"),
+                                depth + 1, ctx));
     }
     return absl::OkStatus();
   }
@@ -259,7 +282,7 @@ absl::StatusOr<std::unique_ptr<DecoderPipeline>> DecoderPipeline::Parse(
     return p;
   }
   ParseContext ctx;
-  RETURN_IF_ERROR(AddStages(j, path, &ctx));
+  RETURN_IF_ERROR(AddStages(j, path, 0, &ctx));
   p->stages_ = std::move(ctx.stages);
   p->held_back_chars_ = std::move(ctx.held_back_chars);
   p->separable_ = ctx.separable;

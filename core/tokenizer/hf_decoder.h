@@ -1,6 +1,11 @@
 // tokenizer.json decoders (internal): ByteLevel, Metaspace, Replace,
 // ByteFallback, Fuse, Strip, Sequence; null joins the tokens with " " (as
 // Hugging Face does without a decoder). Anything else is UNIMPLEMENTED.
+// Limits (hf_limits.h, RESOURCE_EXHAUSTED when the file is loaded):
+// Sequences nest at most kMaxComponentDepth deep with kMaxComponentCount
+// components, and the Replace stages together may make the text at most
+// kMaxDecoderGrowth times longer (each counts 1 + its content's bytes), so
+// Decode, which cannot fail, stays linear in its input.
 //
 // Each stage works on a list of strings as Hugging Face's decode_chain does.
 // For streaming, a pipeline can also decode a slice of the token sequence

@@ -16,8 +16,8 @@ class SequenceNormalizer : public Normalizer {
  public:
   explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> parts)
       : parts_(std::move(parts)) {}
-  absl::Status Normalize(std::string* s) const override {
-    for (const auto& p : parts_) RETURN_IF_ERROR(p->Normalize(s));
+  absl::Status Normalize(std::string* s, TextBudget* budget) const override {
+    for (const auto& p : parts_) RETURN_IF_ERROR(p->Normalize(s, budget));
     return absl::OkStatus();
   }
 
@@ -30,8 +30,10 @@ class PrependNormalizer : public Normalizer {
  public:
   explicit PrependNormalizer(std::string prepend)
       : prepend_(std::move(prepend)) {}
-  absl::Status Normalize(std::string* s) const override {
-    if (!s->empty()) s->insert(0, prepend_);
+  absl::Status Normalize(std::string* s, TextBudget* budget) const override {
+    if (s->empty()) return absl::OkStatus();
+    RETURN_IF_ERROR(budget->Spend(s->size() + prepend_.size()));
+    s->insert(0, prepend_);
     return absl::OkStatus();
   }
 
@@ -43,8 +45,8 @@ class ReplaceNormalizer : public Normalizer {
  public:
   ReplaceNormalizer(std::unique_ptr<HfRegex> pattern, std::string content)
       : pattern_(std::move(pattern)), content_(std::move(content)) {}
-  absl::Status Normalize(std::string* s) const override {
-    *s = pattern_->ReplaceAll(*s, content_);
+  absl::Status Normalize(std::string* s, TextBudget* budget) const override {
+    ASSIGN_OR_RETURN(*s, pattern_->ReplaceAll(*s, content_, budget));
     return absl::OkStatus();
   }
 
@@ -53,11 +55,14 @@ class ReplaceNormalizer : public Normalizer {
   std::string content_;
 };
 
+// NFC / NFD / NFKC / NFKD grow a text at most 18-fold (U+FDFA in NFKD), so
+// the budget is charged afterwards.
 class UnicodeNormalizer : public Normalizer {
  public:
   explicit UnicodeNormalizer(std::string form) : form_(std::move(form)) {}
-  absl::Status Normalize(std::string* s) const override {
-    return tokenizer_internal::NormalizeUnicode(form_, s);
+  absl::Status Normalize(std::string* s, TextBudget* budget) const override {
+    RETURN_IF_ERROR(tokenizer_internal::NormalizeUnicode(form_, s));
+    return budget->Spend(s->size());
   }
 
  private:
@@ -68,7 +73,7 @@ class UnicodeNormalizer : public Normalizer {
 class StripNormalizer : public Normalizer {
  public:
   StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
-  absl::Status Normalize(std::string* s) const override {
+  absl::Status Normalize(std::string* s, TextBudget* budget) const override {
     using tokenizer_internal::DecodeUtf8;
     using tokenizer_internal::IsWhitespace;
     size_t begin = 0, end = s->size(), n;
@@ -81,6 +86,7 @@ class StripNormalizer : public Normalizer {
       if (!IsWhitespace(DecodeUtf8(*s, end - last, &n))) break;
       end -= last;
     }
+    RETURN_IF_ERROR(budget->Spend(end - begin));
     *s = s->substr(begin, end - begin);
     return absl::OkStatus();
   }
@@ -89,15 +95,21 @@ class StripNormalizer : public Normalizer {
   bool left_, right_;
 };
 
+absl::StatusOr<std::unique_ptr<Normalizer>> Parse(const Json& j,
+                                                  absl::string_view path,
+                                                  int depth,
+                                                  ComponentCounter* counter);
+
 absl::StatusOr<std::unique_ptr<Normalizer>> ParseSequence(
-    const Json& j, absl::string_view path) {
+    const Json& j, absl::string_view path, int depth,
+    ComponentCounter* counter) {
   ASSIGN_OR_RETURN(const Json* list, GetArray(j, "normalizers", path));
   std::vector<std::unique_ptr<Normalizer>> parts;
   for (size_t i = 0; i < list->size(); ++i) {
     ASSIGN_OR_RETURN(
         std::unique_ptr<Normalizer> part,
-        ParseNormalizer((*list)[i],
-                        absl::StrCat(path, ".normalizers[", i, "]")));
+        Parse((*list)[i], absl::StrCat(path, ".normalizers[", i, "]"),
+              depth + 1, counter));
     if (part != nullptr) parts.push_back(std::move(part));
   }
   return std::unique_ptr<Normalizer>(new SequenceNormalizer(std::move(parts)));
@@ -111,19 +123,20 @@ absl::StatusOr<std::unique_ptr<Normalizer>> ParseReplace(
   if (spec.is_regex) {
     ASSIGN_OR_RETURN(re, HfRegex::Compile(spec.text));
   } else {
-    re = HfRegex::Literal(spec.text);
+    ASSIGN_OR_RETURN(re, HfRegex::Literal(spec.text));
   }
   return std::unique_ptr<Normalizer>(
       new ReplaceNormalizer(std::move(re), std::move(content)));
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Normalizer>> ParseNormalizer(
-    const Json& j, absl::string_view path) {
+absl::StatusOr<std::unique_ptr<Normalizer>> Parse(const Json& j,
+                                                  absl::string_view path,
+                                                  int depth,
+                                                  ComponentCounter* counter) {
   if (j.is_null()) return std::unique_ptr<Normalizer>();
+  RETURN_IF_ERROR(counter->Count(path, depth));
   ASSIGN_OR_RETURN(std::string type, TypeOf(j, path));
-  if (type == "Sequence") return ParseSequence(j, path);
+  if (type == "Sequence") return ParseSequence(j, path, depth, counter);
   if (type == "Replace") return ParseReplace(j, path);
   if (type == "Prepend") {
     ASSIGN_OR_RETURN(std::string prepend, GetString(j, "prepend", path));
@@ -139,6 +152,14 @@ absl::StatusOr<std::unique_ptr<Normalizer>> ParseNormalizer(
     return std::unique_ptr<Normalizer>(new StripNormalizer(left, right));
   }
   return Unsupported(path, "normalizer", type);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Normalizer>> ParseNormalizer(
+    const Json& j, absl::string_view path) {
+  ComponentCounter counter;
+  return Parse(j, path, 0, &counter);
 }
 
 }  // namespace hf_internal

@@ -14,11 +14,11 @@ namespace {
 absl::StatusOr<std::vector<int32_t>> SpecialIds(const Json& specials,
                                                 const std::string& name,
                                                 absl::string_view path) {
-  if (!specials.is_object() || !specials.contains(name)) {
+  const Json& s = MemberOrNull(specials, name);
+  if (s.is_null()) {
     return Malformed(path, absl::StrCat("special token \"", name,
                                         "\" is not in special_tokens"));
   }
-  const Json& s = specials[name];
   ASSIGN_OR_RETURN(const Json* ids, GetArray(s, "ids", path));
   std::vector<int32_t> out;
   for (const Json& id : *ids) {
@@ -34,7 +34,9 @@ absl::StatusOr<std::vector<int32_t>> SpecialIds(const Json& specials,
 absl::StatusOr<bool> PieceOf(const Json& piece, std::string* name,
                              absl::string_view path) {
   if (piece.is_string()) {  // the "$A" / "<s>:0" string forms
-    const std::string s = piece.get<std::string>();
+    absl::StatusOr<std::string> text = JsonAsString(piece, Where(path));
+    if (!text.ok()) return text.status();
+    const std::string& s = *text;
     if (absl::StartsWith(s, "$")) {
       if (absl::StartsWith(s, "$B") || absl::StartsWith(s, "$1")) {
         return Malformed(path, "the single template uses sequence B");
@@ -44,15 +46,17 @@ absl::StatusOr<bool> PieceOf(const Json& piece, std::string* name,
     *name = s.substr(0, s.find(':'));
     return false;
   }
-  if (piece.is_object() && piece.contains("Sequence")) {
-    ASSIGN_OR_RETURN(std::string id, GetString(piece["Sequence"], "id", path));
+  const Json& sequence = MemberOrNull(piece, "Sequence");
+  if (!sequence.is_null()) {
+    ASSIGN_OR_RETURN(std::string id, GetString(sequence, "id", path));
     if (id != "A") {
       return Malformed(path, "the single template uses sequence B");
     }
     return true;
   }
-  if (piece.is_object() && piece.contains("SpecialToken")) {
-    ASSIGN_OR_RETURN(*name, GetString(piece["SpecialToken"], "id", path));
+  const Json& special = MemberOrNull(piece, "SpecialToken");
+  if (!special.is_null()) {
+    ASSIGN_OR_RETURN(*name, GetString(special, "id", path));
     return false;
   }
   return Malformed(path,
@@ -62,9 +66,7 @@ absl::StatusOr<bool> PieceOf(const Json& piece, std::string* name,
 absl::StatusOr<SpecialWrap> ParseTemplate(const Json& j,
                                           absl::string_view path) {
   ASSIGN_OR_RETURN(const Json* single, GetArray(j, "single", path));
-  const Json empty = Json::object();
-  const Json& specials =
-      j.contains("special_tokens") ? j["special_tokens"] : empty;
+  const Json& specials = MemberOrNull(j, "special_tokens");
   SpecialWrap w;
   w.has_template = true;
   bool seen_sequence = false;
@@ -87,11 +89,10 @@ absl::StatusOr<SpecialWrap> ParseTemplate(const Json& j,
   return w;
 }
 
-}  // namespace
-
-absl::StatusOr<SpecialWrap> ParsePostProcessor(const Json& j,
-                                               absl::string_view path) {
+absl::StatusOr<SpecialWrap> Parse(const Json& j, absl::string_view path,
+                                  int depth, ComponentCounter* counter) {
   if (j.is_null()) return SpecialWrap();
+  RETURN_IF_ERROR(counter->Count(path, depth));
   ASSIGN_OR_RETURN(std::string type, TypeOf(j, path));
   if (type == "TemplateProcessing") return ParseTemplate(j, path);
   if (type == "ByteLevel") return SpecialWrap();
@@ -101,8 +102,8 @@ absl::StatusOr<SpecialWrap> ParsePostProcessor(const Json& j,
   for (size_t i = 0; i < list->size(); ++i) {
     ASSIGN_OR_RETURN(
         SpecialWrap inner,
-        ParsePostProcessor((*list)[i],
-                           absl::StrCat(path, ".processors[", i, "]")));
+        Parse((*list)[i], absl::StrCat(path, ".processors[", i, "]"), depth + 1,
+              counter));
     // Each processor wraps the output of the previous one.
     inner.before.insert(inner.before.end(), w.before.begin(), w.before.end());
     w.after.insert(w.after.end(), inner.after.begin(), inner.after.end());
@@ -110,6 +111,14 @@ absl::StatusOr<SpecialWrap> ParsePostProcessor(const Json& j,
     w.has_template |= inner.has_template;
   }
   return w;
+}
+
+}  // namespace
+
+absl::StatusOr<SpecialWrap> ParsePostProcessor(const Json& j,
+                                               absl::string_view path) {
+  ComponentCounter counter;
+  return Parse(j, path, 0, &counter);
 }
 
 }  // namespace hf_internal

@@ -1,6 +1,8 @@
 // tokenizer.json post-processors (internal): TemplateProcessing (the
 // "single" template only), ByteLevel (nothing to do for ids), Sequence of
-// those, and null. Anything else is UNIMPLEMENTED naming the type.
+// those, and null. Anything else is UNIMPLEMENTED naming the type; Sequences
+// nested or counted over the limits of hf_limits.h are RESOURCE_EXHAUSTED.
+// Ids are not checked against the vocabulary here (HfTokenizer does).
 #ifndef SEEDLM_CORE_TOKENIZER_HF_POST_PROCESSOR_H_
 #define SEEDLM_CORE_TOKENIZER_HF_POST_PROCESSOR_H_
 

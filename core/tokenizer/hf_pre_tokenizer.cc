@@ -1,6 +1,7 @@
 #include "core/tokenizer/hf_pre_tokenizer.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,27 +21,59 @@ constexpr absl::string_view kGpt2Pattern =
 
 using Ranges = std::vector<std::pair<size_t, size_t>>;
 
-// Splits every piece of *pieces with `split` (text -> ranges); the first
-// sub-piece of a piece keeps its at_origin.
+size_t TotalBytes(const std::vector<PreToken>& pieces) {
+  size_t n = 0;
+  for (const PreToken& p : pieces) n += p.text.size();
+  return n;
+}
+
+// What a pre-token costs besides its bytes (see kTextWorkFactor).
+constexpr size_t kPieceCost = sizeof(PreToken);
+
+// Splits every piece of *pieces with `split` (text, max_matches) -> ranges,
+// or nullopt when the text has more than max_matches matches; the first
+// sub-piece of a piece keeps its at_origin. Each piece's sub-pieces are
+// charged to the budget (bytes + kPieceCost each) as they are made, and
+// `split` is asked for no more matches than the budget could pay for.
 template <typename F>
-void SplitEach(std::vector<PreToken>* pieces, const F& split) {
+absl::Status SplitEach(std::vector<PreToken>* pieces, const F& split,
+                       TextBudget* budget) {
   std::vector<PreToken> out;
   out.reserve(pieces->size());
   for (PreToken& p : *pieces) {
-    for (const auto& [b, e] : split(p.text)) {
+    const std::optional<Ranges> ranges =
+        split(p.text, budget->left() / kPieceCost);
+    if (!ranges.has_value()) return budget->Exceeded();
+    size_t cost = 0;
+    for (const auto& [b, e] : *ranges) cost += e - b + kPieceCost;
+    RETURN_IF_ERROR(budget->Spend(cost));
+    for (const auto& [b, e] : *ranges) {
       if (e > b)
         out.push_back({p.text.substr(b, e - b), p.at_origin && b == 0});
     }
   }
   *pieces = std::move(out);
+  return absl::OkStatus();
+}
+
+// The ranges of `text` split at the matches of `re`, or nullopt when there
+// are more than max_matches.
+std::optional<Ranges> RegexSplit(const HfRegex& re, const std::string& text,
+                                 size_t max_matches, SplitBehavior behavior,
+                                 bool invert) {
+  const Ranges matches = re.FindAll(text, max_matches);
+  if (matches.size() > max_matches) return std::nullopt;
+  return SplitRanges(text.size(), matches, behavior, invert);
 }
 
 class SequencePreTokenizer : public PreTokenizer {
  public:
   explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> p)
       : parts_(std::move(p)) {}
-  void Apply(std::vector<PreToken>* pieces) const override {
-    for (const auto& p : parts_) p->Apply(pieces);
+  absl::Status Apply(std::vector<PreToken>* pieces,
+                     TextBudget* budget) const override {
+    for (const auto& p : parts_) RETURN_IF_ERROR(p->Apply(pieces, budget));
+    return absl::OkStatus();
   }
 
  private:
@@ -52,10 +85,14 @@ class SplitPreTokenizer : public PreTokenizer {
   SplitPreTokenizer(std::unique_ptr<HfRegex> re, SplitBehavior behavior,
                     bool invert)
       : re_(std::move(re)), behavior_(behavior), invert_(invert) {}
-  void Apply(std::vector<PreToken>* pieces) const override {
-    SplitEach(pieces, [this](const std::string& text) {
-      return SplitRanges(text.size(), re_->FindAll(text), behavior_, invert_);
-    });
+  absl::Status Apply(std::vector<PreToken>* pieces,
+                     TextBudget* budget) const override {
+    return SplitEach(
+        pieces,
+        [this](const std::string& text, size_t max_matches) {
+          return RegexSplit(*re_, text, max_matches, behavior_, invert_);
+        },
+        budget);
   }
 
  private:
@@ -68,25 +105,41 @@ class ByteLevelPreTokenizer : public PreTokenizer {
  public:
   ByteLevelPreTokenizer(bool add_prefix_space, std::unique_ptr<HfRegex> re)
       : add_prefix_space_(add_prefix_space), re_(std::move(re)) {}
-  void Apply(std::vector<PreToken>* pieces) const override {
+  absl::Status Apply(std::vector<PreToken>* pieces,
+                     TextBudget* budget) const override {
     if (add_prefix_space_) {
+      size_t added = 0;
+      for (const PreToken& p : *pieces) {
+        if (!absl::StartsWith(p.text, " ")) ++added;
+      }
+      RETURN_IF_ERROR(budget->Spend(TotalBytes(*pieces) + added));
       for (PreToken& p : *pieces) {
         if (!absl::StartsWith(p.text, " ")) p.text.insert(0, " ");
       }
     }
     if (re_ != nullptr) {
-      SplitEach(pieces, [this](const std::string& text) {
-        return SplitRanges(text.size(), re_->FindAll(text),
-                           SplitBehavior::kIsolated, false);
-      });
+      RETURN_IF_ERROR(SplitEach(
+          pieces,
+          [this](const std::string& text, size_t max_matches) {
+            return RegexSplit(*re_, text, max_matches, SplitBehavior::kIsolated,
+                              false);
+          },
+          budget));
     }
     const std::array<std::string, 256>& chars = ByteLevelChars();
+    size_t mapped_bytes = 0;
+    for (const PreToken& p : *pieces) {
+      for (char c : p.text)
+        mapped_bytes += chars[static_cast<uint8_t>(c)].size();
+    }
+    RETURN_IF_ERROR(budget->Spend(mapped_bytes));
     for (PreToken& p : *pieces) {
       std::string mapped;
       mapped.reserve(p.text.size() * 2);
       for (char c : p.text) mapped += chars[static_cast<uint8_t>(c)];
       p.text = std::move(mapped);
     }
+    return absl::OkStatus();
   }
 
  private:
@@ -101,7 +154,16 @@ class MetaspacePreTokenizer : public PreTokenizer {
   MetaspacePreTokenizer(std::string replacement, PrependScheme scheme,
                         bool split)
       : replacement_(std::move(replacement)), scheme_(scheme), split_(split) {}
-  void Apply(std::vector<PreToken>* pieces) const override {
+  absl::Status Apply(std::vector<PreToken>* pieces,
+                     TextBudget* budget) const override {
+    // Every space replaced, and at most one replacement prepended.
+    size_t bound = 0;
+    for (const PreToken& p : *pieces) {
+      const size_t spaces = std::count(p.text.begin(), p.text.end(), ' ');
+      bound += p.text.size() + spaces * (replacement_.size() - 1) +
+               replacement_.size();
+    }
+    RETURN_IF_ERROR(budget->Spend(bound));
     for (PreToken& p : *pieces) {
       p.text = absl::StrReplaceAll(p.text, {{" ", replacement_}});
       const bool prepend = !absl::StartsWith(p.text, replacement_) &&
@@ -109,16 +171,21 @@ class MetaspacePreTokenizer : public PreTokenizer {
                             (scheme_ == PrependScheme::kFirst && p.at_origin));
       if (prepend) p.text.insert(0, replacement_);
     }
-    if (!split_) return;
-    SplitEach(pieces, [this](const std::string& text) {
-      Ranges matches;
-      for (size_t at = text.find(replacement_); at != std::string::npos;
-           at = text.find(replacement_, at + replacement_.size())) {
-        matches.emplace_back(at, at + replacement_.size());
-      }
-      return SplitRanges(text.size(), matches, SplitBehavior::kMergedWithNext,
-                         false);
-    });
+    if (!split_) return absl::OkStatus();
+    return SplitEach(
+        pieces,
+        [this](const std::string& text,
+               size_t max_matches) -> std::optional<Ranges> {
+          Ranges matches;
+          for (size_t at = text.find(replacement_); at != std::string::npos;
+               at = text.find(replacement_, at + replacement_.size())) {
+            if (matches.size() == max_matches) return std::nullopt;
+            matches.emplace_back(at, at + replacement_.size());
+          }
+          return SplitRanges(text.size(), matches,
+                             SplitBehavior::kMergedWithNext, false);
+        },
+        budget);
   }
 
  private:
@@ -139,6 +206,11 @@ absl::StatusOr<SplitBehavior> ParseBehavior(const Json& j,
                    absl::StrCat("unknown split behavior \"", b, "\""));
 }
 
+absl::StatusOr<std::unique_ptr<PreTokenizer>> Parse(const Json& j,
+                                                    absl::string_view path,
+                                                    int depth,
+                                                    ComponentCounter* counter);
+
 absl::StatusOr<std::unique_ptr<PreTokenizer>> ParseSplit(
     const Json& j, absl::string_view path) {
   ASSIGN_OR_RETURN(PatternSpec spec, GetPattern(j, "pattern", path));
@@ -148,7 +220,7 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> ParseSplit(
   if (spec.is_regex) {
     ASSIGN_OR_RETURN(re, HfRegex::Compile(spec.text));
   } else {
-    re = HfRegex::Literal(spec.text);
+    ASSIGN_OR_RETURN(re, HfRegex::Literal(spec.text));
   }
   return std::unique_ptr<PreTokenizer>(
       new SplitPreTokenizer(std::move(re), behavior, invert));
@@ -191,31 +263,41 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> ParseMetaspace(
 }
 
 absl::StatusOr<std::unique_ptr<PreTokenizer>> ParseSequence(
-    const Json& j, absl::string_view path) {
+    const Json& j, absl::string_view path, int depth,
+    ComponentCounter* counter) {
   ASSIGN_OR_RETURN(const Json* list, GetArray(j, "pretokenizers", path));
   std::vector<std::unique_ptr<PreTokenizer>> parts;
   for (size_t i = 0; i < list->size(); ++i) {
     ASSIGN_OR_RETURN(
         std::unique_ptr<PreTokenizer> part,
-        ParsePreTokenizer((*list)[i],
-                          absl::StrCat(path, ".pretokenizers[", i, "]")));
+        Parse((*list)[i], absl::StrCat(path, ".pretokenizers[", i, "]"),
+              depth + 1, counter));
     if (part != nullptr) parts.push_back(std::move(part));
   }
   return std::unique_ptr<PreTokenizer>(
       new SequencePreTokenizer(std::move(parts)));
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<PreTokenizer>> ParsePreTokenizer(
-    const Json& j, absl::string_view path) {
+absl::StatusOr<std::unique_ptr<PreTokenizer>> Parse(const Json& j,
+                                                    absl::string_view path,
+                                                    int depth,
+                                                    ComponentCounter* counter) {
   if (j.is_null()) return std::unique_ptr<PreTokenizer>();
+  RETURN_IF_ERROR(counter->Count(path, depth));
   ASSIGN_OR_RETURN(std::string type, TypeOf(j, path));
-  if (type == "Sequence") return ParseSequence(j, path);
+  if (type == "Sequence") return ParseSequence(j, path, depth, counter);
   if (type == "Split") return ParseSplit(j, path);
   if (type == "ByteLevel") return ParseByteLevel(j, path);
   if (type == "Metaspace") return ParseMetaspace(j, path);
   return Unsupported(path, "pre_tokenizer", type);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PreTokenizer>> ParsePreTokenizer(
+    const Json& j, absl::string_view path) {
+  ComponentCounter counter;
+  return Parse(j, path, 0, &counter);
 }
 
 std::vector<std::pair<size_t, size_t>> SplitRanges(

@@ -12,6 +12,8 @@
 //               replacement character).
 //   Split       String or Regex pattern; behavior Removed, Isolated,
 //               MergedWithPrevious, MergedWithNext, Contiguous; invert.
+// Sequences nested or counted over the limits of hf_limits.h are
+// RESOURCE_EXHAUSTED.
 #ifndef SEEDLM_CORE_TOKENIZER_HF_PRE_TOKENIZER_H_
 #define SEEDLM_CORE_TOKENIZER_HF_PRE_TOKENIZER_H_
 
@@ -22,9 +24,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/tokenizer/hf_json.h"
+#include "core/tokenizer/hf_limits.h"
 
 namespace seedlm {
 namespace hf_internal {
@@ -40,8 +44,12 @@ struct PreToken {
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
-  // Replaces every piece by its sub-pieces (empty ones are dropped).
-  virtual void Apply(std::vector<PreToken>* pieces) const = 0;
+  // Replaces every piece by its sub-pieces (empty ones are dropped),
+  // charging the bytes of each stage's output to *budget (checked before a
+  // stage that can grow the text builds it): RESOURCE_EXHAUSTED once it runs
+  // out.
+  virtual absl::Status Apply(std::vector<PreToken>* pieces,
+                             TextBudget* budget) const = 0;
 };
 
 // The pre-tokenizer described by `j`; null JSON gives nullptr.

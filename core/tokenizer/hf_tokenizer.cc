@@ -4,8 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/tokenizer/hf_limits.h"
 #include "core/tokenizer/hf_post_processor.h"
 #include "core/tokenizer/unicode_util.h"
+#include "core/util/json_util.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -14,13 +16,9 @@ namespace {
 using hf_internal::AddedVocabulary;
 using hf_internal::DecoderPipeline;
 using hf_internal::Json;
+using hf_internal::MemberOrNull;
 using hf_internal::PreToken;
-
-const Json& Member(const Json& j, const char* key) {
-  static const Json* const kNull = new Json(nullptr);
-  auto it = j.find(key);
-  return it == j.end() ? *kNull : *it;
-}
+using hf_internal::TextBudget;
 
 // See hf_tokenizer.h: feeds the pipeline only the tokens whose decoded text
 // may still change, and forgets the prefix once it is final.
@@ -42,19 +40,26 @@ class HfDecodeStream : public DecodeStream {
     if (!text.empty()) at_start_ = false;
     pending_.clear();
     emitted_ = 0;
+    checked_ = 0;
     return out;
   }
 
  private:
   // Emits what became final: the decoding of the longest prefix of pending_
   // whose end is closed, less the characters a Strip may still remove.
+  // Whether a prefix is closed depends only on its tokens (and at_start_),
+  // so the prefixes up to checked_ are not tried again: the longest closed
+  // one among them was emitted already. Each token is thus tried once (not
+  // once per later token, which went cubic over a long byte-fallback run).
   std::string Flush() {
     if (!decoder_.prefix_stable()) return "";  // all of it at Finish()
-    for (size_t j = pending_.size(); j > 0; --j) {
+    const size_t size = pending_.size();
+    for (size_t j = size; j > checked_; --j) {
       const absl::Span<const std::string> head(pending_.data(), j);
       const DecoderPipeline::Result r =
           decoder_.Run(head, at_start_, /*at_end=*/false);
       if (r.open_tail) continue;
+      checked_ = size;
       const size_t safe = r.text.size() - decoder_.HeldBack(r.text);
       std::string out;
       if (safe > emitted_) out = r.text.substr(emitted_, safe - emitted_);
@@ -66,9 +71,11 @@ class HfDecodeStream : public DecodeStream {
         pending_.erase(pending_.begin(), pending_.begin() + j);
         emitted_ = 0;
         at_start_ = false;
+        checked_ = 0;  // the rest starts a new context
       }
       return out;
     }
+    checked_ = size;
     return "";
   }
 
@@ -76,6 +83,7 @@ class HfDecodeStream : public DecodeStream {
   const DecoderPipeline& decoder_;
   std::vector<std::string> pending_;  // token texts not forgotten yet
   size_t emitted_ = 0;    // bytes of the decoding of pending_ already returned
+  size_t checked_ = 0;    // prefixes of pending_ up to this length were tried
   bool at_start_ = true;  // pending_ starts the sequence
 };
 
@@ -83,39 +91,46 @@ class HfDecodeStream : public DecodeStream {
 
 absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Create(
     absl::string_view json) {
-  std::unique_ptr<HfTokenizer> t(new HfTokenizer());
-  try {
-    const Json j = Json::parse(json.begin(), json.end());
-    if (!j.is_object()) {
-      return absl::DataLossError("tokenizer.json is not a JSON object");
-    }
-    RETURN_IF_ERROR(t->Build(j));
-  } catch (const Json::exception& e) {
-    return absl::DataLossError(
-        absl::StrCat("tokenizer.json is not valid JSON: ", e.what()));
+  ASSIGN_OR_RETURN(const Json j, ParseJson(json, "tokenizer.json",
+                                           hf_internal::kTokenizerJsonLimits));
+  if (!j.is_object()) {
+    return absl::DataLossError("tokenizer.json is not a JSON object");
   }
+  std::unique_ptr<HfTokenizer> t(new HfTokenizer());
+  RETURN_IF_ERROR(t->Build(j));
   return t;
 }
 
 absl::Status HfTokenizer::Build(const Json& j) {
-  if (!j.contains("model")) {
-    return hf_internal::Malformed("model", "missing");
-  }
-  ASSIGN_OR_RETURN(normalizer_, hf_internal::ParseNormalizer(
-                                    Member(j, "normalizer"), "normalizer"));
+  const Json& model = MemberOrNull(j, "model");
+  if (model.is_null()) return hf_internal::Malformed("model", "missing");
+  ASSIGN_OR_RETURN(normalizer_,
+                   hf_internal::ParseNormalizer(MemberOrNull(j, "normalizer"),
+                                                "normalizer"));
   ASSIGN_OR_RETURN(pre_tokenizer_,
-                   hf_internal::ParsePreTokenizer(Member(j, "pre_tokenizer"),
-                                                  "pre_tokenizer"));
-  ASSIGN_OR_RETURN(model_, hf_internal::BpeModel::Parse(j["model"], "model"));
-  ASSIGN_OR_RETURN(decoder_,
-                   DecoderPipeline::Parse(Member(j, "decoder"), "decoder"));
+                   hf_internal::ParsePreTokenizer(
+                       MemberOrNull(j, "pre_tokenizer"), "pre_tokenizer"));
+  ASSIGN_OR_RETURN(model_, hf_internal::BpeModel::Parse(model, "model"));
   ASSIGN_OR_RETURN(
-      added_, AddedVocabulary::Parse(Member(j, "added_tokens"), "added_tokens",
-                                     normalizer_.get()));
+      decoder_, DecoderPipeline::Parse(MemberOrNull(j, "decoder"), "decoder"));
+  ASSIGN_OR_RETURN(added_,
+                   AddedVocabulary::Parse(MemberOrNull(j, "added_tokens"),
+                                          "added_tokens", normalizer_.get()));
   ASSIGN_OR_RETURN(hf_internal::SpecialWrap wrap,
-                   hf_internal::ParsePostProcessor(Member(j, "post_processor"),
-                                                   "post_processor"));
+                   hf_internal::ParsePostProcessor(
+                       MemberOrNull(j, "post_processor"), "post_processor"));
   vocab_size_ = std::max(model_->id_limit(), added_.id_limit());
+  for (const std::vector<int32_t>* ids : {&wrap.before, &wrap.after}) {
+    for (int32_t id : *ids) {
+      if (id >= vocab_size_) {
+        return hf_internal::Malformed(
+            "post_processor", absl::StrCat("special id ", id,
+                                           " is not below the vocabulary "
+                                           "size ",
+                                           vocab_size_));
+      }
+    }
+  }
   before_ = std::move(wrap.before);
   after_ = std::move(wrap.after);
   ResolveSpecialIds();
@@ -153,8 +168,11 @@ const std::string* HfTokenizer::DecodeText(int32_t id) const {
 }
 
 absl::Status HfTokenizer::EncodePiece(std::string piece, bool at_origin,
+                                      TextBudget* budget,
                                       std::vector<int32_t>* ids) const {
-  if (normalizer_ != nullptr) RETURN_IF_ERROR(normalizer_->Normalize(&piece));
+  if (normalizer_ != nullptr) {
+    RETURN_IF_ERROR(normalizer_->Normalize(&piece, budget));
+  }
   if (piece.empty()) return absl::OkStatus();
   for (const AddedVocabulary::Span& s : added_.Split(piece, true)) {
     if (s.id >= 0) {
@@ -163,7 +181,9 @@ absl::Status HfTokenizer::EncodePiece(std::string piece, bool at_origin,
     }
     std::vector<PreToken> words = {
         {piece.substr(s.begin, s.end - s.begin), at_origin && s.begin == 0}};
-    if (pre_tokenizer_ != nullptr) pre_tokenizer_->Apply(&words);
+    if (pre_tokenizer_ != nullptr) {
+      RETURN_IF_ERROR(pre_tokenizer_->Apply(&words, budget));
+    }
     for (const PreToken& w : words) {
       RETURN_IF_ERROR(model_->Tokenize(w.text, ids));
     }
@@ -177,6 +197,7 @@ absl::StatusOr<std::vector<int32_t>> HfTokenizer::Encode(absl::string_view text,
   RETURN_IF_ERROR(tokenizer_internal::CheckUtf8(text));
   std::vector<int32_t> ids;
   if (add_bos) ids = before_;
+  TextBudget budget(text.size());
   if (!text.empty()) {
     for (const AddedVocabulary::Span& s : added_.Split(text, false)) {
       if (s.id >= 0) {
@@ -184,7 +205,7 @@ absl::StatusOr<std::vector<int32_t>> HfTokenizer::Encode(absl::string_view text,
       } else {
         RETURN_IF_ERROR(
             EncodePiece(std::string(text.substr(s.begin, s.end - s.begin)),
-                        s.begin == 0, &ids));
+                        s.begin == 0, &budget, &ids));
       }
     }
   }

@@ -20,6 +20,9 @@
 // add_bos / add_eos add the TemplateProcessing specials before / after $A
 // (so a template "<s> $A", Llama-2's, adds nothing for add_eos); without a
 // TemplateProcessing they add bos_id() / eos_id() when those exist.
+// Cost: linear in the text (plus n log n for the merges of each word), at
+// most kTextWorkFactor bytes of normalizer and pre-tokenizer output per input
+// byte (else RESOURCE_EXHAUSTED; hf_limits.h).
 // bos_id() / eos_id(): the first special before / after $A in the template,
 // else the added token "<s>" / "</s>", else "<|begin_of_text|>" /
 // "<|end_of_text|>", else -1.
@@ -31,8 +34,10 @@
 // an open byte-fallback run, an incomplete UTF-8 sequence of ByteLevel
 // bytes, the sequence start while Strip/Metaspace may still remove it, and
 // characters a Strip(stop > 0) could still strip; so its output only ever
-// contains complete characters and adds up to Decode(all ids). (With a
-// decoder that runs Replace or ByteFallback after Fuse, which no Llama
+// contains complete characters and adds up to Decode(all ids). Each Next
+// decodes the tokens not forgotten yet once: linear in them (so a run of k
+// tokens that stays open, e.g. byte-fallback tokens, costs O(k^2) in all).
+// (With a decoder that runs Replace or ByteFallback after Fuse, which no Llama
 // tokenizer does, earlier text can still change: everything then comes out
 // of Finish().)
 #ifndef SEEDLM_CORE_TOKENIZER_HF_TOKENIZER_H_
@@ -50,6 +55,7 @@
 #include "core/tokenizer/hf_added_vocab.h"
 #include "core/tokenizer/hf_bpe.h"
 #include "core/tokenizer/hf_decoder.h"
+#include "core/tokenizer/hf_limits.h"
 #include "core/tokenizer/hf_normalizer.h"
 #include "core/tokenizer/hf_pre_tokenizer.h"
 #include "core/tokenizer/tokenizer.h"
@@ -59,7 +65,10 @@ namespace seedlm {
 class HfTokenizer : public Tokenizer {
  public:
   // Parses tokenizer.json text. DATA_LOSS for invalid JSON or a malformed
-  // structure, UNIMPLEMENTED for an unsupported component.
+  // structure, UNIMPLEMENTED for an unsupported component,
+  // RESOURCE_EXHAUSTED for a file over a limit of hf_limits.h (size, JSON
+  // depth, component nesting and count, vocabulary, merges, token and
+  // pattern sizes, decoder growth).
   static absl::StatusOr<std::unique_ptr<HfTokenizer>> Create(
       absl::string_view json);
 
@@ -87,6 +96,7 @@ class HfTokenizer : public Tokenizer {
   // Normalizes, pre-tokenizes and tokenizes one piece of the input that
   // holds no raw added token.
   absl::Status EncodePiece(std::string piece, bool at_origin,
+                           hf_internal::TextBudget* budget,
                            std::vector<int32_t>* ids) const;
 
   std::unique_ptr<hf_internal::Normalizer> normalizer_;

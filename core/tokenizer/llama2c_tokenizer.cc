@@ -1,5 +1,6 @@
 #include "core/tokenizer/llama2c_tokenizer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <queue>
 #include <utility>
@@ -87,6 +88,35 @@ class Llama2cDecodeStream : public DecodeStream {
   std::string pending_;  // an incomplete UTF-8 sequence
 };
 
+// Walks the token records of `data` (after the 4-byte header) without
+// allocating: the number of tokens, or the first error.
+absl::StatusOr<size_t> CountTokens(absl::string_view data) {
+  size_t count = 0;
+  for (size_t pos = 4; pos < data.size(); ++count) {
+    if (data.size() - pos < 8) {
+      return Truncated(count, pos, "no room for score and length");
+    }
+    const int32_t len = Load<int32_t>(data, pos + 4);
+    pos += 8;
+    if (len < 0) return Truncated(count, pos, absl::StrCat("length ", len));
+    if (static_cast<size_t>(len) > data.size() - pos) {
+      return Truncated(count, pos,
+                       absl::StrCat("length ", len, " past the end"));
+    }
+    if (len > kMaxLlama2cTokenBytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "llama2.c tokenizer: token ", count, " at byte ", pos, " is ", len,
+          " bytes long, over the limit of ", kMaxLlama2cTokenBytes));
+    }
+    if (count + 1 > static_cast<size_t>(kMaxLlama2cVocabSize)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "llama2.c tokenizer: more than ", kMaxLlama2cVocabSize, " tokens"));
+    }
+    pos += len;
+  }
+  return count;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Llama2cTokenizer>> Llama2cTokenizer::Create(
@@ -96,33 +126,22 @@ absl::StatusOr<std::unique_ptr<Llama2cTokenizer>> Llama2cTokenizer::Create(
         absl::StrCat("llama2.c tokenizer has ", data.size(),
                      " bytes, less than its 4-byte header"));
   }
-  std::unique_ptr<Llama2cTokenizer> t(new Llama2cTokenizer());
-  t->max_token_length_ = Load<int32_t>(data, 0);
-  size_t pos = 4;
-  while (pos < data.size()) {
-    const size_t token = t->pieces_.size();
-    if (data.size() - pos < 8) {
-      return Truncated(token, pos, "no room for score and length");
-    }
-    const float score = Load<float>(data, pos);
-    const int32_t len = Load<int32_t>(data, pos + 4);
-    pos += 8;
-    if (len < 0) return Truncated(token, pos, absl::StrCat("length ", len));
-    if (static_cast<size_t>(len) > data.size() - pos) {
-      return Truncated(token, pos,
-                       absl::StrCat("length ", len, " past the end"));
-    }
-    if (token >= static_cast<size_t>(INT32_MAX)) {
-      return Truncated(token, pos, "too many tokens");
-    }
-    t->pieces_.emplace_back(data.substr(pos, len));
-    t->scores_.push_back(score);
-    pos += len;
-  }
-  if (t->pieces_.empty()) {
+  ASSIGN_OR_RETURN(const size_t count, CountTokens(data));
+  if (count == 0) {
     return absl::DataLossError("llama2.c tokenizer has no tokens");
   }
-  t->lookup_.reserve(t->pieces_.size());
+  std::unique_ptr<Llama2cTokenizer> t(new Llama2cTokenizer());
+  t->max_token_length_ = Load<int32_t>(data, 0);
+  t->pieces_.reserve(count);
+  t->scores_.reserve(count);
+  t->lookup_.reserve(count);
+  for (size_t pos = 4; pos < data.size();) {  // CountTokens checked it all
+    const int32_t len = Load<int32_t>(data, pos + 4);
+    t->scores_.push_back(Load<float>(data, pos));
+    t->pieces_.emplace_back(data.substr(pos + 8, len));
+    t->max_piece_bytes_ = std::max<size_t>(t->max_piece_bytes_, len);
+    pos += 8 + len;
+  }
   for (size_t i = 0; i < t->pieces_.size(); ++i) {
     t->lookup_.emplace(t->pieces_[i], static_cast<int32_t>(i));  // first wins
   }
@@ -155,6 +174,7 @@ void Llama2cTokenizer::MergePairs(std::vector<int32_t>* ids) const {
   auto push = [&](int32_t pos) {
     if (pos < 0 || next[pos] < 0) return;
     const int32_t a = id[pos], b = id[next[pos]];
+    if (pieces_[a].size() + pieces_[b].size() > max_piece_bytes_) return;
     const int32_t m = Lookup(pieces_[a] + pieces_[b]);
     // `>` like run.c: NaN scores never win, nor scores <= -1e10.
     if (m >= 0 && scores_[m] > kMinMergeScore) {

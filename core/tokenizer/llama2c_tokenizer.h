@@ -21,6 +21,12 @@
 //   - a missing " " token (no dummy prefix in the vocabulary) falls back to
 //     byte 0x20's token, like any other character.
 //
+// Limits (a hostile file must not make the reader allocate much more than
+// its own size, nor make Encode slow): at most kMaxLlama2cVocabSize tokens,
+// each at most kMaxLlama2cTokenBytes long; checked in a first pass over the
+// file, before anything is allocated; over either: RESOURCE_EXHAUSTED.
+// Encode costs O(n log n + n * kMaxLlama2cTokenBytes) for n characters.
+//
 // Decode(ids): the concatenated pieces; a piece that follows BOS loses one
 // leading space; pieces of the exact form "<0xXX>" are that raw byte;
 // ids 0, 1, 2 (<unk>, BOS, EOS) and out-of-range ids produce nothing
@@ -43,9 +49,17 @@
 
 namespace seedlm {
 
+// Most tokens in a llama2.c tokenizer (real ones: 512 to 128,256).
+inline constexpr int64_t kMaxLlama2cVocabSize = int64_t{1} << 21;
+// Longest token, in bytes (real ones: under 64). Merging compares
+// concatenations of two tokens, so this also bounds Encode's work per
+// character.
+inline constexpr int32_t kMaxLlama2cTokenBytes = 1024;
+
 class Llama2cTokenizer : public Tokenizer {
  public:
-  // Parses tokenizer.bin bytes. DATA_LOSS when truncated or empty.
+  // Parses tokenizer.bin bytes. DATA_LOSS when truncated, corrupt or empty;
+  // RESOURCE_EXHAUSTED over a limit above.
   static absl::StatusOr<std::unique_ptr<Llama2cTokenizer>> Create(
       absl::string_view data);
 
@@ -77,7 +91,8 @@ class Llama2cTokenizer : public Tokenizer {
   // Merges `ids` in place (run.c's merge loop).
   void MergePairs(std::vector<int32_t>* ids) const;
 
-  int32_t max_token_length_ = 0;
+  int32_t max_token_length_ = 0;  // as the file says (not used)
+  size_t max_piece_bytes_ = 0;    // the longest piece
   std::vector<std::string> pieces_;
   std::vector<float> scores_;
   std::unordered_map<std::string, int32_t> lookup_;

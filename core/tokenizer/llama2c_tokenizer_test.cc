@@ -235,6 +235,51 @@ TEST(Llama2cTokenizerTest, CorruptFilesAreDataLoss) {
             absl::StatusCode::kDataLoss);
 }
 
+// Hostile files (issue 12): limits checked before anything is allocated.
+TEST(Llama2cTokenizerTest, LimitsAreResourceExhausted) {
+  const std::string huge(kMaxLlama2cTokenBytes + 1, 'x');
+  auto t = Llama2cTokenizer::Create(MakeFile({{" ", -1}, {huge, -2}}));
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("token 260"));
+  EXPECT_TRUE(Llama2cTokenizer::Create(MakeFile({{huge.substr(1), -2}})).ok());
+  // One empty token more than the limit: 8 bytes each.
+  std::string many;
+  Put(&many, int32_t{16});
+  for (int64_t i = 0; i <= kMaxLlama2cVocabSize; ++i) {
+    Put(&many, 0.0f);
+    Put(&many, int32_t{0});
+  }
+  t = Llama2cTokenizer::Create(many);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kResourceExhausted);
+  // Lengths that would overflow a 32-bit or signed sum.
+  for (int32_t len : {INT32_MAX, INT32_MAX - 7, -1}) {
+    std::string bad;
+    Put(&bad, int32_t{16});
+    Put(&bad, 0.0f);
+    Put(&bad, len);
+    bad += "abc";
+    EXPECT_EQ(Llama2cTokenizer::Create(bad).status().code(),
+              absl::StatusCode::kDataLoss)
+        << len;
+  }
+}
+
+// Encode of a megabyte is n log n: the merge loop is a heap, and the
+// concatenations it looks up are bounded by the longest token. The chain
+// "aa", "aaa", ... (longer scores higher) is a naive loop's worst case.
+TEST(Llama2cTokenizerTest, LongTextEncodesQuickly) {
+  std::vector<std::pair<std::string, float>> extra = {{" ", 0}, {"a", 0}};
+  for (int n = 2; n <= 64; ++n)
+    extra.push_back({std::string(n, 'a'), 1.0f * n});
+  auto t = Make(extra);
+  ASSERT_NE(t, nullptr);
+  const std::string text((1 << 20) - 1, 'a');
+  const std::vector<int32_t> ids = Enc(*t, text, false);
+  // " " then 16383 runs of 64 a's and one of 63.
+  EXPECT_EQ(ids.size(), 1u + (1u << 20) / 64);
+  EXPECT_EQ(t->Decode(ids), " " + text);
+}
+
 TEST(Llama2cTokenizerTest, CreateTokenizerByFormat) {
   auto t = CreateTokenizer("llama2c-bin", MakeFile({{" ", -1}}));
   ASSERT_TRUE(t.ok()) << t.status();
