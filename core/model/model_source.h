@@ -18,6 +18,8 @@
 //   INVALID_ARGUMENT  the path is no supported model, an ambiguous default
 //                     tokenizer, a bad tensor index
 //   RESOURCE_EXHAUSTED  a header or JSON side file larger than its sanity cap
+//                     or nested too deep, more tensors, dimensions, JSON
+//                     items or name bytes than the limits below
 #ifndef SEEDLM_CORE_MODEL_MODEL_SOURCE_H_
 #define SEEDLM_CORE_MODEL_MODEL_SOURCE_H_
 
@@ -70,6 +72,25 @@ struct ModelMetadata {
   // Raw bytes of the tokenizer file.
   std::string tokenizer_data;
 };
+
+// Limits every reader enforces (docs/LIMITS.md).
+// Most tensors one model file (a safetensors file or shard, a GGUF file) may
+// list; more is RESOURCE_EXHAUSTED, checked before the list is built.
+inline constexpr uint64_t kMaxModelTensors = uint64_t{1} << 20;
+// Most dimensions of one safetensors tensor; more is RESOURCE_EXHAUSTED
+// (GGUF allows 4 by its format: more is DATA_LOSS there). The same as a
+// .seedlm container's limit.
+inline constexpr size_t kMaxModelTensorRank = 8;
+// Longest tensor name, in bytes (safetensors, GGUF); longer is
+// RESOURCE_EXHAUSTED. The same as a .seedlm container's limit.
+inline constexpr size_t kMaxModelTensorNameBytes = 4096;
+// Most items (objects, arrays, object members and array elements) one JSON
+// text of a model may hold: a safetensors header, config.json,
+// model.safetensors.index.json. More is RESOURCE_EXHAUSTED, found by a linear
+// scan before anything is built: a parsed item costs up to ~300 bytes, so
+// this bounds a parse near 300 MiB whatever the byte size. (A safetensors
+// tensor entry is about 12 items: ~87k tensors per file.)
+inline constexpr uint64_t kMaxModelJsonItems = uint64_t{1} << 20;
 
 // An opened checkpoint. Immutable after construction: all methods are const
 // and safe to call concurrently from several threads.
