@@ -284,6 +284,67 @@ TEST(GgufReaderTest, BadTensorInfos) {
   EXPECT_NE(st.message().find("Q4_0"), std::string::npos);
 }
 
+// Issue 12: a tensor name (or key) that is not UTF-8 made `seedlm compress`
+// abort: nlohmann threw when the plan's fingerprint dumped the name. The
+// reader now refuses it, naming the offset.
+TEST(GgufReaderTest, NamesAndKeysMustBeUtf8) {
+  for (const std::string& bad :
+       {std::string("blk.\xff.weight"), std::string("\xc3"),  // truncated
+        std::string("\xc0\xaf"),                              // overlong
+        std::string("\xed\xa0\x80"),                          // surrogate
+        std::string("\xf4\x90\x80\x80")}) {                   // > U+10FFFF
+    SCOPED_TRACE(bad);
+    GgufSpec s = ThreeTensors();
+    s.tensors[1].name = bad;
+    const std::string bytes = MakeGguf(s);
+    const auto st =
+        ParseGguf(
+            absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                bytes.size()),
+            "n.gguf")
+            .status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(st.message().find("UTF-8"), std::string::npos) << st;
+    EXPECT_NE(st.message().find("at byte"), std::string::npos) << st;
+  }
+  GgufSpec s = ThreeTensors();
+  s.tensors[1].name = "blk.0.\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";  // fine
+  EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kOk);
+
+  std::string key = "GGUF";  // one key/value whose key is not UTF-8
+  Put(&key, uint32_t{3});
+  Put(&key, uint64_t{0});
+  Put(&key, uint64_t{1});
+  PutStr(&key, "general.\xfe");
+  Put(&key, uint32_t{4});
+  Put(&key, uint32_t{1});
+  EXPECT_EQ(Code(key), absl::StatusCode::kDataLoss);
+}
+
+TEST(GgufReaderTest, NameAndCountLimits) {
+  GgufSpec s = ThreeTensors();
+  s.tensors[1].name = std::string(kMaxModelTensorNameBytes + 1, 'n');
+  EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kResourceExhausted);
+  s.tensors[1].name = std::string(kMaxModelTensorNameBytes, 'n');
+  EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kOk);
+
+  std::string many = "GGUF";  // more tensors than kMaxModelTensors, each
+  Put(&many, uint32_t{3});    // a minimal info the file could hold
+  Put(&many, uint64_t{kMaxModelTensors + 1});
+  Put(&many, uint64_t{0});
+  many.resize(many.size() + 24 * (kMaxModelTensors + 1), '\0');
+  EXPECT_EQ(Code(many), absl::StatusCode::kResourceExhausted);
+
+  std::string long_key = "GGUF";
+  Put(&long_key, uint32_t{3});
+  Put(&long_key, uint64_t{0});
+  Put(&long_key, uint64_t{1});
+  PutStr(&long_key, std::string(kMaxGgufKeyBytes + 1, 'k'));
+  Put(&long_key, uint32_t{4});
+  Put(&long_key, uint32_t{1});
+  EXPECT_EQ(Code(long_key), absl::StatusCode::kDataLoss);
+}
+
 TEST(GgufReaderTest, RandomCorruptionNeverCrashes) {
   const std::string good = MakeGguf(ThreeTensors());
   std::mt19937 rng(99);
