@@ -233,9 +233,69 @@ TEST(Llama2cReaderTest, DefaultTokenizerDiscovery) {
   EXPECT_TRUE(OpenModel(model, opts).ok());
 
   dir.Write("tokenizer.bin", MakeTokenizer(5));
-  m = OpenModel(model);  // tokenizer.bin wins over the ambiguous tok*.bin
+  m = OpenModel(model);  // still ambiguous: tokenizer.bin wins nothing
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Issue 12: with tokenizer.bin and another tok*.bin beside the model,
+// tokenizer.bin was picked silently. Any ambiguity is now an error; a single
+// candidate, whatever its name, is still picked.
+TEST(Llama2cReaderTest, TokenizerBinBesideAnotherIsAmbiguous) {
+  ScratchDir dir;
+  const std::string model =
+      dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
+  dir.Write("tokenizer.bin", MakeTokenizer(5));
+  auto m = OpenModel(model);
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ((*m)->metadata().tokenizer_format, "llama2c-bin");
+  EXPECT_EQ((*m)->metadata().tokenizer_data, MakeTokenizer(5));
+
+  dir.Write("tok512.bin", MakeTokenizer(5));
+  m = OpenModel(model);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("tokenizer.bin"), std::string::npos);
+  EXPECT_NE(m.status().message().find("tok512.bin"), std::string::npos);
+  EXPECT_NE(m.status().message().find("--tokenizer"), std::string::npos);
+
+  OpenModelOptions opts;  // an explicit choice settles it
+  opts.tokenizer_path = dir.File("tokenizer.bin");
+  EXPECT_TRUE(OpenModel(model, opts).ok());
+  // Not a regular file: no candidate (a FIFO would block a read).
+  std::filesystem::remove(dir.File("tok512.bin"));
+  std::filesystem::create_directory(dir.File("tok_dir.bin"));
+  EXPECT_TRUE(OpenModel(model).ok());
+}
+
+// Issue 12: the one Llama size check (llama_dims.h) applies to the llama2.c
+// header: an odd head size was accepted (the model could be compressed but
+// never run), and sizes far beyond any model reached the layout arithmetic.
+TEST(Llama2cReaderTest, HeaderGoesThroughTheLlamaSizeCheck) {
+  ScratchDir dir;
+  auto status = [&](const std::string& bytes) {
+    return OpenLlama2c(dir.Write("x.bin", bytes), {}).status();
+  };
+  // dim 6, 2 heads: head size 3 is odd (the file size is right).
+  const absl::Status odd = status(MakeLlama2c(6, 6, 1, 2, 1, 5, 4));
+  EXPECT_EQ(odd.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(odd.message().find("head_dim 3 is odd"), std::string::npos) << odd;
+  EXPECT_TRUE(status(MakeLlama2c(8, 6, 1, 2, 1, 5, 4)).ok());
+  // Within int32 but over the limits: refused before any product is formed
+  // (the header alone, no file size could match).
+  for (const std::vector<int32_t>& h : std::vector<std::vector<int32_t>>{
+           {1 << 20, 8, 1, 2, 1, 5, 4},        // dim
+           {8, 1 << 30, 1, 2, 1, 5, 4},        // hidden_dim
+           {8, 8, 1 << 20, 2, 1, 5, 4},        // n_layers
+           {1 << 16, 8, 1, 1 << 14, 1, 5, 4},  // n_heads
+           {8, 8, 1, 2, 1, 1 << 30, 4},        // vocab
+           {8, 8, 1, 2, 1, -(1 << 30), 4},     // vocab (unshared)
+           {8, 8, 1, 2, 1, 5, 0x7fffffff},     // seq_len
+           {8, 8, 1, 2, 1, INT32_MIN, 4}}) {   // vocab = -2^31
+    std::string bytes;
+    for (int32_t v : h) Put(&bytes, v);
+    bytes.append(64, '\0');
+    const absl::Status s = status(bytes);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_NE(s.message().find("outside [1, "), std::string::npos) << s;
+  }
 }
 
 TEST(Llama2cReaderTest, TokenizerErrors) {

@@ -25,7 +25,6 @@ absl::StatusOr<LlamaDims> CheckLlamaDims(LlamaDims d, absl::string_view where) {
       InRange(where, "hidden_dim", d.hidden_dim, kMaxLlamaHiddenDim));
   RETURN_IF_ERROR(InRange(where, "n_layers", d.n_layers, kMaxLlamaLayers));
   RETURN_IF_ERROR(InRange(where, "n_heads", d.n_heads, kMaxLlamaHeads));
-  if (d.n_kv_heads == 0) d.n_kv_heads = d.n_heads;
   RETURN_IF_ERROR(InRange(where, "n_kv_heads", d.n_kv_heads, kMaxLlamaHeads));
   RETURN_IF_ERROR(InRange(where, "vocab_size", d.vocab_size, kMaxLlamaVocab));
   RETURN_IF_ERROR(

@@ -46,17 +46,16 @@ struct LlamaDims {
   int64_t hidden_dim = 0;  // MLP intermediate size
   int64_t n_layers = 0;
   int64_t n_heads = 0;
-  int64_t n_kv_heads = 0;  // 0: n_heads
-  int64_t head_dim = 0;    // 0: dim / n_heads
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;  // 0: dim / n_heads
   int64_t vocab_size = 0;
   int64_t max_seq_len = 0;
 };
 
-// Fills in the defaults (n_kv_heads = n_heads, head_dim = dim / n_heads) and
-// checks `d`. DATA_LOSS "<where>: <field> ..." when a field is outside
-// [1, its limit], n_heads does not divide dim (head_dim derived), n_kv_heads
-// does not divide n_heads, head_dim is odd, or n_heads * head_dim exceeds
-// kMaxLlamaDim.
+// Fills in head_dim = dim / n_heads when it is 0, and checks `d`. DATA_LOSS
+// "<where>: <field> ..." when a field is outside [1, its limit], n_heads does
+// not divide dim (head_dim derived), n_kv_heads does not divide n_heads,
+// head_dim is odd, or n_heads * head_dim exceeds kMaxLlamaDim.
 absl::StatusOr<LlamaDims> CheckLlamaDims(LlamaDims d, absl::string_view where);
 
 }  // namespace seedlm

@@ -125,9 +125,9 @@ class ModelSource {
 
 struct OpenModelOptions {
   // Tokenizer file to attach. Empty means the format's default:
-  //   llama2c: "tokenizer.bin" beside the model, else the single "tok*.bin"
-  //            beside it (several → INVALID_ARGUMENT listing them; none → no
-  //            tokenizer, not an error);
+  //   llama2c: the single "tok*.bin" beside the model ("tokenizer.bin"
+  //            counts as one: several → INVALID_ARGUMENT listing them, even
+  //            when one is tokenizer.bin; none → no tokenizer, not an error);
   //   hf:      tokenizer.json in the directory if present;
   //   safetensors, gguf: none.
   // When set, the file must exist (NOT_FOUND otherwise); its format is
