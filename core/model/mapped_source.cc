@@ -116,6 +116,13 @@ absl::StatusOr<Json> ParseModelJson(absl::string_view text,
         absl::StrCat(what, ": ", text.size(), " bytes of JSON exceed the ",
                      max_bytes, "-byte limit"));
   }
+  // Never valid in JSON text, and nlohmann's parser stops at a NUL as if the
+  // text ended there, silently ignoring whatever follows.
+  const size_t nul = text.find('\0');
+  if (nul != absl::string_view::npos) {
+    return absl::DataLossError(absl::StrCat(
+        what, ": not valid JSON (a NUL byte at offset ", nul, ")"));
+  }
   if (CountJsonItems(text, kMaxModelJsonItems) > kMaxModelJsonItems) {
     return absl::ResourceExhaustedError(
         absl::StrCat(what, ": JSON of more than ", kMaxModelJsonItems,

@@ -95,9 +95,9 @@ inline constexpr uint64_t kMaxSideFileBytes = 256ull << 20;
 uint64_t CountJsonItems(absl::string_view text, uint64_t stop_at);
 
 // ParseJson (core/util/json_util.h) of a model's JSON text, refusing more
-// than kMaxModelJsonItems items first. `what` names it in messages.
-// RESOURCE_EXHAUSTED beyond `max_bytes`, `max_depth` or the item limit;
-// DATA_LOSS for malformed JSON.
+// than kMaxModelJsonItems items and any NUL byte first. `what` names it in
+// messages. RESOURCE_EXHAUSTED beyond `max_bytes`, `max_depth` or the item
+// limit; DATA_LOSS for malformed JSON (a NUL included).
 absl::StatusOr<Json> ParseModelJson(absl::string_view text,
                                     absl::string_view what, uint64_t max_bytes,
                                     int max_depth);
