@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/model/mapped_source.h"
+#include "core/model/model_json.h"
 #include "core/model/safetensors.h"
 #include "core/util/file_util.h"
 #include "core/util/json_util.h"
@@ -38,9 +39,8 @@ bool IsRegularFile(const fs::path& p) {
 absl::StatusOr<Json> ReadJsonObject(const fs::path& path) {
   ASSIGN_OR_RETURN(const std::string text,
                    ReadFileToString(path.string(), kMaxHfJsonBytes));
-  ASSIGN_OR_RETURN(
-      Json j, model_internal::ParseModelJson(text, path.string(),
-                                             kMaxHfJsonBytes, kMaxHfJsonDepth));
+  ASSIGN_OR_RETURN(Json j, ParseModelJson(text, path.string(), kMaxHfJsonBytes,
+                                          kMaxHfJsonDepth));
   if (!j.is_object()) {
     return absl::DataLossError(absl::StrCat(
         path.string(), ": expected a JSON object, got ", JsonTypeName(j)));

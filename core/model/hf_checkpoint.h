@@ -25,10 +25,11 @@
 //
 // config.json and the index are read through the bounded JSON parse
 // (core/util/json_util.h; at most kMaxHfJsonBytes, nested at most
-// kMaxHfJsonDepth deep, at most kMaxModelJsonItems items) and must be JSON
-// objects; only the members read here are type-checked ("weight_map" an
-// object of strings, "tie_word_embeddings" a bool when present). The Llama
-// sizes are checked when the model is loaded to run (llama_config.h).
+// kMaxHfJsonDepth deep, at most kMaxModelJsonItems (model_json.h) items) and
+// must be JSON objects; only the members read here are type-checked
+// ("weight_map" an object of strings, "tie_word_embeddings" a bool when
+// present). The Llama sizes are checked when the model is loaded to run
+// (llama_config.h).
 //
 // Errors: NOT_FOUND (no config.json / no weights / missing shard),
 // UNIMPLEMENTED (only PyTorch .bin weights), DATA_LOSS (bad JSON, a member of

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/model_json.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/model/safetensors.h"

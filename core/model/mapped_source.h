@@ -15,7 +15,6 @@
 #include "absl/strings/string_view.h"
 #include "core/model/model_source.h"
 #include "core/util/file_util.h"
-#include "core/util/json_util.h"
 
 namespace seedlm {
 namespace model_internal {
@@ -88,19 +87,6 @@ bool IsValidUtf8(absl::string_view s);
 
 // Sanity cap for JSON side files and tokenizers.
 inline constexpr uint64_t kMaxSideFileBytes = 256ull << 20;
-
-// Items of the JSON `text` (see kMaxModelJsonItems): one plus its '{', '[',
-// ':' and ',' outside strings, counted in one linear pass that stops once
-// past `stop_at`. An upper bound on what a parse builds; does not validate.
-uint64_t CountJsonItems(absl::string_view text, uint64_t stop_at);
-
-// ParseJson (core/util/json_util.h) of a model's JSON text, refusing more
-// than kMaxModelJsonItems items and any NUL byte first. `what` names it in
-// messages. RESOURCE_EXHAUSTED beyond `max_bytes`, `max_depth` or the item
-// limit; DATA_LOSS for malformed JSON (a NUL included).
-absl::StatusOr<Json> ParseModelJson(absl::string_view text,
-                                    absl::string_view what, uint64_t max_bytes,
-                                    int max_depth);
 
 }  // namespace model_internal
 }  // namespace seedlm

@@ -84,14 +84,6 @@ inline constexpr size_t kMaxModelTensorRank = 8;
 // Longest tensor name, in bytes (safetensors, GGUF); longer is
 // RESOURCE_EXHAUSTED. The same as a .seedlm container's limit.
 inline constexpr size_t kMaxModelTensorNameBytes = 4096;
-// Most items (objects, arrays, object members and array elements) one JSON
-// text of a model may hold: a safetensors header, config.json,
-// model.safetensors.index.json. More is RESOURCE_EXHAUSTED, found by a linear
-// scan before anything is built: a parsed item costs up to ~300 bytes, so
-// this bounds a parse near 300 MiB whatever the byte size. (A safetensors
-// tensor entry is about 12 items: ~87k tensors per file.)
-inline constexpr uint64_t kMaxModelJsonItems = uint64_t{1} << 20;
-
 // An opened checkpoint. Immutable after construction: all methods are const
 // and safe to call concurrently from several threads.
 class ModelSource {

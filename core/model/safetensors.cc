@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/model/mapped_source.h"
+#include "core/model/model_json.h"
 #include "core/util/json_util.h"
 #include "core/util/status_macros.h"
 
@@ -201,7 +202,7 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(
                                static_cast<size_t>(n))));
   ASSIGN_OR_RETURN(
       const Json j,
-      model_internal::ParseModelJson(
+      ParseModelJson(
           text, absl::StrCat("corrupt safetensors file ", path, ": header"),
           kMaxSafetensorsHeaderBytes, kMaxSafetensorsHeaderDepth));
   if (!j.is_object()) return Corrupt(path, "header is not a JSON object");

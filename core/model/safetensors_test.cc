@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/model_json.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "gtest/gtest.h"
