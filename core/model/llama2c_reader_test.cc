@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/model/model_file_builders.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/util/shared_data.h"
@@ -22,35 +23,10 @@ using testing_util::ScratchDir;
 
 const std::string kStories = SharedDataPath("data/stories260K/stories260K.bin");
 
-// A llama2.c file whose k-th weight float has the value k.
-std::string MakeLlama2c(int32_t dim, int32_t hidden, int32_t layers,
-                        int32_t heads, int32_t kv_heads, int32_t vocab,
-                        int32_t seq) {
-  std::string out;
-  for (int32_t v : {dim, hidden, layers, heads, kv_heads, vocab, seq}) {
-    Put(&out, v);
-  }
-  const int64_t v = vocab < 0 ? -vocab : vocab;
-  const int64_t kv_dim = int64_t{dim} * kv_heads / heads;
-  const int64_t head_size = dim / heads;
-  const int64_t floats =
-      v * dim +
-      layers * (2 * dim + 2 * dim * dim + 2 * kv_dim * dim + 3 * dim * hidden) +
-      dim + seq * head_size / 2 * 2 + (vocab < 0 ? v * dim : 0);
-  for (int64_t k = 0; k < floats; ++k) Put(&out, static_cast<float>(k));
-  return out;
-}
+using model_builders::MakeLlama2c;
 
 std::string MakeTokenizer(int n) {
-  std::string out;
-  Put(&out, int32_t{3});
-  for (int i = 0; i < n; ++i) {
-    Put(&out, static_cast<float>(i));
-    const std::string piece = "t" + std::to_string(i % 10);
-    Put(&out, static_cast<int32_t>(piece.size()));
-    out += piece;
-  }
-  return out;
+  return model_builders::MakeLlama2cTokenizer(n);
 }
 
 TEST(Llama2cReaderTest, Stories260KShapesAndMetadata) {
