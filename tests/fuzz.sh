@@ -19,9 +19,17 @@ jobs="${JOBS:-2}"
 # fuzzer -> seed corpus (relative to the repo) and -max_len.
 declare -A corpus=(
   [container_fuzz]=core/format/testdata/fuzz
+  [safetensors_fuzz]=core/model/testdata/fuzz_safetensors
+  [gguf_fuzz]=core/model/testdata/fuzz_gguf
+  [llama2c_fuzz]=core/model/testdata/fuzz_llama2c
+  [hf_config_fuzz]=core/runtime/testdata/fuzz_hf_config
 )
 declare -A max_len=(
   [container_fuzz]=4096
+  [safetensors_fuzz]=4096
+  [gguf_fuzz]=4096
+  [llama2c_fuzz]=4096
+  [hf_config_fuzz]=4096
 )
 
 fuzzers=("$@")

@@ -32,9 +32,11 @@ void CheckTensors(const GgufTensors& g, size_t size) {
   std::set<std::string> names;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (size_t i = 0; i < g.infos.size(); ++i) {
-    Check(model_internal::IsValidUtf8(g.infos[i].name) &&
+    Check(!g.infos[i].name.empty() &&
+              g.infos[i].name.find('\0') == std::string::npos &&
+              model_internal::IsValidUtf8(g.infos[i].name) &&
               names.insert(g.infos[i].name).second,
-          "unique UTF-8 names", absl::OkStatus());
+          "unique non-empty UTF-8 names without NUL", absl::OkStatus());
     uint64_t bytes = 0;
     Check(model_internal::ShapeByteSize(g.infos[i].shape, g.infos[i].dtype,
                                         &bytes) &&

@@ -183,6 +183,9 @@ absl::Status ReadTensorInfos(Cursor& c, const std::string& path, uint64_t count,
     RETURN_IF_ERROR(c.String(&r.info.name, "tensor name",
                              kMaxModelTensorNameBytes,
                              absl::StatusCode::kResourceExhausted));
+    if (r.info.name.empty() || r.info.name.find('\0') != std::string::npos) {
+      return c.Error("empty tensor name, or one holding a NUL byte");
+    }
     if (!names.insert(r.info.name).second) {
       return c.Error(absl::StrCat("duplicate tensor '", r.info.name, "'"));
     }

@@ -9,7 +9,8 @@
 // Only the tensors are used; of the metadata only "general.alignment"
 // (default 32, must be a power of two) is read, everything else is skipped
 // with bounds checks (counts capped by the bytes left, arrays nested at most
-// 8 deep). Keys and tensor names must be valid UTF-8, as the format requires
+// 8 deep). Tensor names must be non-empty without NUL bytes. Keys and tensor
+// names must be valid UTF-8, as the format requires
 // (DATA_LOSS naming the offset otherwise: they end up in JSON); keys are at
 // most kMaxGgufKeyBytes (the format's limit, DATA_LOSS beyond), names at most
 // kMaxModelTensorNameBytes and the tensor count at most kMaxModelTensors

@@ -241,6 +241,16 @@ TEST(GgufReaderTest, NamesAndKeysMustBeUtf8) {
   EXPECT_EQ(Code(key), absl::StatusCode::kDataLoss);
 }
 
+// Found by gguf_fuzz: an empty name (or one with a NUL) was accepted, and
+// only refused later by the container writer.
+TEST(GgufReaderTest, EmptyOrNulNamesAreDataLoss) {
+  for (const std::string& bad : {std::string(), std::string("a\0b", 3)}) {
+    GgufSpec s = ThreeTensors();
+    s.tensors[0].name = bad;
+    EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kDataLoss) << bad.size();
+  }
+}
+
 TEST(GgufReaderTest, NameAndCountLimits) {
   GgufSpec s = ThreeTensors();
   s.tensors[1].name = std::string(kMaxModelTensorNameBytes + 1, 'n');

@@ -93,8 +93,9 @@ inline void ExerciseSource(const ModelSource& m, uint64_t file_size) {
   const std::vector<TensorInfo>& t = m.tensors();
   uint64_t total = 0;
   for (size_t i = 0; i < t.size(); ++i) {
-    Check(!t[i].name.empty() && model_internal::IsValidUtf8(t[i].name),
-          "tensor name is non-empty UTF-8", absl::OkStatus());
+    Check(!t[i].name.empty() && model_internal::IsValidUtf8(t[i].name) &&
+              t[i].name.find('\0') == std::string::npos,
+          "tensor name is non-empty UTF-8 without NUL", absl::OkStatus());
     absl::StatusOr<size_t> found = m.Find(t[i].name);
     Check(found.ok() && *found == i, "Find of a listed name", found.status());
     uint64_t bytes = 0;

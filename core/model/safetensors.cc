@@ -220,7 +220,9 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(
       RETURN_IF_ERROR(ParseMetadata(path, it.value(), &out.metadata));
       continue;
     }
-    if (it.key().empty()) return Corrupt(path, "empty tensor name");
+    if (it.key().empty() || it.key().find('\0') != std::string::npos) {
+      return Corrupt(path, "empty tensor name, or one holding a NUL byte");
+    }
     if (it.key().size() > kMaxModelTensorNameBytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
           path, ": a tensor name of ", it.key().size(),

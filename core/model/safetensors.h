@@ -12,7 +12,8 @@
 //
 // The header is read through core/util/json_util.h (bounded, exception-free,
 // every member type-checked). Reader errors: DATA_LOSS for any structural
-// problem (header length beyond the file, bad JSON or invalid UTF-8, a member
+// problem (header length beyond the file, bad JSON or invalid UTF-8, an empty
+// tensor name or one holding a NUL (an escaped \u0000), a member
 // of the wrong JSON type, shape or offsets that are not non-negative
 // integers, offsets out of range / overlapping / leaving holes, size !=
 // product(shape) * dtype size, a shape whose byte size overflows or exceeds

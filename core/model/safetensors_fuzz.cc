@@ -34,8 +34,10 @@ void CheckHeader(const SafetensorsHeader& h, size_t size) {
         "entry size matches its shape", absl::OkStatus());
     Check(it->offset + it->size == pos, "entries cover the data in order",
           absl::OkStatus());
-    Check(!it->info.name.empty() && model_internal::IsValidUtf8(it->info.name),
-          "entry name is non-empty UTF-8", absl::OkStatus());
+    Check(!it->info.name.empty() &&
+              model_internal::IsValidUtf8(it->info.name) &&
+              it->info.name.find('\0') == std::string::npos,
+          "entry name is non-empty UTF-8 without NUL", absl::OkStatus());
     pos = it->offset;
   }
   Check(pos >= 8 && pos <= size, "data starts after the header",

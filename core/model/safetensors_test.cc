@@ -247,6 +247,10 @@ TEST(SafetensorsTest, WrongJsonTypesAreDataLoss) {
   EXPECT_EQ(ParseCode(entry(R"("F32")", "[4294967296,4294967296]", "[0,8]")),
             kLoss);
   EXPECT_EQ(ParseCode(entry(R"("F32")", "[1073741824,4]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(RawFile(R"({"a\u0000b":{"dtype":"F32","shape":[2],)"
+                              R"("data_offsets":[0,8]}})",
+                              8)),
+            kLoss);  // a NUL in a name (a .seedlm container refuses it)
   EXPECT_EQ(ParseCode(RawFile(R"({"__metadata__":"x"})", 0)), kLoss);
   EXPECT_EQ(ParseCode(RawFile(R"({"__metadata__":{"k":["v"]}})", 0)), kLoss);
   EXPECT_EQ(ParseCode(RawFile(R"({"__metadata__":{"k":null}})", 0)), kLoss);
