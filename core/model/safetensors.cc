@@ -34,15 +34,19 @@ absl::StatusOr<DType> ParseDTypeFor(const std::string& path,
 
 // Member `key` of a tensor entry: an array of at most `max_size` integers in
 // [0, INT64_MAX] (floats such as 2.0 are refused: the format has integers).
+// A longer array is `too_long` (RESOURCE_EXHAUSTED past a limit of ours,
+// DATA_LOSS past the format's).
 absl::StatusOr<std::vector<int64_t>> NaturalArray(const Json& entry,
                                                   absl::string_view key,
                                                   size_t max_size,
+                                                  absl::StatusCode too_long,
                                                   const std::string& where) {
   ASSIGN_OR_RETURN(const Json* a, JsonArray(entry, key, where));
   const std::string at = absl::StrCat(where, ".", key);
   if (a->size() > max_size) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        at, ": ", a->size(), " elements exceed the limit of ", max_size));
+    return absl::Status(
+        too_long,
+        absl::StrCat(at, ": ", a->size(), " elements, more than ", max_size));
   }
   std::vector<int64_t> out;
   out.reserve(a->size());
@@ -74,10 +78,11 @@ absl::StatusOr<SafetensorsEntry> ParseEntry(const std::string& path,
   ASSIGN_OR_RETURN(const std::string dtype, JsonString(j, "dtype", where));
   ASSIGN_OR_RETURN(e.info.dtype, ParseDTypeFor(path, name, dtype));
   ASSIGN_OR_RETURN(e.info.shape,
-                   NaturalArray(j, "shape", kMaxModelTensorRank, where));
-  // Two elements are accepted; more or fewer are refused just below.
-  ASSIGN_OR_RETURN(const std::vector<int64_t> offsets,
-                   NaturalArray(j, "data_offsets", 3, where));
+                   NaturalArray(j, "shape", kMaxModelTensorRank,
+                                absl::StatusCode::kResourceExhausted, where));
+  ASSIGN_OR_RETURN(
+      const std::vector<int64_t> offsets,
+      NaturalArray(j, "data_offsets", 2, absl::StatusCode::kDataLoss, where));
   if (offsets.size() != 2 || offsets[0] > offsets[1]) {
     return Corrupt(path, absl::StrCat("tensor '", name,
                                       "': data_offsets must be [begin, end]"));

@@ -240,6 +240,8 @@ TEST(SafetensorsTest, WrongJsonTypesAreDataLoss) {
   EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0,8.0]")), kLoss);
   EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[-8,0]")), kLoss);
   EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0,8,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0,8,8,8,8,8,8,8,8,8]")),
+            kLoss);
   EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0]")), kLoss);
   EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", R"({"a":1})")), kLoss);
   // Dimension products that overflow, or exceed the file, before any
