@@ -21,12 +21,20 @@ declare -A corpus=(
   [container_fuzz]=core/format/testdata/fuzz
   [llama2c_tokenizer_fuzz]=core/tokenizer/testdata/fuzz_llama2c_tokenizer
   [tokenizer_json_fuzz]=core/tokenizer/testdata/fuzz_tokenizer_json
+  [safetensors_fuzz]=core/model/testdata/fuzz_safetensors
+  [gguf_fuzz]=core/model/testdata/fuzz_gguf
+  [llama2c_fuzz]=core/model/testdata/fuzz_llama2c
+  [hf_config_fuzz]=core/runtime/testdata/fuzz_hf_config
 )
 # tokenizer_json_fuzz: room for its largest seed (llama3_mini.json, 18 KB).
 declare -A max_len=(
   [container_fuzz]=4096
   [llama2c_tokenizer_fuzz]=8192
   [tokenizer_json_fuzz]=20480
+  [safetensors_fuzz]=4096
+  [gguf_fuzz]=4096
+  [llama2c_fuzz]=4096
+  [hf_config_fuzz]=4096
 )
 
 fuzzers=("$@")

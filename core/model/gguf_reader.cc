@@ -51,11 +51,26 @@ class Cursor {
     pos_ += 8;
     return absl::OkStatus();
   }
-  absl::Status String(std::string* s) {
+  // A string the reader keeps (a key or a tensor name): at most `max_bytes`
+  // (`over_limit` is the code beyond it) and valid UTF-8, as the format
+  // requires; `what` names it in errors.
+  absl::Status String(std::string* s, absl::string_view what,
+                      uint64_t max_bytes, absl::StatusCode over_limit) {
     uint64_t n = 0;
     RETURN_IF_ERROR(U64(&n));
-    if (n > left()) return Error("string runs past the end of the file");
-    s->assign(reinterpret_cast<const char*>(data_ + pos_), n);
+    if (n > left()) return Error(absl::StrCat(what, " runs past the end"));
+    if (n > max_bytes) {
+      return absl::Status(
+          over_limit, absl::StrCat("GGUF file ", path_, ": ", what, " of ", n,
+                                   " bytes exceeds the limit of ", max_bytes,
+                                   " (at byte ", pos_, ")"));
+    }
+    const absl::string_view text(reinterpret_cast<const char*>(data_ + pos_),
+                                 static_cast<size_t>(n));
+    if (!model_internal::IsValidUtf8(text)) {
+      return Error(absl::StrCat(what, " is not valid UTF-8"));
+    }
+    s->assign(text.data(), text.size());
     pos_ += n;
     return absl::OkStatus();
   }
@@ -128,7 +143,8 @@ absl::Status ReadMetadata(Cursor& c, uint64_t kv_count, uint64_t* alignment) {
   for (uint64_t i = 0; i < kv_count; ++i) {
     std::string key;
     uint32_t type = 0;
-    RETURN_IF_ERROR(c.String(&key));
+    RETURN_IF_ERROR(c.String(&key, "metadata key", kMaxGgufKeyBytes,
+                             absl::StatusCode::kDataLoss));
     RETURN_IF_ERROR(c.U32(&type));
     if (key != "general.alignment") {
       RETURN_IF_ERROR(SkipValue(c, type, 0));
@@ -150,15 +166,26 @@ struct RawInfo {
   uint64_t offset = 0;
 };
 
-absl::Status ReadTensorInfos(Cursor& c, uint64_t count,
+absl::Status ReadTensorInfos(Cursor& c, const std::string& path, uint64_t count,
                              std::vector<RawInfo>* out) {
   // name (>= 8) + n_dims (4) + type (4) + offset (8).
   if (count > c.left() / 24) return c.Error("tensor count exceeds the file");
+  if (count > kMaxModelTensors) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("GGUF file ", path, ": ", count,
+                     " tensors exceed the limit of ", kMaxModelTensors));
+  }
+  out->reserve(count);
   std::set<std::string> names;
   for (uint64_t i = 0; i < count; ++i) {
     RawInfo r;
     uint32_t n_dims = 0;
-    RETURN_IF_ERROR(c.String(&r.info.name));
+    RETURN_IF_ERROR(c.String(&r.info.name, "tensor name",
+                             kMaxModelTensorNameBytes,
+                             absl::StatusCode::kResourceExhausted));
+    if (r.info.name.empty() || r.info.name.find('\0') != std::string::npos) {
+      return c.Error("empty tensor name, or one holding a NUL byte");
+    }
     if (!names.insert(r.info.name).second) {
       return c.Error(absl::StrCat("duplicate tensor '", r.info.name, "'"));
     }
@@ -266,7 +293,7 @@ absl::StatusOr<GgufTensors> ParseGguf(absl::Span<const uint8_t> file,
   RETURN_IF_ERROR(c.U64(&kv_count));
   RETURN_IF_ERROR(ReadMetadata(c, kv_count, &alignment));
   std::vector<RawInfo> raw;
-  RETURN_IF_ERROR(ReadTensorInfos(c, tensor_count, &raw));
+  RETURN_IF_ERROR(ReadTensorInfos(c, path, tensor_count, &raw));
   const uint64_t data_start = (c.pos() + alignment - 1) / alignment * alignment;
   std::vector<ByteRange> ranges;
   RETURN_IF_ERROR(

@@ -9,7 +9,13 @@
 // Only the tensors are used; of the metadata only "general.alignment"
 // (default 32, must be a power of two) is read, everything else is skipped
 // with bounds checks (counts capped by the bytes left, arrays nested at most
-// 8 deep). Shapes are reported outermost-first, i.e. GGUF's dims reversed.
+// 8 deep). Tensor names must be non-empty without NUL bytes. Keys and tensor
+// names must be valid UTF-8, as the format requires
+// (DATA_LOSS naming the offset otherwise: they end up in JSON); keys are at
+// most kMaxGgufKeyBytes (the format's limit, DATA_LOSS beyond), names at most
+// kMaxModelTensorNameBytes and the tensor count at most kMaxModelTensors
+// (RESOURCE_EXHAUSTED beyond, model_source.h). Skipped string values are not
+// checked. Shapes are reported outermost-first, i.e. GGUF's dims reversed.
 // Tensors appear in tensor-info order. Supported tensor types: F32 (0),
 // F16 (1), BF16 (30); any other type (quantized, integer) is UNIMPLEMENTED
 // naming the tensor. Structural problems (bad magic, truncation, misaligned
@@ -28,6 +34,9 @@
 #include "core/model/model_source.h"
 
 namespace seedlm {
+
+// Longest metadata key, in bytes (the GGUF specification's limit, 2^16 - 1).
+inline constexpr uint64_t kMaxGgufKeyBytes = 65535;
 
 // The tensors of a GGUF file held in memory: infos in tensor-info order, and
 // for each its absolute byte offset in the file and byte size.

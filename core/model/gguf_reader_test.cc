@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/model_file_builders.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "gtest/gtest.h"
@@ -15,92 +16,11 @@ namespace {
 using testing_util::Put;
 using testing_util::ScratchDir;
 
-// ---- A tiny test-only GGUF writer -----------------------------------------
+using model_builders::GgufSpec;
+using model_builders::MakeGguf;
 
 void PutStr(std::string* out, const std::string& s) {
-  Put(out, static_cast<uint64_t>(s.size()));
-  *out += s;
-}
-
-struct GgufTensor {
-  std::string name;
-  std::vector<uint64_t> ne;  // fastest-varying first
-  uint32_t type;
-  std::string data;
-  int64_t offset = -1;  // -1: next aligned offset
-};
-
-struct GgufSpec {
-  uint32_t version = 3;
-  uint32_t alignment = 32;
-  bool alignment_kv = true;  // write general.alignment
-  std::vector<GgufTensor> tensors;
-};
-
-// KV pairs with every kind of value, including an array of strings and an
-// array of arrays, then general.alignment.
-std::string KvSection(const GgufSpec& s, uint64_t* count) {
-  std::string kv;
-  PutStr(&kv, "general.architecture");
-  Put(&kv, uint32_t{8});
-  PutStr(&kv, "llama");
-  PutStr(&kv, "llama.block_count");
-  Put(&kv, uint32_t{4});
-  Put(&kv, uint32_t{1});
-  PutStr(&kv, "llama.rope.freq_base");
-  Put(&kv, uint32_t{6});
-  Put(&kv, 10000.f);
-  PutStr(&kv, "tokenizer.ggml.tokens");
-  Put(&kv, uint32_t{9});
-  Put(&kv, uint32_t{8});
-  Put(&kv, uint64_t{3});
-  for (const char* t : {"<s>", "a", "bc"}) PutStr(&kv, t);
-  PutStr(&kv, "test.nested");  // [[1, 2], []] of int16
-  Put(&kv, uint32_t{9});
-  Put(&kv, uint32_t{9});
-  Put(&kv, uint64_t{2});
-  Put(&kv, uint32_t{3});
-  Put(&kv, uint64_t{2});
-  Put(&kv, int16_t{1});
-  Put(&kv, int16_t{2});
-  Put(&kv, uint32_t{3});
-  Put(&kv, uint64_t{0});
-  PutStr(&kv, "test.flag");
-  Put(&kv, uint32_t{7});
-  Put(&kv, uint8_t{1});
-  PutStr(&kv, "test.f64");
-  Put(&kv, uint32_t{12});
-  Put(&kv, 2.5);
-  *count = 7;
-  if (s.alignment_kv) {
-    PutStr(&kv, "general.alignment");
-    Put(&kv, uint32_t{4});
-    Put(&kv, s.alignment);
-    ++*count;
-  }
-  return kv;
-}
-
-std::string MakeGguf(const GgufSpec& s) {
-  std::string out = "GGUF";
-  Put(&out, s.version);
-  uint64_t kv_count = 0;
-  const std::string kv = KvSection(s, &kv_count);
-  Put(&out, static_cast<uint64_t>(s.tensors.size()));
-  Put(&out, kv_count);
-  out += kv;
-  std::string data;
-  for (const GgufTensor& t : s.tensors) {
-    PutStr(&out, t.name);
-    Put(&out, static_cast<uint32_t>(t.ne.size()));
-    for (uint64_t d : t.ne) Put(&out, d);
-    Put(&out, t.type);
-    data.append((s.alignment - data.size() % s.alignment) % s.alignment, '\0');
-    Put(&out, static_cast<uint64_t>(t.offset >= 0 ? t.offset : data.size()));
-    data += t.data;
-  }
-  out.append((s.alignment - out.size() % s.alignment) % s.alignment, '\0');
-  return out + data;
+  model_builders::PutGgufString(out, s);
 }
 
 std::string Floats(const std::vector<float>& v) {
@@ -282,6 +202,77 @@ TEST(GgufReaderTest, BadTensorInfos) {
   EXPECT_EQ(st.code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(st.message().find("blk.0.attn_q.weight"), std::string::npos);
   EXPECT_NE(st.message().find("Q4_0"), std::string::npos);
+}
+
+// Issue 12: a tensor name (or key) that is not UTF-8 made `seedlm compress`
+// abort: nlohmann threw when the plan's fingerprint dumped the name. The
+// reader now refuses it, naming the offset.
+TEST(GgufReaderTest, NamesAndKeysMustBeUtf8) {
+  for (const std::string& bad :
+       {std::string("blk.\xff.weight"), std::string("\xc3"),  // truncated
+        std::string("\xc0\xaf"),                              // overlong
+        std::string("\xed\xa0\x80"),                          // surrogate
+        std::string("\xf4\x90\x80\x80")}) {                   // > U+10FFFF
+    SCOPED_TRACE(bad);
+    GgufSpec s = ThreeTensors();
+    s.tensors[1].name = bad;
+    const std::string bytes = MakeGguf(s);
+    const auto st =
+        ParseGguf(
+            absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                bytes.size()),
+            "n.gguf")
+            .status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(st.message().find("UTF-8"), std::string::npos) << st;
+    EXPECT_NE(st.message().find("at byte"), std::string::npos) << st;
+  }
+  GgufSpec s = ThreeTensors();
+  s.tensors[1].name = "blk.0.\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";  // fine
+  EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kOk);
+
+  std::string key = "GGUF";  // one key/value whose key is not UTF-8
+  Put(&key, uint32_t{3});
+  Put(&key, uint64_t{0});
+  Put(&key, uint64_t{1});
+  PutStr(&key, "general.\xfe");
+  Put(&key, uint32_t{4});
+  Put(&key, uint32_t{1});
+  EXPECT_EQ(Code(key), absl::StatusCode::kDataLoss);
+}
+
+// Found by gguf_fuzz: an empty name (or one with a NUL) was accepted, and
+// only refused later by the container writer.
+TEST(GgufReaderTest, EmptyOrNulNamesAreDataLoss) {
+  for (const std::string& bad : {std::string(), std::string("a\0b", 3)}) {
+    GgufSpec s = ThreeTensors();
+    s.tensors[0].name = bad;
+    EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kDataLoss) << bad.size();
+  }
+}
+
+TEST(GgufReaderTest, NameAndCountLimits) {
+  GgufSpec s = ThreeTensors();
+  s.tensors[1].name = std::string(kMaxModelTensorNameBytes + 1, 'n');
+  EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kResourceExhausted);
+  s.tensors[1].name = std::string(kMaxModelTensorNameBytes, 'n');
+  EXPECT_EQ(Code(MakeGguf(s)), absl::StatusCode::kOk);
+
+  std::string many = "GGUF";  // more tensors than kMaxModelTensors, each
+  Put(&many, uint32_t{3});    // a minimal info the file could hold
+  Put(&many, uint64_t{kMaxModelTensors + 1});
+  Put(&many, uint64_t{0});
+  many.resize(many.size() + 24 * (kMaxModelTensors + 1), '\0');
+  EXPECT_EQ(Code(many), absl::StatusCode::kResourceExhausted);
+
+  std::string long_key = "GGUF";
+  Put(&long_key, uint32_t{3});
+  Put(&long_key, uint64_t{0});
+  Put(&long_key, uint64_t{1});
+  PutStr(&long_key, std::string(kMaxGgufKeyBytes + 1, 'k'));
+  Put(&long_key, uint32_t{4});
+  Put(&long_key, uint32_t{1});
+  EXPECT_EQ(Code(long_key), absl::StatusCode::kDataLoss);
 }
 
 TEST(GgufReaderTest, RandomCorruptionNeverCrashes) {

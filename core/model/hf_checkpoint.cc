@@ -2,25 +2,24 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/model/mapped_source.h"
+#include "core/model/model_json.h"
 #include "core/model/safetensors.h"
 #include "core/util/file_util.h"
+#include "core/util/json_util.h"
 #include "core/util/status_macros.h"
-#include "nlohmann/json.hpp"
 
 namespace seedlm {
 namespace {
 
-using json = nlohmann::json;
 using model_internal::ByteRange;
 namespace fs = std::filesystem;
-
-constexpr int kMaxJsonDepth = 64;
 
 // Names under which checkpoints store the input embedding.
 constexpr const char* kEmbeddingNames[] = {
@@ -29,34 +28,22 @@ constexpr const char* kEmbeddingNames[] = {
     "gpt_neox.embed_in.weight"};
 constexpr const char* kLmHeadName = "lm_head.weight";
 
-bool DepthWithin(const json& j, int depth) {
-  if (!j.is_structured()) return true;
-  if (depth <= 0) return false;
-  for (const json& v : j) {
-    if (!DepthWithin(v, depth - 1)) return false;
-  }
-  return true;
-}
-
 bool IsRegularFile(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
 }
 
-// Reads a JSON object file. NOT_FOUND if missing, DATA_LOSS if not an object
-// (or nested absurdly deep: dump() recurses).
-absl::StatusOr<json> ReadJsonObject(const fs::path& path) {
-  ASSIGN_OR_RETURN(
-      const std::string text,
-      ReadFileToString(path.string(), model_internal::kMaxSideFileBytes));
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return absl::DataLossError(
-        absl::StrCat(path.string(), " is not a valid JSON object"));
-  }
-  if (!DepthWithin(j, kMaxJsonDepth)) {
+// Reads a JSON object file through the bounded parse (kMaxHfJsonBytes,
+// kMaxHfJsonDepth, kMaxModelJsonItems). NOT_FOUND if missing,
+// RESOURCE_EXHAUSTED over a limit, DATA_LOSS if not a JSON object.
+absl::StatusOr<Json> ReadJsonObject(const fs::path& path) {
+  ASSIGN_OR_RETURN(const std::string text,
+                   ReadFileToString(path.string(), kMaxHfJsonBytes));
+  ASSIGN_OR_RETURN(Json j, ParseModelJson(text, path.string(), kMaxHfJsonBytes,
+                                          kMaxHfJsonDepth));
+  if (!j.is_object()) {
     return absl::DataLossError(absl::StrCat(
-        path.string(), " nests deeper than ", kMaxJsonDepth, " levels"));
+        path.string(), ": expected a JSON object, got ", JsonTypeName(j)));
   }
   return j;
 }
@@ -70,19 +57,15 @@ bool IsPlainFileName(const std::string& s) {
 // weight_map of model.safetensors.index.json: tensor name -> shard file.
 absl::StatusOr<std::map<std::string, std::string>> ReadIndex(
     const fs::path& index_path) {
-  ASSIGN_OR_RETURN(const json index, ReadJsonObject(index_path));
-  const auto wm = index.find("weight_map");
-  if (wm == index.end() || !wm->is_object()) {
-    return absl::DataLossError(
-        absl::StrCat(index_path.string(), " has no \"weight_map\" object"));
-  }
+  ASSIGN_OR_RETURN(const Json index, ReadJsonObject(index_path));
+  const std::string where = index_path.string();
+  ASSIGN_OR_RETURN(const Json* wm, JsonObject(index, "weight_map", where));
   std::map<std::string, std::string> out;
   for (auto it = wm->begin(); it != wm->end(); ++it) {
-    if (!it.value().is_string()) {
-      return absl::DataLossError(absl::StrCat(
-          index_path.string(), ": shard of '", it.key(), "' is not a string"));
-    }
-    const std::string shard = it.value().get<std::string>();
+    ASSIGN_OR_RETURN(
+        const std::string shard,
+        JsonAsString(it.value(),
+                     absl::StrCat(where, ": weight_map.", it.key())));
     if (!IsPlainFileName(shard)) {
       return absl::InvalidArgumentError(
           absl::StrCat(index_path.string(), ": shard name '", shard,
@@ -141,14 +124,15 @@ absl::StatusOr<Loaded> LoadShards(
   return out;
 }
 
-std::string TiedArchConfig(json config, const std::vector<TensorInfo>& infos) {
+absl::StatusOr<std::string> TiedArchConfig(
+    Json config, const std::string& config_path,
+    const std::vector<TensorInfo>& infos) {
   std::set<std::string> names;
   for (const TensorInfo& t : infos) names.insert(t.name);
-  const auto tie = config.find("tie_word_embeddings");
-  const bool tied = (tie != config.end() && tie->is_boolean())
-                        ? tie->get<bool>()
-                        : names.count(kLmHeadName) == 0;
-  json arch = {{"hf_config", std::move(config)}, {"tie_word_embeddings", tied}};
+  ASSIGN_OR_RETURN(const std::optional<bool> tie,
+                   JsonOptBool(config, "tie_word_embeddings", config_path));
+  const bool tied = tie.value_or(names.count(kLmHeadName) == 0);
+  Json arch = {{"hf_config", std::move(config)}, {"tie_word_embeddings", tied}};
   if (tied) {
     std::string holder;
     for (const char* e : kEmbeddingNames) {
@@ -157,7 +141,7 @@ std::string TiedArchConfig(json config, const std::vector<TensorInfo>& infos) {
     if (holder.empty() && names.count(kLmHeadName) != 0) holder = kLmHeadName;
     if (!holder.empty()) arch["tied_embedding_tensor"] = holder;
   }
-  return arch.dump(-1, ' ', false, json::error_handler_t::replace);
+  return DumpJson(arch);
 }
 
 absl::Status AttachTokenizer(const fs::path& dir, const OpenModelOptions& opts,
@@ -179,7 +163,8 @@ absl::Status AttachTokenizer(const fs::path& dir, const OpenModelOptions& opts,
 absl::StatusOr<std::unique_ptr<ModelSource>> OpenHfCheckpoint(
     const std::string& dir_str, const OpenModelOptions& opts) {
   const fs::path dir(dir_str);
-  ASSIGN_OR_RETURN(json config, ReadJsonObject(dir / "config.json"));
+  const fs::path config_path = dir / "config.json";
+  ASSIGN_OR_RETURN(Json config, ReadJsonObject(config_path));
   std::set<std::string> shards;
   std::map<std::string, std::string> weight_map;
   bool indexed = false;
@@ -207,7 +192,9 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenHfCheckpoint(
                    LoadShards(dir, shards, indexed ? &weight_map : nullptr));
   ModelMetadata meta;
   meta.source_format = "hf";
-  meta.arch_config_json = TiedArchConfig(std::move(config), loaded.infos);
+  ASSIGN_OR_RETURN(
+      meta.arch_config_json,
+      TiedArchConfig(std::move(config), config_path.string(), loaded.infos));
   RETURN_IF_ERROR(AttachTokenizer(dir, opts, &meta));
   return std::unique_ptr<ModelSource>(new model_internal::MappedModelSource(
       std::move(loaded.files), std::move(loaded.infos),

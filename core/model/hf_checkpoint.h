@@ -23,12 +23,22 @@
 // (the last key only when tied and one of the known names is stored; the
 // embedding is preferred when both are).
 //
+// config.json and the index are read through the bounded JSON parse
+// (core/util/json_util.h; at most kMaxHfJsonBytes, nested at most
+// kMaxHfJsonDepth deep, at most kMaxModelJsonItems (model_json.h) items) and
+// must be JSON objects; only the members read here are type-checked
+// ("weight_map" an object of strings, "tie_word_embeddings" a bool when
+// present). The Llama sizes are checked when the model is loaded to run
+// (llama_config.h).
+//
 // Errors: NOT_FOUND (no config.json / no weights / missing shard),
-// UNIMPLEMENTED (only PyTorch .bin weights), DATA_LOSS (bad JSON, bad index,
-// corrupt shard), RESOURCE_EXHAUSTED (JSON side file over 256 MiB).
+// UNIMPLEMENTED (only PyTorch .bin weights), DATA_LOSS (bad JSON, a member of
+// the wrong type, bad index, corrupt shard), RESOURCE_EXHAUSTED (a JSON file
+// over a limit above, a tokenizer over 256 MiB).
 #ifndef SEEDLM_CORE_MODEL_HF_CHECKPOINT_H_
 #define SEEDLM_CORE_MODEL_HF_CHECKPOINT_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,6 +46,12 @@
 #include "core/model/model_source.h"
 
 namespace seedlm {
+
+// Largest config.json or model.safetensors.index.json read, in bytes (real
+// ones: a few KiB, and ~10 MiB for the index of a model of ~100k tensors).
+inline constexpr uint64_t kMaxHfJsonBytes = uint64_t{64} << 20;
+// Deepest JSON nesting accepted in them (real ones: 3 or 4).
+inline constexpr int kMaxHfJsonDepth = 64;
 
 // Opens the checkpoint directory `dir`. opts.tokenizer_path, when set,
 // replaces tokenizer.json.

@@ -1,9 +1,11 @@
 #include "core/model/hf_checkpoint.h"
 
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "core/model/model_json.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/model/safetensors.h"
@@ -169,11 +171,14 @@ TEST(HfCheckpointTest, MissingOrBadFiles) {
               absl::StatusCode::kDataLoss);
     dir.Write("config.json", std::string(1000, '[') + std::string(1000, ']'));
     EXPECT_EQ(OpenModel(dir.path()).status().code(),
-              absl::StatusCode::kDataLoss);
+              absl::StatusCode::kResourceExhausted);
     dir.Write("config.json", "{\"a\":" + std::string(1000, '[') +
                                  std::string(1000, ']') + "}");
     EXPECT_EQ(OpenModel(dir.path()).status().code(),
-              absl::StatusCode::kDataLoss);  // too deep to re-serialize
+              absl::StatusCode::kResourceExhausted);  // kMaxHfJsonDepth
+    dir.Write("config.json", "[1]");
+    EXPECT_EQ(OpenModel(dir.path()).status().code(),
+              absl::StatusCode::kDataLoss);
   }
   {
     ScratchDir dir;
@@ -187,6 +192,52 @@ TEST(HfCheckpointTest, MissingOrBadFiles) {
     EXPECT_EQ(OpenModel(dir.path()).status().code(),
               absl::StatusCode::kDataLoss);
   }
+}
+
+// Issue 12: hostile config.json / index files. Members of the wrong type are
+// DATA_LOSS naming them (a non-bool tie_word_embeddings was silently taken
+// as absent), a NUL no longer ends the JSON early, and size and item counts
+// are bounded before the parse builds anything.
+TEST(HfCheckpointTest, HostileJsonFiles) {
+  ScratchDir dir;
+  WriteShardedTied(dir);
+  ASSERT_TRUE(OpenModel(dir.path()).ok());
+  auto status = [&](const std::string& file, const std::string& text) {
+    const std::string keep = testing_util::ReadAll(dir.File(file));
+    dir.Write(file, text);
+    const absl::Status s = OpenModel(dir.path()).status();
+    dir.Write(file, keep);
+    return s;
+  };
+  absl::Status s = status("config.json",
+                          R"({"model_type":"llama","tie_word_embeddings":1})");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("tie_word_embeddings"), std::string::npos) << s;
+  s = status("config.json",
+             std::string(R"({"model_type":"llama"})") + '\0' + "garbage");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  s = status("model.safetensors.index.json",
+             R"({"weight_map":{"lm_head.weight":["a"]}})");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("weight_map.lm_head.weight"), std::string::npos)
+      << s;
+  s = status("model.safetensors.index.json", R"({"weight_map":"x"})");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  s = status("model.safetensors.index.json", R"({"weight_map":null})");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  std::string many = "[0";  // small in bytes, huge as a parsed tree
+  for (uint64_t i = 0; i < kMaxModelJsonItems; ++i) many += ",0";
+  many += "]";
+  s = status("config.json", R"({"a":)" + many + "}");
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  {  // Over kMaxHfJsonBytes (a sparse file): refused before it is read.
+    const std::string keep = testing_util::ReadAll(dir.File("config.json"));
+    std::filesystem::resize_file(dir.File("config.json"), kMaxHfJsonBytes + 1);
+    EXPECT_EQ(OpenModel(dir.path()).status().code(),
+              absl::StatusCode::kResourceExhausted);
+    dir.Write("config.json", keep);
+  }
+  ASSERT_TRUE(OpenModel(dir.path()).ok());
 }
 
 TEST(HfCheckpointTest, TokenizerOverride) {

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/model/llama_dims.h"
 #include "core/model/mapped_source.h"
 #include "core/util/file_util.h"
 #include "core/util/status_macros.h"
@@ -120,17 +121,16 @@ absl::Status CheckTokenizer(const std::string& path, const std::string& data,
   return absl::OkStatus();
 }
 
-// The default tokenizer beside `model_path`: tokenizer.bin, else the single
-// tok*.bin. Returns "" when there is none.
+// The default tokenizer beside `model_path`: the one regular file named
+// tok*.bin (tokenizer.bin included) other than the model. Returns "" when
+// there is none; INVALID_ARGUMENT when there are several (picking one, even
+// tokenizer.bin, could silently pair the model with another's vocabulary).
 absl::StatusOr<std::string> FindDefaultTokenizer(
     const std::string& model_path) {
   namespace fs = std::filesystem;
   const fs::path model(model_path);
   const fs::path dir = model.has_parent_path() ? model.parent_path() : ".";
   std::error_code ec;
-  if (fs::is_regular_file(dir / "tokenizer.bin", ec)) {
-    return (dir / "tokenizer.bin").string();
-  }
   std::vector<std::string> found;
   fs::directory_iterator it(dir, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
@@ -198,21 +198,19 @@ absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(absl::Span<const uint8_t> file,
   c.seq_len = Field(file, 6);
   c.shared_classifier = vocab > 0;
   c.vocab_size = vocab < 0 ? -vocab : vocab;
-  if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 ||
-      c.n_kv_heads <= 0 || c.vocab_size == 0 || c.seq_len <= 0) {
-    return Corrupt(
-        path,
-        absl::StrCat("non-positive header field (dim=", c.dim,
-                     " hidden_dim=", c.hidden_dim, " n_layers=", c.n_layers,
-                     " n_heads=", c.n_heads, " n_kv_heads=", c.n_kv_heads,
-                     " vocab=", vocab, " seq_len=", c.seq_len, ")"));
-  }
-  if (c.dim % c.n_heads != 0 || c.n_heads % c.n_kv_heads != 0) {
-    return Corrupt(
-        path,
-        absl::StrCat("n_heads=", c.n_heads, " must divide dim=", c.dim,
-                     " and n_kv_heads=", c.n_kv_heads, " must divide n_heads"));
-  }
+  LlamaDims dims;
+  dims.dim = c.dim;
+  dims.hidden_dim = c.hidden_dim;
+  dims.n_layers = c.n_layers;
+  dims.n_heads = c.n_heads;
+  dims.n_kv_heads = c.n_kv_heads;
+  dims.vocab_size = c.vocab_size;
+  dims.max_seq_len = c.seq_len;
+  // Sizes in range, heads dividing dim, an even head size: before any
+  // product below is formed.
+  RETURN_IF_ERROR(
+      CheckLlamaDims(dims, absl::StrCat("corrupt llama2.c checkpoint ", path))
+          .status());
   uint64_t floats = 0;
   for (const Array& a : Layout(c)) {
     uint64_t n = 0;

@@ -46,10 +46,12 @@ struct Llama2cConfig {
 // UNIMPLEMENTED). Used by OpenModel's dispatch.
 bool LooksLikeLlama2cHeader(absl::Span<const uint8_t> head);
 
-// Validates the header against the whole file: DATA_LOSS for non-positive
-// fields, n_heads not dividing dim, n_kv_heads not dividing n_heads, a file
-// size that is not exactly what the header implies; UNIMPLEMENTED for the
-// newer "ak42" export versions.
+// Validates the header against the whole file, before any allocation:
+// DATA_LOSS for a size the one Llama check refuses (CheckLlamaDims,
+// llama_dims.h: a field outside [1, its limit], n_heads not dividing dim,
+// n_kv_heads not dividing n_heads, an odd head size), a file size that is not
+// exactly what the header implies; UNIMPLEMENTED for the newer "ak42" export
+// versions.
 absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(absl::Span<const uint8_t> file,
                                                  const std::string& path);
 

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/model/model_file_builders.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/util/shared_data.h"
@@ -22,35 +23,10 @@ using testing_util::ScratchDir;
 
 const std::string kStories = SharedDataPath("data/stories260K/stories260K.bin");
 
-// A llama2.c file whose k-th weight float has the value k.
-std::string MakeLlama2c(int32_t dim, int32_t hidden, int32_t layers,
-                        int32_t heads, int32_t kv_heads, int32_t vocab,
-                        int32_t seq) {
-  std::string out;
-  for (int32_t v : {dim, hidden, layers, heads, kv_heads, vocab, seq}) {
-    Put(&out, v);
-  }
-  const int64_t v = vocab < 0 ? -vocab : vocab;
-  const int64_t kv_dim = int64_t{dim} * kv_heads / heads;
-  const int64_t head_size = dim / heads;
-  const int64_t floats =
-      v * dim +
-      layers * (2 * dim + 2 * dim * dim + 2 * kv_dim * dim + 3 * dim * hidden) +
-      dim + seq * head_size / 2 * 2 + (vocab < 0 ? v * dim : 0);
-  for (int64_t k = 0; k < floats; ++k) Put(&out, static_cast<float>(k));
-  return out;
-}
+using model_builders::MakeLlama2c;
 
 std::string MakeTokenizer(int n) {
-  std::string out;
-  Put(&out, int32_t{3});
-  for (int i = 0; i < n; ++i) {
-    Put(&out, static_cast<float>(i));
-    const std::string piece = "t" + std::to_string(i % 10);
-    Put(&out, static_cast<int32_t>(piece.size()));
-    out += piece;
-  }
-  return out;
+  return model_builders::MakeLlama2cTokenizer(n);
 }
 
 TEST(Llama2cReaderTest, Stories260KShapesAndMetadata) {
@@ -233,9 +209,69 @@ TEST(Llama2cReaderTest, DefaultTokenizerDiscovery) {
   EXPECT_TRUE(OpenModel(model, opts).ok());
 
   dir.Write("tokenizer.bin", MakeTokenizer(5));
-  m = OpenModel(model);  // tokenizer.bin wins over the ambiguous tok*.bin
+  m = OpenModel(model);  // still ambiguous: tokenizer.bin wins nothing
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Issue 12: with tokenizer.bin and another tok*.bin beside the model,
+// tokenizer.bin was picked silently. Any ambiguity is now an error; a single
+// candidate, whatever its name, is still picked.
+TEST(Llama2cReaderTest, TokenizerBinBesideAnotherIsAmbiguous) {
+  ScratchDir dir;
+  const std::string model =
+      dir.Write("model.bin", MakeLlama2c(4, 6, 1, 2, 1, 5, 3));
+  dir.Write("tokenizer.bin", MakeTokenizer(5));
+  auto m = OpenModel(model);
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ((*m)->metadata().tokenizer_format, "llama2c-bin");
+  EXPECT_EQ((*m)->metadata().tokenizer_data, MakeTokenizer(5));
+
+  dir.Write("tok512.bin", MakeTokenizer(5));
+  m = OpenModel(model);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("tokenizer.bin"), std::string::npos);
+  EXPECT_NE(m.status().message().find("tok512.bin"), std::string::npos);
+  EXPECT_NE(m.status().message().find("--tokenizer"), std::string::npos);
+
+  OpenModelOptions opts;  // an explicit choice settles it
+  opts.tokenizer_path = dir.File("tokenizer.bin");
+  EXPECT_TRUE(OpenModel(model, opts).ok());
+  // Not a regular file: no candidate (a FIFO would block a read).
+  std::filesystem::remove(dir.File("tok512.bin"));
+  std::filesystem::create_directory(dir.File("tok_dir.bin"));
+  EXPECT_TRUE(OpenModel(model).ok());
+}
+
+// Issue 12: the one Llama size check (llama_dims.h) applies to the llama2.c
+// header: an odd head size was accepted (the model could be compressed but
+// never run), and sizes far beyond any model reached the layout arithmetic.
+TEST(Llama2cReaderTest, HeaderGoesThroughTheLlamaSizeCheck) {
+  ScratchDir dir;
+  auto status = [&](const std::string& bytes) {
+    return OpenLlama2c(dir.Write("x.bin", bytes), {}).status();
+  };
+  // dim 6, 2 heads: head size 3 is odd (the file size is right).
+  const absl::Status odd = status(MakeLlama2c(6, 6, 1, 2, 1, 5, 4));
+  EXPECT_EQ(odd.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(odd.message().find("head_dim 3 is odd"), std::string::npos) << odd;
+  EXPECT_TRUE(status(MakeLlama2c(8, 6, 1, 2, 1, 5, 4)).ok());
+  // Within int32 but over the limits: refused before any product is formed
+  // (the header alone, no file size could match).
+  for (const std::vector<int32_t>& h : std::vector<std::vector<int32_t>>{
+           {1 << 20, 8, 1, 2, 1, 5, 4},        // dim
+           {8, 1 << 30, 1, 2, 1, 5, 4},        // hidden_dim
+           {8, 8, 1 << 20, 2, 1, 5, 4},        // n_layers
+           {1 << 16, 8, 1, 1 << 14, 1, 5, 4},  // n_heads
+           {8, 8, 1, 2, 1, 1 << 30, 4},        // vocab
+           {8, 8, 1, 2, 1, -(1 << 30), 4},     // vocab (unshared)
+           {8, 8, 1, 2, 1, 5, 0x7fffffff},     // seq_len
+           {8, 8, 1, 2, 1, INT32_MIN, 4}}) {   // vocab = -2^31
+    std::string bytes;
+    for (int32_t v : h) Put(&bytes, v);
+    bytes.append(64, '\0');
+    const absl::Status s = status(bytes);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_NE(s.message().find("outside [1, "), std::string::npos) << s;
+  }
 }
 
 TEST(Llama2cReaderTest, TokenizerErrors) {

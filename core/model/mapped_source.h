@@ -80,6 +80,11 @@ inline uint64_t LoadU64(const uint8_t* p) {
 absl::Status LoadExplicitTokenizer(const std::string& path,
                                    ModelMetadata* meta);
 
+// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF). Names a reader keeps must pass: they end up in JSON
+// (plan fingerprints, --json output), which cannot hold invalid UTF-8.
+bool IsValidUtf8(absl::string_view s);
+
 // Sanity cap for JSON side files and tokenizers.
 inline constexpr uint64_t kMaxSideFileBytes = 256ull << 20;
 

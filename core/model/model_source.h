@@ -18,6 +18,8 @@
 //   INVALID_ARGUMENT  the path is no supported model, an ambiguous default
 //                     tokenizer, a bad tensor index
 //   RESOURCE_EXHAUSTED  a header or JSON side file larger than its sanity cap
+//                     or nested too deep, more tensors, dimensions, JSON
+//                     items or name bytes than the limits below
 #ifndef SEEDLM_CORE_MODEL_MODEL_SOURCE_H_
 #define SEEDLM_CORE_MODEL_MODEL_SOURCE_H_
 
@@ -71,6 +73,17 @@ struct ModelMetadata {
   std::string tokenizer_data;
 };
 
+// Limits every reader enforces (docs/LIMITS.md).
+// Most tensors one model file (a safetensors file or shard, a GGUF file) may
+// list; more is RESOURCE_EXHAUSTED, checked before the list is built.
+inline constexpr uint64_t kMaxModelTensors = uint64_t{1} << 20;
+// Most dimensions of one safetensors tensor; more is RESOURCE_EXHAUSTED
+// (GGUF allows 4 by its format: more is DATA_LOSS there). The same as a
+// .seedlm container's limit.
+inline constexpr size_t kMaxModelTensorRank = 8;
+// Longest tensor name, in bytes (safetensors, GGUF); longer is
+// RESOURCE_EXHAUSTED. The same as a .seedlm container's limit.
+inline constexpr size_t kMaxModelTensorNameBytes = 4096;
 // An opened checkpoint. Immutable after construction: all methods are const
 // and safe to call concurrently from several threads.
 class ModelSource {
@@ -104,9 +117,9 @@ class ModelSource {
 
 struct OpenModelOptions {
   // Tokenizer file to attach. Empty means the format's default:
-  //   llama2c: "tokenizer.bin" beside the model, else the single "tok*.bin"
-  //            beside it (several → INVALID_ARGUMENT listing them; none → no
-  //            tokenizer, not an error);
+  //   llama2c: the single "tok*.bin" beside the model ("tokenizer.bin"
+  //            counts as one: several → INVALID_ARGUMENT listing them, even
+  //            when one is tokenizer.bin; none → no tokenizer, not an error);
   //   hf:      tokenizer.json in the directory if present;
   //   safetensors, gguf: none.
   // When set, the file must exist (NOT_FOUND otherwise); its format is

@@ -6,13 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/model/mapped_source.h"
+#include "core/model/model_json.h"
+#include "core/util/json_util.h"
 #include "core/util/status_macros.h"
-#include "nlohmann/json.hpp"
 
 namespace seedlm {
 namespace {
 
-using json = nlohmann::json;
 using model_internal::ShapeByteSize;
 
 absl::Status Corrupt(const std::string& path, absl::string_view what) {
@@ -32,81 +32,115 @@ absl::StatusOr<DType> ParseDTypeFor(const std::string& path,
                    "; only F32, F16 and BF16 tensors are supported"));
 }
 
-// Reads a JSON array of non-negative integers.
-bool ReadUnsignedArray(const json& j, std::vector<uint64_t>* out) {
-  if (!j.is_array()) return false;
-  out->clear();
-  for (const json& v : j) {
-    if (!v.is_number_unsigned()) return false;
-    out->push_back(v.get<uint64_t>());
+// Member `key` of a tensor entry: an array of at most `max_size` integers in
+// [0, INT64_MAX] (floats such as 2.0 are refused: the format has integers).
+// A longer array is `too_long` (RESOURCE_EXHAUSTED past a limit of ours,
+// DATA_LOSS past the format's).
+absl::StatusOr<std::vector<int64_t>> NaturalArray(const Json& entry,
+                                                  absl::string_view key,
+                                                  size_t max_size,
+                                                  absl::StatusCode too_long,
+                                                  const std::string& where) {
+  ASSIGN_OR_RETURN(const Json* a, JsonArray(entry, key, where));
+  const std::string at = absl::StrCat(where, ".", key);
+  if (a->size() > max_size) {
+    return absl::Status(
+        too_long,
+        absl::StrCat(at, ": ", a->size(), " elements, more than ", max_size));
   }
-  return true;
+  std::vector<int64_t> out;
+  out.reserve(a->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    const Json& v = (*a)[i];
+    const std::string elem = absl::StrCat(at, "[", i, "]");
+    if (!v.is_number_integer()) {
+      return absl::DataLossError(absl::StrCat(
+          elem, ": expected an integer, got ", DumpJson(v).substr(0, 40)));
+    }
+    ASSIGN_OR_RETURN(const int64_t n, JsonAsInt(v, 0, INT64_MAX, elem));
+    out.push_back(n);
+  }
+  return out;
 }
 
 absl::StatusOr<SafetensorsEntry> ParseEntry(const std::string& path,
                                             const std::string& name,
-                                            const json& j, uint64_t data_begin,
+                                            const Json& j, uint64_t data_begin,
                                             uint64_t data_size) {
-  if (!j.is_object())
-    return Corrupt(path, absl::StrCat("'", name, "' is not an object"));
-  const auto dt = j.find("dtype");
-  const auto sh = j.find("shape");
-  const auto off = j.find("data_offsets");
-  if (dt == j.end() || !dt->is_string() || sh == j.end() || off == j.end()) {
-    return Corrupt(path, absl::StrCat("tensor '", name,
-                                      "' lacks dtype, shape or data_offsets"));
+  const std::string where =
+      absl::StrCat("corrupt safetensors file ", path, ": '", name, "'");
+  if (!j.is_object()) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": expected an object, got ", JsonTypeName(j)));
   }
   SafetensorsEntry e;
   e.info.name = name;
-  ASSIGN_OR_RETURN(e.info.dtype,
-                   ParseDTypeFor(path, name, dt->get<std::string>()));
-  std::vector<uint64_t> dims, offsets;
-  if (!ReadUnsignedArray(*sh, &dims)) {
-    return Corrupt(path, absl::StrCat("tensor '", name,
-                                      "': shape is not a list of naturals"));
-  }
-  for (uint64_t d : dims) {
-    if (d > static_cast<uint64_t>(INT64_MAX)) {
-      return Corrupt(path, absl::StrCat("tensor '", name, "': shape overflow"));
-    }
-    e.info.shape.push_back(static_cast<int64_t>(d));
-  }
-  if (!ReadUnsignedArray(*off, &offsets) || offsets.size() != 2 ||
-      offsets[0] > offsets[1]) {
+  ASSIGN_OR_RETURN(const std::string dtype, JsonString(j, "dtype", where));
+  ASSIGN_OR_RETURN(e.info.dtype, ParseDTypeFor(path, name, dtype));
+  ASSIGN_OR_RETURN(e.info.shape,
+                   NaturalArray(j, "shape", kMaxModelTensorRank,
+                                absl::StatusCode::kResourceExhausted, where));
+  ASSIGN_OR_RETURN(
+      const std::vector<int64_t> offsets,
+      NaturalArray(j, "data_offsets", 2, absl::StatusCode::kDataLoss, where));
+  if (offsets.size() != 2 || offsets[0] > offsets[1]) {
     return Corrupt(path, absl::StrCat("tensor '", name,
                                       "': data_offsets must be [begin, end]"));
   }
+  const uint64_t begin = static_cast<uint64_t>(offsets[0]);
+  const uint64_t end = static_cast<uint64_t>(offsets[1]);
   uint64_t bytes = 0;
-  if (!ShapeByteSize(e.info.shape, e.info.dtype, &bytes)) {
-    return Corrupt(path, absl::StrCat("tensor '", name, "': shape overflow"));
+  if (!ShapeByteSize(e.info.shape, e.info.dtype, &bytes) || bytes > data_size) {
+    return Corrupt(path, absl::StrCat("tensor '", name, "': its shape needs ",
+                                      "more bytes than the file holds"));
   }
-  if (offsets[1] > data_size) {
-    return Corrupt(
-        path, absl::StrCat("tensor '", name, "': data_offsets end ", offsets[1],
-                           " beyond the data size ", data_size));
+  if (end > data_size) {
+    return Corrupt(path,
+                   absl::StrCat("tensor '", name, "': data_offsets end ", end,
+                                " beyond the data size ", data_size));
   }
-  if (offsets[1] - offsets[0] != bytes) {
-    return Corrupt(
-        path,
-        absl::StrCat("tensor '", name, "' holds ", offsets[1] - offsets[0],
-                     " bytes but its shape and dtype need ", bytes));
+  if (end - begin != bytes) {
+    return Corrupt(path,
+                   absl::StrCat("tensor '", name, "' holds ", end - begin,
+                                " bytes but its shape and dtype need ", bytes));
   }
-  e.offset = data_begin + offsets[0];
+  e.offset = data_begin + begin;
   e.size = bytes;
   return e;
 }
 
-absl::Status ParseMetadata(const std::string& path, const json& j,
+absl::Status ParseMetadata(const std::string& path, const Json& j,
                            std::map<std::string, std::string>* out) {
-  if (!j.is_object()) return Corrupt(path, "__metadata__ is not an object");
+  const std::string where =
+      absl::StrCat("corrupt safetensors file ", path, ": __metadata__");
+  if (!j.is_object()) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": expected an object, got ", JsonTypeName(j)));
+  }
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_string()) {
-      return Corrupt(path, absl::StrCat("__metadata__ value for '", it.key(),
-                                        "' is not a string"));
-    }
-    (*out)[it.key()] = it.value().get<std::string>();
+    ASSIGN_OR_RETURN(
+        (*out)[it.key()],
+        JsonAsString(it.value(), absl::StrCat(where, ".", it.key())));
   }
   return absl::OkStatus();
+}
+
+// The header text without its padding. The format pads with spaces (0x20)
+// only: a NUL or any other byte after the JSON is DATA_LOSS (a NUL would
+// otherwise end the JSON parse early and hide what follows).
+absl::StatusOr<absl::string_view> UnpaddedHeader(const std::string& path,
+                                                 absl::string_view h) {
+  const size_t nul = h.find('\0');
+  if (nul != absl::string_view::npos) {
+    return Corrupt(path, absl::StrCat("header byte ", nul,
+                                      " is NUL (only spaces may pad it)"));
+  }
+  const size_t last = h.find_last_not_of(' ');
+  if (h.empty() || h[0] != '{' || last == absl::string_view::npos ||
+      h[last] != '}') {
+    return Corrupt(path, "header is not a JSON object padded with spaces");
+  }
+  return h.substr(0, last + 1);
 }
 
 // The format forbids holes and overlaps: sorted by offset, each tensor must
@@ -166,22 +200,39 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(
         path, ": safetensors header of ", n, " bytes exceeds the limit of ",
         kMaxSafetensorsHeaderBytes));
   }
-  const uint8_t* h = file.data() + 8;
-  if (n == 0 || h[0] != '{')
-    return Corrupt(path, "header is not a JSON object");
-  const json j = json::parse(h, h + n, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Corrupt(path, "header is not valid JSON");
+  ASSIGN_OR_RETURN(
+      const absl::string_view text,
+      UnpaddedHeader(path, absl::string_view(
+                               reinterpret_cast<const char*>(file.data()) + 8,
+                               static_cast<size_t>(n))));
+  ASSIGN_OR_RETURN(
+      const Json j,
+      ParseModelJson(
+          text, absl::StrCat("corrupt safetensors file ", path, ": header"),
+          kMaxSafetensorsHeaderBytes, kMaxSafetensorsHeaderDepth));
+  if (!j.is_object()) return Corrupt(path, "header is not a JSON object");
+  if (j.size() > kMaxModelTensors + 1) {  // + "__metadata__"
+    return absl::ResourceExhaustedError(absl::StrCat(
+        path, ": ", j.size(), " header entries exceed the limit of ",
+        kMaxModelTensors, " tensors"));
   }
   const uint64_t data_begin = 8 + n;
   const uint64_t data_size = file.size() - data_begin;
   SafetensorsHeader out;
+  out.tensors.reserve(j.size());
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() == "__metadata__") {
       RETURN_IF_ERROR(ParseMetadata(path, it.value(), &out.metadata));
       continue;
     }
-    if (it.key().empty()) return Corrupt(path, "empty tensor name");
+    if (it.key().empty() || it.key().find('\0') != std::string::npos) {
+      return Corrupt(path, "empty tensor name, or one holding a NUL byte");
+    }
+    if (it.key().size() > kMaxModelTensorNameBytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          path, ": a tensor name of ", it.key().size(),
+          " bytes exceeds the limit of ", kMaxModelTensorNameBytes));
+    }
     ASSIGN_OR_RETURN(SafetensorsEntry e, ParseEntry(path, it.key(), it.value(),
                                                     data_begin, data_size));
     out.tensors.push_back(std::move(e));
@@ -218,9 +269,9 @@ absl::Status WriteSafetensors(
     const std::vector<std::pair<TensorInfo, absl::Span<const uint8_t>>>&
         tensors,
     const std::map<std::string, std::string>& metadata) {
-  json header = json::object();
+  Json header = Json::object();
   if (!metadata.empty()) {
-    json m = json::object();
+    Json m = Json::object();
     for (const auto& [k, v] : metadata) m[k] = v;
     header["__metadata__"] = std::move(m);
   }
@@ -244,8 +295,7 @@ absl::Status WriteSafetensors(
                          {"data_offsets", {pos, pos + need}}};
     pos += need;
   }
-  std::string text =
-      header.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = DumpJson(header);
   text.append((8 - text.size() % 8) % 8, ' ');
   uint8_t len[8];
   const uint64_t n = text.size();

@@ -5,15 +5,25 @@
 // Layout: u64 little-endian N, then N bytes of JSON header
 //   {"<name>": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]},
 //    ..., "__metadata__": {"<key>": "<string>", ...}}
-// (padded with trailing spaces), then the data buffer; offsets are relative to
-// the first byte after the header. As the format requires, the tensors must
-// cover the buffer exactly: no holes, no overlaps.
+// (padded with trailing spaces, and with nothing else: a NUL or any other
+// byte after the JSON is corrupt), then the data buffer; offsets are relative
+// to the first byte after the header. As the format requires, the tensors
+// must cover the buffer exactly: no holes, no overlaps.
 //
-// Reader errors: DATA_LOSS for any structural problem (header length beyond
-// the file, bad JSON, offsets out of range / overlapping / leaving holes,
-// size != product(shape) * dtype size, shape overflow); RESOURCE_EXHAUSTED
-// for a header over 100 MB; UNIMPLEMENTED for dtypes other than F32, F16,
-// BF16 (the whole file is rejected, naming the tensor and dtype).
+// The header is read through core/util/json_util.h (bounded, exception-free,
+// every member type-checked). Reader errors: DATA_LOSS for any structural
+// problem (header length beyond the file, bad JSON or invalid UTF-8, an empty
+// tensor name or one holding a NUL (an escaped \u0000), a member
+// of the wrong JSON type, shape or offsets that are not non-negative
+// integers, offsets out of range / overlapping / leaving holes, size !=
+// product(shape) * dtype size, a shape whose byte size overflows or exceeds
+// the file); RESOURCE_EXHAUSTED for a header over kMaxSafetensorsHeaderBytes,
+// nested deeper than kMaxSafetensorsHeaderDepth, of more than
+// kMaxModelJsonItems (model_json.h) JSON items, with more than kMaxModelTensors
+// tensors, a name over kMaxModelTensorNameBytes or a shape of more than
+// kMaxModelTensorRank dimensions (model_source.h); UNIMPLEMENTED for dtypes
+// other than F32, F16, BF16 (the whole file is rejected, naming the tensor and
+// dtype).
 #ifndef SEEDLM_CORE_MODEL_SAFETENSORS_H_
 #define SEEDLM_CORE_MODEL_SAFETENSORS_H_
 
@@ -32,8 +42,12 @@
 
 namespace seedlm {
 
-// Largest header the reader accepts (the reference implementation's limit).
+// Largest header the reader accepts (the reference implementation's limit);
+// a longer one is RESOURCE_EXHAUSTED.
 inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
+// Deepest JSON nesting accepted in a header (a valid one nests 3 deep: the
+// header object, a tensor entry, its shape); deeper is RESOURCE_EXHAUSTED.
+inline constexpr int kMaxSafetensorsHeaderDepth = 8;
 
 struct SafetensorsEntry {
   TensorInfo info;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/model_json.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "gtest/gtest.h"
@@ -208,7 +209,100 @@ TEST(SafetensorsTest, HostileHeaders) {
   EXPECT_EQ(ParseCode(RawFile(R"({"a":5})", 0)), kLoss);
   std::string deep =
       "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
-  EXPECT_EQ(ParseCode(RawFile(deep, 0)), kLoss);
+  EXPECT_EQ(ParseCode(RawFile(deep, 0)), absl::StatusCode::kResourceExhausted);
+}
+
+// Issue 12: every member of the wrong JSON type is DATA_LOSS naming it (no
+// exception escapes), and the padding after the JSON may only be spaces.
+TEST(SafetensorsTest, WrongJsonTypesAreDataLoss) {
+  const absl::StatusCode kLoss = absl::StatusCode::kDataLoss;
+  auto entry = [](const std::string& dtype, const std::string& shape,
+                  const std::string& offsets) {
+    return RawFile(R"({"a":{"dtype":)" + dtype + R"(,"shape":)" + shape +
+                       R"(,"data_offsets":)" + offsets + "}}",
+                   8);
+  };
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0,8]")),
+            absl::StatusCode::kOk);
+  EXPECT_EQ(ParseCode(entry("5", "[2]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry("null", "[2]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"(["F32"])", "[2]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", R"("x")", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", R"({"0":2})", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", R"(["2"])", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[true]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[-1]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2.5]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[1e300]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[18446744073709551615]", "[0,8]")),
+            kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", R"([1,"a"])")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0,8.0]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[-8,0]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0,8,8]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0,8,8,8,8,8,8,8,8,8]")),
+            kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", "[0]")), kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[2]", R"({"a":1})")), kLoss);
+  // Dimension products that overflow, or exceed the file, before any
+  // multiplication by the offsets.
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[4294967296,4294967296]", "[0,8]")),
+            kLoss);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[1073741824,4]", "[0,8]")), kLoss);
+  EXPECT_EQ(ParseCode(RawFile(R"({"a\u0000b":{"dtype":"F32","shape":[2],)"
+                              R"("data_offsets":[0,8]}})",
+                              8)),
+            kLoss);  // a NUL in a name (a .seedlm container refuses it)
+  EXPECT_EQ(ParseCode(RawFile(R"({"__metadata__":"x"})", 0)), kLoss);
+  EXPECT_EQ(ParseCode(RawFile(R"({"__metadata__":{"k":["v"]}})", 0)), kLoss);
+  EXPECT_EQ(ParseCode(RawFile(R"({"__metadata__":{"k":null}})", 0)), kLoss);
+  // More dimensions than kMaxTensorRank.
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[1,1,1,1,1,1,1,1,2]", "[0,8]")),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ParseCode(entry(R"("F32")", "[1,1,1,1,1,1,1,2]", "[0,8]")),
+            absl::StatusCode::kOk);
+  const std::string bad_dtype = entry("5", "[2]", "[0,8]");
+  const absl::StatusOr<SafetensorsHeader> named = ParseSafetensorsHeader(
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bad_dtype.data()),
+                          bad_dtype.size()),
+      "f.safetensors");
+  EXPECT_NE(named.status().message().find("'a'.dtype"), std::string::npos)
+      << named.status();
+}
+
+TEST(SafetensorsTest, OnlySpacesMayPadTheHeader) {
+  const std::string json =
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  EXPECT_EQ(ParseCode(RawFile(json + "   ", 8)), absl::StatusCode::kOk);
+  for (const std::string& pad :
+       {std::string("\0\0\0", 3), std::string("  \0", 3), std::string("\t"),
+        std::string("\n"), std::string(" x"), std::string("}")}) {
+    SCOPED_TRACE(pad.size());
+    EXPECT_EQ(ParseCode(RawFile(json + pad, 8)), absl::StatusCode::kDataLoss);
+  }
+  // A NUL inside the JSON would end nlohmann's parse early.
+  std::string nul_inside = json;
+  nul_inside.insert(1, std::string(1, '\0'));
+  EXPECT_EQ(ParseCode(RawFile(nul_inside, 8)), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ParseCode(RawFile(" " + json, 8)), absl::StatusCode::kDataLoss);
+}
+
+// Issue 12: a header within the byte limit but made of tiny items would
+// build a JSON tree ~25 times its size; the item count is bounded first.
+TEST(SafetensorsTest, TooManyJsonItemsIsResourceExhausted) {
+  std::string meta = R"({"__metadata__":{)";
+  for (uint64_t i = 0; i <= kMaxModelJsonItems / 2; ++i) {
+    if (i > 0) meta += ',';
+    meta += "\"" + std::to_string(i) + "\":\"\"";
+  }
+  meta += "}}";
+  EXPECT_EQ(ParseCode(RawFile(meta, 0)), absl::StatusCode::kResourceExhausted);
+  const std::string name(kMaxModelTensorNameBytes + 1, 'n');
+  EXPECT_EQ(ParseCode(RawFile(R"({")" + name +
+                                  R"(":{"dtype":"F32","shape":[1],)"
+                                  R"("data_offsets":[0,4]}})",
+                              4)),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(SafetensorsTest, UnsupportedDTypeNamesTensor) {

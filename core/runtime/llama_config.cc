@@ -1,153 +1,149 @@
 #include "core/runtime/llama_config.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/model/llama_dims.h"
+#include "core/model/model_json.h"
+#include "core/util/json_util.h"
 #include "core/util/status_macros.h"
-#include "nlohmann/json.hpp"
 
 namespace seedlm {
 namespace {
 
-using json = nlohmann::json;
-
-absl::StatusOr<int> GetInt(const json& j, const char* key, bool required,
-                           int fallback) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) {
-    if (!required) return fallback;
-    return absl::InvalidArgumentError(
-        absl::StrCat("model config lacks '", key, "'"));
-  }
-  if (!it->is_number_integer() || it->get<int64_t>() <= 0 ||
-      it->get<int64_t>() > (int64_t{1} << 30)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model config '", key, "' must be a positive integer"));
-  }
-  return static_cast<int>(it->get<int64_t>());
-}
-
-absl::StatusOr<double> GetNumber(const json& j, const char* key,
-                                 double fallback) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_number() || !(it->get<double>() > 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model config '", key, "' must be a positive number"));
-  }
-  return it->get<double>();
-}
-
-absl::Status CheckShape(const LlamaConfig& c) {
-  if (c.n_heads % c.n_kv_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "n_kv_heads ", c.n_kv_heads, " does not divide n_heads ", c.n_heads));
-  }
-  if (c.head_dim % 2 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("head_dim ", c.head_dim, " is odd (rotary needs pairs)"));
-  }
+// The one size check (llama_dims.h), then the fields into `c`.
+absl::Status SetDims(const LlamaDims& given, absl::string_view where,
+                     LlamaConfig* c) {
+  ASSIGN_OR_RETURN(const LlamaDims d, CheckLlamaDims(given, where));
+  // Every field is now at most 2^30: the narrowing is exact.
+  c->dim = static_cast<int>(d.dim);
+  c->hidden_dim = static_cast<int>(d.hidden_dim);
+  c->n_layers = static_cast<int>(d.n_layers);
+  c->n_heads = static_cast<int>(d.n_heads);
+  c->n_kv_heads = static_cast<int>(d.n_kv_heads);
+  c->head_dim = static_cast<int>(d.head_dim);
+  c->vocab_size = static_cast<int>(d.vocab_size);
+  c->max_seq_len = static_cast<int>(d.max_seq_len);
   return absl::OkStatus();
 }
 
-absl::StatusOr<LlamaConfig> ParseLlama2c(const json& j) {
+// norm_eps and rope_theta: finite, positive, and small enough for a float
+// (eps) and a sane rotary base.
+absl::Status ReadNumbers(const Json& j, const char* eps_key, double eps_default,
+                         absl::string_view where, LlamaConfig* c) {
+  ASSIGN_OR_RETURN(const std::optional<double> eps,
+                   JsonOptNumber(j, eps_key, kMinNormEps, kMaxNormEps, where));
+  c->norm_eps = static_cast<float>(eps.value_or(eps_default));
+  ASSIGN_OR_RETURN(
+      const std::optional<double> theta,
+      JsonOptNumber(j, "rope_theta", kMinRopeTheta, kMaxRopeTheta, where));
+  c->rope_theta = theta.value_or(10000.0);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LlamaConfig> ParseLlama2c(const Json& j) {
+  constexpr absl::string_view kWhere = "llama2.c arch config";
   LlamaConfig c;
   c.naming = "llama2c";
   c.rope_style = RopeStyle::kInterleaved;
-  ASSIGN_OR_RETURN(c.dim, GetInt(j, "dim", true, 0));
-  ASSIGN_OR_RETURN(c.hidden_dim, GetInt(j, "hidden_dim", true, 0));
-  ASSIGN_OR_RETURN(c.n_layers, GetInt(j, "n_layers", true, 0));
-  ASSIGN_OR_RETURN(c.n_heads, GetInt(j, "n_heads", true, 0));
-  ASSIGN_OR_RETURN(c.n_kv_heads, GetInt(j, "n_kv_heads", false, c.n_heads));
-  ASSIGN_OR_RETURN(c.vocab_size, GetInt(j, "vocab_size", true, 0));
-  ASSIGN_OR_RETURN(c.max_seq_len, GetInt(j, "max_seq_len", true, 0));
-  ASSIGN_OR_RETURN(double eps, GetNumber(j, "norm_eps", 1e-5));
-  c.norm_eps = static_cast<float>(eps);
-  ASSIGN_OR_RETURN(c.rope_theta, GetNumber(j, "rope_theta", 10000.0));
-  if (c.dim % c.n_heads != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("n_heads ", c.n_heads, " does not divide dim ", c.dim));
-  }
-  c.head_dim = c.dim / c.n_heads;
-  const auto shared = j.find("shared_classifier");
-  c.tied_embeddings =
-      shared == j.end() || !shared->is_boolean() || shared->get<bool>();
+  // The wide range here only types the values; CheckLlamaDims bounds them.
+  constexpr int64_t kMax = INT64_MAX;
+  LlamaDims d;
+  ASSIGN_OR_RETURN(d.dim, JsonInt(j, "dim", 0, kMax, kWhere));
+  ASSIGN_OR_RETURN(d.hidden_dim, JsonInt(j, "hidden_dim", 0, kMax, kWhere));
+  ASSIGN_OR_RETURN(d.n_layers, JsonInt(j, "n_layers", 0, kMax, kWhere));
+  ASSIGN_OR_RETURN(d.n_heads, JsonInt(j, "n_heads", 0, kMax, kWhere));
+  ASSIGN_OR_RETURN(const std::optional<int64_t> kv,
+                   JsonOptInt(j, "n_kv_heads", 0, kMax, kWhere));
+  d.n_kv_heads = kv.value_or(d.n_heads);
+  ASSIGN_OR_RETURN(d.vocab_size, JsonInt(j, "vocab_size", 0, kMax, kWhere));
+  ASSIGN_OR_RETURN(d.max_seq_len, JsonInt(j, "max_seq_len", 0, kMax, kWhere));
+  RETURN_IF_ERROR(SetDims(d, kWhere, &c));
+  RETURN_IF_ERROR(ReadNumbers(j, "norm_eps", 1e-5, kWhere, &c));
+  ASSIGN_OR_RETURN(const std::optional<bool> shared,
+                   JsonOptBool(j, "shared_classifier", kWhere));
+  c.tied_embeddings = shared.value_or(true);
   c.embedding_tensor = "tok_embeddings.weight";
-  RETURN_IF_ERROR(CheckShape(c));
   return c;
 }
 
-absl::Status CheckHfSupported(const json& h) {
-  const auto type = h.find("model_type");
-  if (type == h.end() || !type->is_string()) {
-    return absl::InvalidArgumentError("config.json lacks 'model_type'");
-  }
-  const std::string t = type->get<std::string>();
+absl::Status CheckHfSupported(const Json& h, absl::string_view where) {
+  ASSIGN_OR_RETURN(const std::string t, JsonString(h, "model_type", where));
   if (t != "llama" && t != "mistral") {
     return absl::UnimplementedError(
         absl::StrCat("model_type '", t, "' is not supported (llama, mistral)"));
   }
   for (const char* key : {"rope_scaling", "sliding_window"}) {
-    const auto it = h.find(key);
-    if (it != h.end() && !it->is_null()) {
+    ASSIGN_OR_RETURN(const Json* v, JsonFind(h, key, where));
+    if (v != nullptr) {
       return absl::UnimplementedError(
           absl::StrCat("config.json '", key, "' is not supported"));
     }
   }
   for (const char* key : {"attention_bias", "mlp_bias"}) {
-    const auto it = h.find(key);
-    if (it != h.end() && it->is_boolean() && it->get<bool>()) {
+    ASSIGN_OR_RETURN(const std::optional<bool> on, JsonOptBool(h, key, where));
+    if (on.value_or(false)) {
       return absl::UnimplementedError(
           absl::StrCat("config.json '", key, "' = true is not supported"));
     }
   }
-  const auto act = h.find("hidden_act");
-  if (act != h.end() && (!act->is_string() || *act != "silu")) {
-    return absl::UnimplementedError(
-        absl::StrCat("hidden_act ", act->dump(), " is not supported (silu)"));
+  ASSIGN_OR_RETURN(const std::optional<std::string> act,
+                   JsonOptString(h, "hidden_act", where));
+  if (act.has_value() && *act != "silu") {
+    return absl::UnimplementedError(absl::StrCat(
+        "hidden_act '", act->substr(0, 64), "' is not supported (silu)"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<LlamaConfig> ParseHf(const json& arch) {
-  const auto hf = arch.find("hf_config");
-  if (hf == arch.end() || !hf->is_object()) {
-    return absl::InvalidArgumentError("arch config lacks 'hf_config'");
-  }
-  const json& h = *hf;
-  RETURN_IF_ERROR(CheckHfSupported(h));
+// The sizes of a Hugging Face config.json; each member typed and bounded by
+// its own limit so that messages name the config's key.
+absl::StatusOr<LlamaDims> HfDims(const Json& h, absl::string_view where) {
+  LlamaDims d;
+  ASSIGN_OR_RETURN(d.dim, JsonInt(h, "hidden_size", 1, kMaxLlamaDim, where));
+  ASSIGN_OR_RETURN(d.hidden_dim, JsonInt(h, "intermediate_size", 1,
+                                         kMaxLlamaHiddenDim, where));
+  ASSIGN_OR_RETURN(d.n_layers,
+                   JsonInt(h, "num_hidden_layers", 1, kMaxLlamaLayers, where));
+  ASSIGN_OR_RETURN(d.n_heads,
+                   JsonInt(h, "num_attention_heads", 1, kMaxLlamaHeads, where));
+  ASSIGN_OR_RETURN(
+      const std::optional<int64_t> kv,
+      JsonOptInt(h, "num_key_value_heads", 1, kMaxLlamaHeads, where));
+  d.n_kv_heads = kv.value_or(d.n_heads);
+  ASSIGN_OR_RETURN(d.vocab_size,
+                   JsonInt(h, "vocab_size", 1, kMaxLlamaVocab, where));
+  ASSIGN_OR_RETURN(
+      const std::optional<int64_t> ctx,
+      JsonOptInt(h, "max_position_embeddings", 1, kMaxLlamaContext, where));
+  d.max_seq_len = ctx.value_or(2048);
+  ASSIGN_OR_RETURN(const std::optional<int64_t> head_dim,
+                   JsonOptInt(h, "head_dim", 1, kMaxLlamaHeadDim, where));
+  d.head_dim = head_dim.value_or(0);  // 0: hidden_size / num_attention_heads
+  return d;
+}
+
+absl::StatusOr<LlamaConfig> ParseHf(const Json& arch) {
+  constexpr absl::string_view kArch = "hf arch config";
+  constexpr absl::string_view kWhere = "config.json";
+  ASSIGN_OR_RETURN(const Json* hf, JsonObject(arch, "hf_config", kArch));
+  const Json& h = *hf;
+  RETURN_IF_ERROR(CheckHfSupported(h, kWhere));
   LlamaConfig c;
   c.naming = "hf";
   c.rope_style = RopeStyle::kHalfSplit;
-  ASSIGN_OR_RETURN(c.dim, GetInt(h, "hidden_size", true, 0));
-  ASSIGN_OR_RETURN(c.hidden_dim, GetInt(h, "intermediate_size", true, 0));
-  ASSIGN_OR_RETURN(c.n_layers, GetInt(h, "num_hidden_layers", true, 0));
-  ASSIGN_OR_RETURN(c.n_heads, GetInt(h, "num_attention_heads", true, 0));
-  ASSIGN_OR_RETURN(c.n_kv_heads,
-                   GetInt(h, "num_key_value_heads", false, c.n_heads));
-  ASSIGN_OR_RETURN(c.vocab_size, GetInt(h, "vocab_size", true, 0));
-  ASSIGN_OR_RETURN(c.max_seq_len,
-                   GetInt(h, "max_position_embeddings", false, 2048));
-  ASSIGN_OR_RETURN(double eps, GetNumber(h, "rms_norm_eps", 1e-6));
-  c.norm_eps = static_cast<float>(eps);
-  ASSIGN_OR_RETURN(c.rope_theta, GetNumber(h, "rope_theta", 10000.0));
-  if (h.contains("head_dim") && !h["head_dim"].is_null()) {
-    ASSIGN_OR_RETURN(c.head_dim, GetInt(h, "head_dim", true, 0));
-  } else if (c.dim % c.n_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "num_attention_heads ", c.n_heads, " does not divide ", c.dim));
-  } else {
-    c.head_dim = c.dim / c.n_heads;
-  }
-  const auto tie = arch.find("tie_word_embeddings");
-  c.tied_embeddings =
-      tie != arch.end() && tie->is_boolean() && tie->get<bool>();
+  ASSIGN_OR_RETURN(const LlamaDims d, HfDims(h, kWhere));
+  RETURN_IF_ERROR(SetDims(d, kWhere, &c));
+  RETURN_IF_ERROR(ReadNumbers(h, "rms_norm_eps", 1e-6, kWhere, &c));
+  ASSIGN_OR_RETURN(const std::optional<bool> tie,
+                   JsonOptBool(arch, "tie_word_embeddings", kArch));
+  c.tied_embeddings = tie.value_or(false);
   c.embedding_tensor = "model.embed_tokens.weight";
-  const auto holder = arch.find("tied_embedding_tensor");
-  if (c.tied_embeddings && holder != arch.end() && holder->is_string()) {
-    c.embedding_tensor = holder->get<std::string>();
-  }
-  RETURN_IF_ERROR(CheckShape(c));
+  ASSIGN_OR_RETURN(const std::optional<std::string> holder,
+                   JsonOptString(arch, "tied_embedding_tensor", kArch));
+  if (c.tied_embeddings && holder.has_value()) c.embedding_tensor = *holder;
   return c;
 }
 
@@ -174,10 +170,12 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(
         ") carries no architecture config; only llama2.c and Hugging Face "
         "Llama checkpoints can run"));
   }
-  const json j = json::parse(arch_config_json.begin(), arch_config_json.end(),
-                             nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return absl::InvalidArgumentError("architecture config is not JSON");
+  ASSIGN_OR_RETURN(const Json j,
+                   ParseModelJson(arch_config_json, "architecture config",
+                                  kMaxArchConfigBytes, kMaxArchConfigDepth));
+  if (!j.is_object()) {
+    return absl::DataLossError(absl::StrCat(
+        "architecture config: expected an object, got ", JsonTypeName(j)));
   }
   if (source_format == "llama2c") return ParseLlama2c(j);
   if (source_format == "hf") return ParseHf(j);

@@ -5,10 +5,12 @@
 #ifndef SEEDLM_CORE_RUNTIME_LLAMA_CONFIG_H_
 #define SEEDLM_CORE_RUNTIME_LLAMA_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/model/hf_checkpoint.h"
 
 namespace seedlm {
 
@@ -44,11 +46,33 @@ struct LlamaConfig {
   std::string embedding_tensor;
 };
 
+// Limits of the architecture config text (it wraps a config.json, as
+// core/model/hf_checkpoint.h reads it, one level deeper); beyond them, or
+// beyond kMaxModelJsonItems (core/model/model_json.h), RESOURCE_EXHAUSTED.
+inline constexpr uint64_t kMaxArchConfigBytes = kMaxHfJsonBytes + 1024;
+inline constexpr int kMaxArchConfigDepth = kMaxHfJsonDepth + 2;
+
+// Accepted ranges of the config's floating-point fields (norm_eps /
+// rms_norm_eps, rope_theta); outside is DATA_LOSS. The sizes are bounded by
+// core/model/llama_dims.h.
+inline constexpr double kMinNormEps = 1e-30;
+inline constexpr double kMaxNormEps = 1.0;
+inline constexpr double kMinRopeTheta = 1e-3;
+inline constexpr double kMaxRopeTheta = 1e30;
+
 // Parses `arch_config_json` of a model whose ModelMetadata::source_format is
-// `source_format` ("llama2c" or "hf"). INVALID_ARGUMENT for missing or
-// inconsistent fields (e.g. heads not dividing dim); UNIMPLEMENTED for a
+// `source_format` ("llama2c" or "hf"); the text may come from a hostile file
+// (a config.json, a .seedlm file's metadata), so it goes through the bounded
+// JSON parse (core/util/json_util.h) and every member is type-checked. The
+// sizes go through the one Llama size check (CheckLlamaDims,
+// core/model/llama_dims.h: each within its limit, heads dividing dim when
+// head_dim is derived, kv heads dividing heads, an even head_dim, products in
+// range). DATA_LOSS for malformed JSON, a missing size, a member of the wrong
+// type or out of range, or inconsistent sizes, naming the member;
+// RESOURCE_EXHAUSTED for a config over the JSON limits; UNIMPLEMENTED for a
 // valid model we cannot run (another architecture, rope_scaling, attention
-// bias, an activation other than SiLU), naming the feature.
+// bias, an activation other than SiLU) or no config at all, naming the
+// feature.
 absl::StatusOr<LlamaConfig> ParseLlamaConfig(
     absl::string_view source_format, absl::string_view arch_config_json);
 

@@ -97,7 +97,8 @@ class LlamaModel {
   // Errors: those of OpenModel / ContainerReader::Open; UNIMPLEMENTED for a
   // model that is not a supported Llama (see ParseLlamaConfig); NOT_FOUND
   // for a missing tensor; INVALID_ARGUMENT for a tensor of the wrong shape
-  // or a bad layer range; DATA_LOSS for a corrupt payload.
+  // or a bad layer range; DATA_LOSS for a corrupt payload or architecture
+  // config (ParseLlamaConfig).
   static absl::StatusOr<std::unique_ptr<LlamaModel>> Load(
       const std::string& path, const LoadModelOptions& options = {});
 
