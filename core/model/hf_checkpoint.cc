@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/model/mapped_source.h"
-#include "core/model/model_json.h"
 #include "core/model/safetensors.h"
 #include "core/util/file_util.h"
 #include "core/util/json_util.h"
@@ -34,13 +33,14 @@ bool IsRegularFile(const fs::path& p) {
 }
 
 // Reads a JSON object file through the bounded parse (kMaxHfJsonBytes,
-// kMaxHfJsonDepth, kMaxModelJsonItems). NOT_FOUND if missing,
+// kMaxHfJsonDepth, kMaxJsonItems). NOT_FOUND if missing,
 // RESOURCE_EXHAUSTED over a limit, DATA_LOSS if not a JSON object.
 absl::StatusOr<Json> ReadJsonObject(const fs::path& path) {
   ASSIGN_OR_RETURN(const std::string text,
                    ReadFileToString(path.string(), kMaxHfJsonBytes));
-  ASSIGN_OR_RETURN(Json j, ParseModelJson(text, path.string(), kMaxHfJsonBytes,
-                                          kMaxHfJsonDepth));
+  ASSIGN_OR_RETURN(Json j,
+                   ParseJson(text, path.string(),
+                             JsonLimits{kMaxHfJsonBytes, kMaxHfJsonDepth}));
   if (!j.is_object()) {
     return absl::DataLossError(absl::StrCat(
         path.string(), ": expected a JSON object, got ", JsonTypeName(j)));

@@ -25,8 +25,8 @@
 //
 // config.json and the index are read through the bounded JSON parse
 // (core/util/json_util.h; at most kMaxHfJsonBytes, nested at most
-// kMaxHfJsonDepth deep, at most kMaxModelJsonItems (model_json.h) items) and
-// must be JSON objects; only the members read here are type-checked
+// kMaxHfJsonDepth deep, at most kMaxJsonItems (core/util/json_util.h) items)
+// and must be JSON objects; only the members read here are type-checked
 // ("weight_map" an object of strings, "tie_word_embeddings" a bool when
 // present). The Llama sizes are checked when the model is loaded to run
 // (llama_config.h).

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "core/model/model_json.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
 #include "core/model/safetensors.h"
+#include "core/util/json_util.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -226,7 +226,7 @@ TEST(HfCheckpointTest, HostileJsonFiles) {
   s = status("model.safetensors.index.json", R"({"weight_map":null})");
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   std::string many = "[0";  // small in bytes, huge as a parsed tree
-  for (uint64_t i = 0; i < kMaxModelJsonItems; ++i) many += ",0";
+  for (uint64_t i = 0; i < kMaxJsonItems; ++i) many += ",0";
   many += "]";
   s = status("config.json", R"({"a":)" + many + "}");
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;

@@ -18,7 +18,7 @@
 #include "core/model/llama2c_reader.h"
 #include "core/model/llama_dims.h"
 #include "core/model/model_fuzz_util.h"
-#include "core/model/model_json.h"
+#include "core/util/json_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace seedlm;  // NOLINT: a fuzz entry point
@@ -42,9 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::unique_ptr<ModelSource>> m =
       OpenLlama2c(fuzz_util::WriteScratch("model.bin", bytes), {});
   fuzz_util::Check(m.ok(), "OpenLlama2c of a parsed file", m.status());
-  const absl::Status arch =
-      ParseModelJson((*m)->metadata().arch_config_json, "arch", 1 << 20, 8)
-          .status();
+  const absl::Status arch = ParseJson((*m)->metadata().arch_config_json, "arch",
+                                      JsonLimits{1 << 20, 8})
+                                .status();
   fuzz_util::Check(arch.ok(), "the arch config is JSON", arch);
   fuzz_util::ExerciseSource(**m, size);
   return 0;

@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/model/mapped_source.h"
-#include "core/model/model_json.h"
 #include "core/util/json_util.h"
 #include "core/util/status_macros.h"
 
@@ -207,9 +206,9 @@ absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(
                                static_cast<size_t>(n))));
   ASSIGN_OR_RETURN(
       const Json j,
-      ParseModelJson(
+      ParseJson(
           text, absl::StrCat("corrupt safetensors file ", path, ": header"),
-          kMaxSafetensorsHeaderBytes, kMaxSafetensorsHeaderDepth));
+          JsonLimits{kMaxSafetensorsHeaderBytes, kMaxSafetensorsHeaderDepth}));
   if (!j.is_object()) return Corrupt(path, "header is not a JSON object");
   if (j.size() > kMaxModelTensors + 1) {  // + "__metadata__"
     return absl::ResourceExhaustedError(absl::StrCat(

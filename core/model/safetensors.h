@@ -19,11 +19,11 @@
 // product(shape) * dtype size, a shape whose byte size overflows or exceeds
 // the file); RESOURCE_EXHAUSTED for a header over kMaxSafetensorsHeaderBytes,
 // nested deeper than kMaxSafetensorsHeaderDepth, of more than
-// kMaxModelJsonItems (model_json.h) JSON items, with more than kMaxModelTensors
-// tensors, a name over kMaxModelTensorNameBytes or a shape of more than
-// kMaxModelTensorRank dimensions (model_source.h); UNIMPLEMENTED for dtypes
-// other than F32, F16, BF16 (the whole file is rejected, naming the tensor and
-// dtype).
+// kMaxJsonItems (core/util/json_util.h) JSON items, with more than
+// kMaxModelTensors tensors, a name over kMaxModelTensorNameBytes or a shape of
+// more than kMaxModelTensorRank dimensions (model_source.h); UNIMPLEMENTED for
+// dtypes other than F32, F16, BF16 (the whole file is rejected, naming the
+// tensor and dtype).
 #ifndef SEEDLM_CORE_MODEL_SAFETENSORS_H_
 #define SEEDLM_CORE_MODEL_SAFETENSORS_H_
 

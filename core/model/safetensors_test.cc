@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "core/model/model_json.h"
 #include "core/model/model_source.h"
 #include "core/model/model_test_util.h"
+#include "core/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace seedlm {
@@ -291,7 +291,7 @@ TEST(SafetensorsTest, OnlySpacesMayPadTheHeader) {
 // build a JSON tree ~25 times its size; the item count is bounded first.
 TEST(SafetensorsTest, TooManyJsonItemsIsResourceExhausted) {
   std::string meta = R"({"__metadata__":{)";
-  for (uint64_t i = 0; i <= kMaxModelJsonItems / 2; ++i) {
+  for (uint64_t i = 0; i <= kMaxJsonItems / 2; ++i) {
     if (i > 0) meta += ',';
     meta += "\"" + std::to_string(i) + "\":\"\"";
   }

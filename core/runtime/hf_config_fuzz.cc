@@ -18,7 +18,6 @@
 #include "core/model/hf_checkpoint.h"
 #include "core/model/llama_dims.h"
 #include "core/model/model_fuzz_util.h"
-#include "core/model/model_json.h"
 #include "core/runtime/llama_config.h"
 #include "core/util/json_util.h"
 
@@ -62,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Exercise("hf", text);
   Exercise("llama2c", text);
   // As a config.json: parsed as hf_checkpoint.cc parses it, then wrapped.
-  absl::StatusOr<Json> config =
-      ParseModelJson(text, "config.json", kMaxHfJsonBytes, kMaxHfJsonDepth);
+  absl::StatusOr<Json> config = ParseJson(
+      text, "config.json", JsonLimits{kMaxHfJsonBytes, kMaxHfJsonDepth});
   if (config.ok() && config->is_object()) {
     const Json arch = {{"hf_config", *std::move(config)},
                        {"tie_word_embeddings", true}};

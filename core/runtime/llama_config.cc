@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/model/llama_dims.h"
-#include "core/model/model_json.h"
 #include "core/util/json_util.h"
 #include "core/util/status_macros.h"
 
@@ -170,9 +169,10 @@ absl::StatusOr<LlamaConfig> ParseLlamaConfig(
         ") carries no architecture config; only llama2.c and Hugging Face "
         "Llama checkpoints can run"));
   }
-  ASSIGN_OR_RETURN(const Json j,
-                   ParseModelJson(arch_config_json, "architecture config",
-                                  kMaxArchConfigBytes, kMaxArchConfigDepth));
+  ASSIGN_OR_RETURN(
+      const Json j,
+      ParseJson(arch_config_json, "architecture config",
+                JsonLimits{kMaxArchConfigBytes, kMaxArchConfigDepth}));
   if (!j.is_object()) {
     return absl::DataLossError(absl::StrCat(
         "architecture config: expected an object, got ", JsonTypeName(j)));

@@ -48,7 +48,7 @@ struct LlamaConfig {
 
 // Limits of the architecture config text (it wraps a config.json, as
 // core/model/hf_checkpoint.h reads it, one level deeper); beyond them, or
-// beyond kMaxModelJsonItems (core/model/model_json.h), RESOURCE_EXHAUSTED.
+// beyond kMaxJsonItems (core/util/json_util.h), RESOURCE_EXHAUSTED.
 inline constexpr uint64_t kMaxArchConfigBytes = kMaxHfJsonBytes + 1024;
 inline constexpr int kMaxArchConfigDepth = kMaxHfJsonDepth + 2;
 

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "core/model/llama_dims.h"
-#include "core/model/model_json.h"
 #include "core/runtime/llama_model.h"
 #include "core/runtime/llama_session.h"
+#include "core/util/json_util.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -126,7 +126,7 @@ TEST(LlamaConfigTest, WrongTypesAreDataLoss) {
                 .code(),
             kLoss);
   std::string many = R"({"a":[0)";  // small in bytes, huge as a parsed tree
-  for (uint64_t i = 0; i < kMaxModelJsonItems; ++i) many += ",0";
+  for (uint64_t i = 0; i < kMaxJsonItems; ++i) many += ",0";
   EXPECT_EQ(ParseLlamaConfig("llama2c", many + "]}").status().code(),
             absl::StatusCode::kResourceExhausted);
   for (const char* key : {"dim", "n_heads", "max_seq_len", "norm_eps",

@@ -19,9 +19,12 @@ namespace hf_internal {
 
 // ---- The file (HfTokenizer::Create).
 
-// Largest tokenizer.json and its deepest JSON nesting (real files: up to
-// ~35 MB, depth ~6). Over either: RESOURCE_EXHAUSTED before parsing.
-inline constexpr JsonLimits kTokenizerJsonLimits{uint64_t{64} << 20, 64};
+// Largest tokenizer.json, its deepest JSON nesting and most JSON items
+// (real files: up to ~35 MB, depth ~6; Llama-3's 128k vocabulary and 280k
+// merges as pairs are ~1.2 M items). Over any: RESOURCE_EXHAUSTED before
+// parsing.
+inline constexpr JsonLimits kTokenizerJsonLimits{uint64_t{64} << 20, 64,
+                                                 uint64_t{1} << 23};
 
 // Deepest nesting of Sequence components (normalizer, pre_tokenizer,
 // decoder, post_processor; the top-level component has depth 0), and most

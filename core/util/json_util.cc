@@ -87,12 +87,45 @@ int JsonNestingDepth(absl::string_view text, int stop_at) {
   return max_depth;
 }
 
+uint64_t CountJsonItems(absl::string_view text, uint64_t stop_at) {
+  uint64_t items = 1;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[' || c == ':' || c == ',') {
+      if (++items > stop_at) return items;
+    }
+  }
+  return items;
+}
+
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what,
                                const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {
     return absl::ResourceExhaustedError(
         absl::StrCat(what, ": ", text.size(), " bytes of JSON exceed the ",
                      limits.max_bytes, "-byte limit"));
+  }
+  const size_t nul = text.find('\0');
+  if (nul != absl::string_view::npos) {
+    return absl::DataLossError(absl::StrCat(
+        what, ": not valid JSON (a NUL byte at offset ", nul, ")"));
+  }
+  if (CountJsonItems(text, limits.max_items) > limits.max_items) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what, ": JSON of more than ", limits.max_items,
+                     " items (objects, arrays, members, elements)"));
   }
   if (JsonNestingDepth(text, limits.max_depth) > limits.max_depth) {
     return absl::ResourceExhaustedError(

@@ -32,12 +32,19 @@ namespace seedlm {
 
 using Json = nlohmann::json;
 
+// The default item limit of JsonLimits (below).
+inline constexpr uint64_t kMaxJsonItems = uint64_t{1} << 20;
+
 struct JsonLimits {
   // Largest accepted text, in bytes.
   uint64_t max_bytes = uint64_t{64} << 20;
   // Deepest accepted nesting of arrays and objects (a scalar at the top
   // level has depth 0, `[1]` depth 1).
   int max_depth = 64;
+  // Most items (objects, arrays, object members and array elements): a text
+  // within the byte limit can still be millions of tiny items, each costing
+  // up to ~300 bytes in nlohmann's tree; 2^20 bounds a parse near 300 MiB.
+  uint64_t max_items = kMaxJsonItems;
 };
 
 // The project's default limits for small metadata files (config.json,
@@ -49,10 +56,18 @@ inline constexpr JsonLimits kDefaultJsonLimits{};
 // validate the JSON.
 int JsonNestingDepth(absl::string_view text, int stop_at);
 
+// Items of `text`: one plus its '{', '[', ':' and ',' outside strings,
+// counted in one linear pass that stops once past `stop_at`. An upper bound
+// on what a parse builds; does not validate.
+uint64_t CountJsonItems(absl::string_view text, uint64_t stop_at);
+
 // Parses `text` (one JSON value). `what` names the source in messages
 // ("config.json", "/path/x.safetensors header"). RESOURCE_EXHAUSTED when the
-// text exceeds limits.max_bytes or nests deeper than limits.max_depth;
-// DATA_LOSS when it is not valid JSON (including invalid UTF-8 in strings).
+// text exceeds limits.max_bytes, nests deeper than limits.max_depth or holds
+// more than limits.max_items items (all checked by linear scans before
+// anything is built); DATA_LOSS when it is not valid JSON (including invalid
+// UTF-8 in strings, and any NUL byte, at which nlohmann's parser would stop
+// as if the text ended there).
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what,
                                const JsonLimits& limits = kDefaultJsonLimits);
 

@@ -30,6 +30,25 @@ TEST(JsonUtilTest, ParseRefusesOversizeText) {
             absl::StatusCode::kResourceExhausted);
 }
 
+TEST(JsonUtilTest, ParseRefusesTooManyItemsBeforeBuilding) {
+  EXPECT_EQ(CountJsonItems(R"({"a":[1,2],"b":",,,"})", 100), 7u);
+  JsonLimits limits;
+  limits.max_items = 6;
+  EXPECT_EQ(ParseJson(R"({"a":[1,2],"b":",,,"})", "x", limits).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  limits.max_items = 7;
+  EXPECT_TRUE(ParseJson(R"({"a":[1,2],"b":",,,"})", "x", limits).ok());
+}
+
+TEST(JsonUtilTest, NulIsDataLossNotTheEndOfText) {
+  // nlohmann's parser would stop at the NUL and accept `{}`.
+  const std::string text("{}\0garbage", 10);
+  absl::StatusOr<Json> j = ParseJson(text, "x");
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(j.status().message().find("offset 2"), std::string::npos);
+}
+
 TEST(JsonUtilTest, MalformedAndBadUtf8AreDataLoss) {
   EXPECT_EQ(ParseJson("{\"a\":", "x").status().code(),
             absl::StatusCode::kDataLoss);
