@@ -9,6 +9,7 @@
 #include "core/format/model_metadata.h"
 #include "core/model/tensor_select.h"
 #include "core/util/crc32.h"
+#include "core/util/json_util.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -47,7 +48,7 @@ std::string Fingerprint(const ModelSource& source, const CompressOptions& o) {
       {"tokenizer_crc",
        Crc32(m.tokenizer_data.data(), m.tokenizer_data.size())},
       {"tensors", tensors}};
-  return j.dump();
+  return DumpJson(j);  // never throws (user patterns may be any bytes)
 }
 
 // Appends tensor t's units to the plan and fills in its unit range.
