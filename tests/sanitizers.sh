@@ -8,7 +8,8 @@
 #         binaries are instrumented too, but they repeat what the unit tests
 #         cover at 3-5x the time).
 #   tsan: builds the concurrency tests (util_concurrency_test: thread pool
-#         and shared caches; fast_search_test: multi-threaded searches) in
+#         and shared caches; fast_search_test: multi-threaded searches;
+#         coordinator_lease_table_test: workers racing for leases) in
 #         build-tsan/ with ThreadSanitizer and runs them. Shared state is
 #         guarded by seedlm::Mutex (core/util/mutex.h, std::mutex underneath):
 #         Debian's Abseil is not TSan-instrumented, so absl::Mutex would be
@@ -41,8 +42,9 @@ if [[ "${what}" == tsan || "${what}" == all ]]; then
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEEDLM_TSAN=ON >/dev/null
   fi
   echo "[sanitizers] tsan build (${tsan_build})"
-  ninja -C "${tsan_build}" -j "${jobs}" util_concurrency_test fast_search_test
+  ninja -C "${tsan_build}" -j "${jobs}" util_concurrency_test fast_search_test \
+    coordinator_lease_table_test
   echo "[sanitizers] tsan concurrency tests"
   ctest --test-dir "${tsan_build}" -j 1 --output-on-failure --timeout 900 \
-    -R '^(util_concurrency_test|fast_search_test)$'
+    -R '^(util_concurrency_test|fast_search_test|coordinator_lease_table_test)$'
 fi
