@@ -116,10 +116,11 @@ bazel:
 	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
 	bazel test $(BAZEL_FLAGS) --test_output=errors //...
 
-# What CI runs with Bazel: the core library, the CLI and the core tests.
+# What CI runs with Bazel: the core library, the CLI, the coordinator core
+# and their tests.
 bazel-core:
 	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
-	bazel test $(BAZEL_FLAGS) --test_output=errors //core/... //client/...
+	bazel test $(BAZEL_FLAGS) --test_output=errors //core/... //client/... //server/...
 
 clean:
 	rm -rf $(BUILD) build-clang build-tsan out
