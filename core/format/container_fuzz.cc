@@ -27,22 +27,18 @@
 #include "core/codec/block_format.h"
 #include "core/format/container.h"
 #include "core/format/container_testing.h"
+#include "core/util/fuzz_check.h"
 
 namespace seedlm {
 namespace {
+
+using fuzz_util::Check;
 
 // Decode at most this many elements per tensor, so that a shape cannot make
 // the harness allocate without bound (the reader itself never does).
 constexpr int64_t kMaxDecodeElements = int64_t{1} << 16;
 // Elements of each slice decoded by DecodeRangeToFloat32.
 constexpr int64_t kSliceElements = 100;
-
-void Check(bool ok, const char* what, const absl::Status& s) {
-  if (ok) return;
-  std::fprintf(stderr, "container_fuzz invariant broken: %s (%s)\n", what,
-               s.ToString().c_str());
-  std::abort();
-}
 
 void CheckBlock(const ContainerReader& r, size_t i, int64_t row,
                 int64_t block) {

@@ -1,20 +1,15 @@
 // Shared by the core/model libFuzzer entry points (safetensors_fuzz,
-// gguf_fuzz, llama2c_fuzz) and hf_config_fuzz: the invariant check that
-// aborts, a per-process scratch file for readers that need a path, and the
-// checks every opened ModelSource must pass. Test-only; header-only.
-//
-// An entry point aborts only when an invariant breaks (a reader returned OK
-// but its result violates its contract, or failed with a code its contract
-// does not allow), never on a mere error status.
+// gguf_fuzz, llama2c_fuzz) and hf_config_fuzz: a per-process scratch file
+// for readers that need a path, and the checks every opened ModelSource must
+// pass (the invariant check itself: core/util/fuzz_check.h). Test-only;
+// header-only.
 #ifndef SEEDLM_CORE_MODEL_MODEL_FUZZ_UTIL_H_
 #define SEEDLM_CORE_MODEL_MODEL_FUZZ_UTIL_H_
 
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -22,25 +17,10 @@
 #include "absl/types/span.h"
 #include "core/model/mapped_source.h"
 #include "core/model/model_source.h"
+#include "core/util/fuzz_check.h"
 
 namespace seedlm {
 namespace fuzz_util {
-
-inline void Check(bool ok, const char* what, const absl::Status& s) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz invariant broken: %s (%s)\n", what,
-               s.ToString().c_str());
-  std::abort();
-}
-
-// OK, or one of `codes`.
-inline void CheckCode(const absl::Status& s,
-                      std::initializer_list<absl::StatusCode> codes,
-                      const char* what) {
-  bool ok = s.ok();
-  for (absl::StatusCode c : codes) ok = ok || s.code() == c;
-  Check(ok, what, s);
-}
 
 // A directory made once per process under $TMPDIR (or /tmp) and removed
 // with its files at exit.

@@ -1,10 +1,6 @@
 #include "core/model/model_source.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <filesystem>
 #include <system_error>
 
@@ -20,26 +16,6 @@
 
 namespace seedlm {
 namespace {
-
-// Reads up to sizeof(buf) leading bytes of `path`; returns how many.
-absl::StatusOr<size_t> ReadHead(const std::string& path, uint8_t* buf,
-                                size_t n) {
-  ASSIGN_OR_RETURN(const int fd, OpenForRead(path));  // never blocks
-  size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::read(fd, buf + got, n - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrnoToStatus(err, "cannot read", path);
-    }
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  return got;
-}
 
 // A safetensors file starts with a u64 header length followed by '{'.
 bool LooksLikeSafetensors(const uint8_t* head, size_t n, uint64_t file_size) {
@@ -87,7 +63,7 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
         absl::StrCat(path, " is neither a regular file nor a directory"));
   }
   uint8_t head[28] = {};
-  ASSIGN_OR_RETURN(const size_t n, ReadHead(path, head, sizeof(head)));
+  ASSIGN_OR_RETURN(const size_t n, ReadFileHead(path, head, sizeof(head)));
   const uint64_t size = fs::file_size(path, ec);
   if (ec) return ErrnoToStatus(ec.value(), "cannot stat", path);
   if ((n >= 4 && std::equal(head, head + 4, "GGUF")) ||

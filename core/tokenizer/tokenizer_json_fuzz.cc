@@ -24,41 +24,20 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/tokenizer/hf_tokenizer.h"
+#include "core/tokenizer/tokenizer_fuzz_util.h"
 #include "core/tokenizer/unicode_util.h"
 
 namespace seedlm {
 namespace {
 
+using fuzz_util::Check;
+using fuzz_util::CheckDecode;
+using fuzz_util::IdsFromInput;
+
 // At most this many bytes of the input are encoded as text, and this many
 // ids decoded (the fuzzer's time goes to parsing, not to long texts).
 constexpr size_t kMaxTextBytes = 256;
 constexpr size_t kMaxIds = 64;
-
-void Check(bool ok, const char* what, const absl::Status& s) {
-  if (ok) return;
-  std::fprintf(stderr, "tokenizer_json_fuzz invariant broken: %s (%s)\n", what,
-               s.ToString().c_str());
-  std::abort();
-}
-
-bool IsUtf8(absl::string_view s) {
-  return tokenizer_internal::CheckUtf8(s).ok();
-}
-
-void CheckDecode(const HfTokenizer& t, const std::vector<int32_t>& ids) {
-  const std::string text = t.Decode(ids);
-  Check(IsUtf8(text), "Decode is valid UTF-8", absl::OkStatus());
-  std::unique_ptr<DecodeStream> stream = t.NewDecodeStream();
-  std::string streamed;
-  for (int32_t id : ids) {
-    const std::string piece = stream->Next(id);
-    Check(IsUtf8(piece), "stream piece is valid UTF-8", absl::OkStatus());
-    streamed += piece;
-  }
-  const std::string tail = stream->Finish();
-  Check(IsUtf8(tail), "stream tail is valid UTF-8", absl::OkStatus());
-  Check(streamed + tail == text, "stream adds up to Decode", absl::OkStatus());
-}
 
 void CheckEncode(const HfTokenizer& t, absl::string_view text, bool bos,
                  bool eos) {
@@ -101,15 +80,7 @@ void Exercise(absl::string_view data) {
   const std::string slice = tokenizer_internal::Utf8Lossy(
       data.substr(data.size() / 2, kMaxTextBytes));
   CheckEncode(tok, slice, false, false);
-  std::vector<int32_t> ids;
-  for (size_t i = 0; i + 1 < data.size() && ids.size() < kMaxIds; i += 2) {
-    const int32_t span = tok.vocab_size() + 2;
-    ids.push_back((static_cast<uint8_t>(data[i]) << 8 |
-                   static_cast<uint8_t>(data[i + 1])) %
-                      span -
-                  1);
-  }
-  CheckDecode(tok, ids);
+  CheckDecode(tok, IdsFromInput(data, tok.vocab_size(), kMaxIds));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "core/util/json_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 
@@ -52,61 +53,70 @@ absl::StatusOr<double> AsNumber(const Json& v, double min, double max,
   return d;
 }
 
+// The member `key`, which must be present and of `type` (`want` names it).
+absl::StatusOr<const Json*> RequiredOfType(const Json& obj,
+                                           absl::string_view key,
+                                           absl::string_view where,
+                                           Json::value_t type,
+                                           absl::string_view want) {
+  absl::StatusOr<const Json*> v = JsonFind(obj, key, where);
+  if (!v.ok()) return v.status();
+  if (*v == nullptr) {
+    return absl::DataLossError(
+        absl::StrCat(Where(where, key), ": missing (", want, " is required)"));
+  }
+  if ((*v)->type() != type) return WrongType(Where(where, key), want, **v);
+  return *v;
+}
+
 absl::StatusOr<bool> AsBool(const Json& v, absl::string_view where) {
   if (!v.is_boolean()) return WrongType(where, "a boolean", v);
   return v.get<bool>();
+}
+
+// Calls f(c) for every character of `text` outside strings, until f returns
+// false. One linear pass; does not validate.
+template <typename F>
+void ForEachStructuralChar(absl::string_view text, F f) {
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (!f(c)) {
+      return;
+    }
+  }
 }
 
 }  // namespace
 
 int JsonNestingDepth(absl::string_view text, int stop_at) {
   int depth = 0, max_depth = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        max_depth = depth;
-        if (max_depth > stop_at) return max_depth;
-      }
+  ForEachStructuralChar(text, [&](char c) {
+    if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
-  }
+    return max_depth <= stop_at;
+  });
   return max_depth;
 }
 
 uint64_t CountJsonItems(absl::string_view text, uint64_t stop_at) {
   uint64_t items = 1;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[' || c == ':' || c == ',') {
-      if (++items > stop_at) return items;
-    }
-  }
+  ForEachStructuralChar(text, [&](char c) {
+    if (c == '{' || c == '[' || c == ':' || c == ',') ++items;
+    return items <= stop_at;
+  });
   return items;
 }
 
@@ -252,28 +262,12 @@ absl::StatusOr<bool> JsonBool(const Json& obj, absl::string_view key,
 
 absl::StatusOr<const Json*> JsonArray(const Json& obj, absl::string_view key,
                                       absl::string_view where) {
-  absl::StatusOr<const Json*> v = JsonFind(obj, key, where);
-  if (!v.ok()) return v.status();
-  if (*v == nullptr) {
-    return absl::DataLossError(
-        absl::StrCat(Where(where, key), ": missing (an array is required)"));
-  }
-  if (!(*v)->is_array()) return WrongType(Where(where, key), "an array", **v);
-  return *v;
+  return RequiredOfType(obj, key, where, Json::value_t::array, "an array");
 }
 
 absl::StatusOr<const Json*> JsonObject(const Json& obj, absl::string_view key,
                                        absl::string_view where) {
-  absl::StatusOr<const Json*> v = JsonFind(obj, key, where);
-  if (!v.ok()) return v.status();
-  if (*v == nullptr) {
-    return absl::DataLossError(
-        absl::StrCat(Where(where, key), ": missing (an object is required)"));
-  }
-  if (!(*v)->is_object()) {
-    return WrongType(Where(where, key), "an object", **v);
-  }
-  return *v;
+  return RequiredOfType(obj, key, where, Json::value_t::object, "an object");
 }
 
 }  // namespace seedlm
