@@ -7,6 +7,7 @@
 #ifndef SEEDLM_CORE_UTIL_MUTEX_H_
 #define SEEDLM_CORE_UTIL_MUTEX_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -32,6 +33,17 @@ class ABSL_LOCKABLE Mutex {
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     cv_.wait(lock, cond);
     lock.release();  // still held by the caller
+  }
+  // Blocks until cond() is true or `deadline` passes; returns cond(). cond
+  // is evaluated with the mutex held.
+  template <typename Cond>
+  bool AwaitWithDeadline(Cond cond,
+                         std::chrono::steady_clock::time_point deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+    bool result = cv_.wait_until(lock, deadline, cond);
+    lock.release();  // still held by the caller
+    return result;
   }
 
  private:

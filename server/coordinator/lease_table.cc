@@ -92,12 +92,15 @@ int LeaseTable::ExpireLeases() {
   return ExpireLocked();
 }
 
-std::optional<Lease> LeaseTable::Acquire(const std::string& worker_id) {
+std::optional<Lease> LeaseTable::Acquire(
+    const std::string& worker_id,
+    const std::function<bool(const std::string&)>& eligible) {
   MutexLock lock(&mu_);
   ExpireLocked();
   for (const auto& [order, job_id] : job_order_) {
     Job& job = jobs_.at(job_id);
     if (job.ready.empty()) continue;
+    if (eligible && !eligible(job_id)) continue;
     const int64_t unit = *job.ready.begin();
     job.ready.erase(job.ready.begin());
     Lease lease{absl::StrCat("L", ++next_lease_), UnitRef{job_id, unit},
@@ -109,6 +112,19 @@ std::optional<Lease> LeaseTable::Acquire(const std::string& worker_id) {
     return lease;
   }
   return std::nullopt;
+}
+
+absl::StatusOr<UnitRef> LeaseTable::Current(
+    const std::string& worker_id, const std::string& lease_id) {
+  MutexLock lock(&mu_);
+  ExpireLocked();
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end() || it->second.worker_id != worker_id) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "lease ", lease_id, " of worker ", worker_id,
+        " is not current (expired, revoked or already completed)"));
+  }
+  return it->second.unit;
 }
 
 std::vector<std::string> LeaseTable::Heartbeat(
@@ -217,27 +233,37 @@ absl::StatusOr<bool> LeaseTable::JobDone(const std::string& job_id) const {
   return job->second.done == static_cast<int64_t>(job->second.units.size());
 }
 
+void LeaseTable::CountUnits(const Job& job, LeaseTableStats& s) {
+  for (const auto& [index, unit] : job.units) {
+    switch (unit.state) {
+      case State::kWaiting:
+        ++s.waiting;
+        break;
+      case State::kReady:
+        ++s.ready;
+        break;
+      case State::kLeased:
+        ++s.leased;
+        break;
+      case State::kDone:
+        ++s.done;
+        break;
+    }
+  }
+}
+
+LeaseTableStats LeaseTable::JobStats(const std::string& job_id) const {
+  MutexLock lock(&mu_);
+  LeaseTableStats s;
+  auto it = jobs_.find(job_id);
+  if (it != jobs_.end()) CountUnits(it->second, s);
+  return s;
+}
+
 LeaseTableStats LeaseTable::stats() const {
   MutexLock lock(&mu_);
   LeaseTableStats s;
-  for (const auto& [id, job] : jobs_) {
-    for (const auto& [index, unit] : job.units) {
-      switch (unit.state) {
-        case State::kWaiting:
-          ++s.waiting;
-          break;
-        case State::kReady:
-          ++s.ready;
-          break;
-        case State::kLeased:
-          ++s.leased;
-          break;
-        case State::kDone:
-          ++s.done;
-          break;
-      }
-    }
-  }
+  for (const auto& [id, job] : jobs_) CountUnits(job, s);
   s.expired = expired_;
   s.rejected = rejected_;
   return s;

@@ -85,8 +85,19 @@ class LeaseTable {
                       const std::vector<int64_t>& done = {});
 
   // Leases the next ready unit to `worker_id`, or nullopt when none is
-  // ready. Expired leases are freed first.
-  std::optional<Lease> Acquire(const std::string& worker_id);
+  // ready. Expired leases are freed first. When `eligible` is given, only
+  // jobs it returns true for are considered (a worker that cannot run a
+  // job's codec, or was caught with a wrong result in it); it is called with
+  // the table's mutex held and must not call back into the table.
+  std::optional<Lease> Acquire(
+      const std::string& worker_id,
+      const std::function<bool(const std::string& job_id)>& eligible = {});
+
+  // The unit of `lease_id` if it is `worker_id`'s current lease (after
+  // freeing expired leases); FAILED_PRECONDITION otherwise. Changes nothing
+  // else: the caller may then Complete() it.
+  absl::StatusOr<UnitRef> Current(const std::string& worker_id,
+                                  const std::string& lease_id);
 
   // Renews the leases of `worker_id` that it names and still holds; returns
   // the ids among `lease_ids` it no longer holds (expired, revoked): the
@@ -125,6 +136,9 @@ class LeaseTable {
   absl::StatusOr<bool> JobDone(const std::string& job_id) const;
 
   LeaseTableStats stats() const;
+  // The unit counts of one job (expired/rejected are table-wide: 0 here);
+  // all zero for an unknown job.
+  LeaseTableStats JobStats(const std::string& job_id) const;
 
  private:
   enum class State : uint8_t { kWaiting, kReady, kLeased, kDone };
@@ -146,6 +160,7 @@ class LeaseTable {
     absl::Time last_heartbeat;
   };
 
+  static void CountUnits(const Job& job, LeaseTableStats& s);
   void MakeReady(Job& job, int64_t unit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FreeLease(const std::string& lease_id, bool expired)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

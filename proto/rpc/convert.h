@@ -1,0 +1,33 @@
+// Conversions between the seedlm.v1 protos and the core's value types that
+// both sides of WorkService need (codec, exponent mode, dtype, handshake).
+// Decoding is checked: an out-of-range enum or codec becomes
+// INVALID_ARGUMENT naming the field, never a crash.
+#ifndef SEEDLM_PROTO_RPC_CONVERT_H_
+#define SEEDLM_PROTO_RPC_CONVERT_H_
+
+#include "absl/status/statusor.h"
+#include "core/codec/codec.h"
+#include "core/compress/handshake.h"
+#include "core/util/dtype.h"
+#include "seedlm/v1/common.pb.h"
+
+namespace seedlm::rpc {
+
+v1::CodecParams ToProto(const CodecConfig& codec);
+// INVALID_ARGUMENT for an unspecified variant or a codec that fails
+// CodecConfig::Validate.
+absl::StatusOr<CodecConfig> FromProto(const v1::CodecParams& p);
+
+v1::ExponentMode ToProto(ExponentMode mode);
+// UNSPECIFIED -> kSearch (the default); unknown values -> INVALID_ARGUMENT.
+absl::StatusOr<ExponentMode> FromProto(v1::ExponentMode mode);
+
+v1::DType ToProto(DType dtype);
+absl::StatusOr<DType> FromProto(v1::DType dtype);
+
+v1::CodecHandshake ToProto(const CodecHandshake& h);
+CodecHandshake FromProto(const v1::CodecHandshake& h);
+
+}  // namespace seedlm::rpc
+
+#endif  // SEEDLM_PROTO_RPC_CONVERT_H_
