@@ -23,9 +23,8 @@ absl::StatusOr<Role> ParseRole(absl::string_view name) {
   if (name == "client") return Role::kClient;
   if (name == "worker") return Role::kWorker;
   if (name == "admin") return Role::kAdmin;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown role \"", name,
-                   "\" (expected client, worker or admin)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown role \"", name, "\" (expected client, worker or admin)"));
 }
 
 }  // namespace
@@ -39,8 +38,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
     return absl::InvalidArgumentError(
         "--tls-cert and --tls-key must be given together");
   }
-  ASSIGN_OR_RETURN(std::string cert,
-                   ReadFileToString(cert_path, kMaxPemBytes));
+  ASSIGN_OR_RETURN(std::string cert, ReadFileToString(cert_path, kMaxPemBytes));
   ASSIGN_OR_RETURN(std::string key, ReadFileToString(key_path, kMaxPemBytes));
   grpc::SslServerCredentialsOptions options;
   options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
@@ -77,8 +75,8 @@ void ConfigureServerBuilder(grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             5000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
 }
 
@@ -111,7 +109,8 @@ absl::string_view RoleName(Role role) {
 }
 
 absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, kMaxTokenFileBytes));
+  ASSIGN_OR_RETURN(std::string text,
+                   ReadFileToString(path, kMaxTokenFileBytes));
   TokenTable table;
   table.enabled_ = true;
   int line_no = 0;

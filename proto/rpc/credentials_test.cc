@@ -24,8 +24,9 @@ TEST(TokenTableTest, AuthOffIsAnonymousAdmin) {
 }
 
 TEST(TokenTableTest, ChecksRoles) {
-  auto table = TokenTable::Load(WriteTemp(
-      "tokens", "# comment\nclient-token-1 client alice\n\n"
+  auto table = TokenTable::Load(
+      WriteTemp("tokens",
+                "# comment\nclient-token-1 client alice\n\n"
                 "worker-token-1 worker\nadmin-token-1 admin root\n"));
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_EQ(table->Check("", Role::kClient).status().code(),
@@ -48,10 +49,9 @@ TEST(TokenTableTest, ChecksRoles) {
 }
 
 TEST(TokenTableTest, RejectsBadLines) {
-  for (const char* text :
-       {"short client\n", "token-token-1 emperor\n", "token-token-1\n",
-        "token-token-1 client a b\n",
-        "token-token-1 client\ntoken-token-1 admin\n"}) {
+  for (const char* text : {"short client\n", "token-token-1 emperor\n",
+                           "token-token-1\n", "token-token-1 client a b\n",
+                           "token-token-1 client\ntoken-token-1 admin\n"}) {
     auto table = TokenTable::Load(WriteTemp("bad_tokens", text));
     EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument)
         << text;

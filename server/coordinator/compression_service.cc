@@ -160,8 +160,8 @@ grpc::Status CompressionServiceImpl::UploadModel(
   }
   std::vector<UploadFileSpec> files;
   for (const v1::UploadFile& f : msg.manifest().files()) {
-    files.push_back(UploadFileSpec{f.relative_path(), f.size_bytes(),
-                                   f.sha256()});
+    files.push_back(
+        UploadFileSpec{f.relative_path(), f.size_bytes(), f.sha256()});
   }
   absl::StatusOr<std::unique_ptr<UploadSession>> session =
       coordinator_->BeginUpload(*caller, std::move(files));
@@ -259,9 +259,8 @@ grpc::Status CompressionServiceImpl::WatchJob(
     }
     const absl::Duration wait = last_sent + kWatchInterval - absl::Now();
     if (wait > absl::ZeroDuration()) absl::SleepFor(wait);
-    absl::StatusOr<JobView> view =
-        coordinator_->WaitJob(*caller, request->job_id(), version,
-                              absl::Now() + absl::Seconds(1));
+    absl::StatusOr<JobView> view = coordinator_->WaitJob(
+        *caller, request->job_id(), version, absl::Now() + absl::Seconds(1));
     if (!view.ok()) return ToGrpcStatus(view.status());
     if (view->version == version) continue;
     version = view->version;

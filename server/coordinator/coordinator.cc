@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "core/compress/container_assembly.h"
 #include "core/util/status_macros.h"
 #include "server/coordinator/coordinator_impl.h"
 
@@ -32,11 +33,11 @@ int64_t UnixNow() { return absl::ToUnixSeconds(absl::Now()); }
 }  // namespace
 
 void LogLine(const std::string& line) {
-  std::fprintf(stderr, "%s coordinator: %s\n",
-               absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::Now(),
-                                absl::LocalTimeZone())
-                   .c_str(),
-               line.c_str());
+  std::fprintf(
+      stderr, "%s coordinator: %s\n",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::Now(), absl::LocalTimeZone())
+          .c_str(),
+      line.c_str());
 }
 
 // ---- Uploads.
@@ -91,9 +92,10 @@ class UploadSessionImpl : public UploadSession {
 absl::StatusOr<std::unique_ptr<UploadSession>> Coordinator::Impl::BeginUpload(
     const Caller& caller, std::vector<UploadFileSpec> files) {
   const std::string id = absl::StrCat("u", RandomHex(8));
-  ASSIGN_OR_RETURN(std::unique_ptr<UploadReceiver> receiver,
-                   UploadReceiver::Start(store_->UploadDir(id), std::move(files),
-                                         options_.max_upload_bytes));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<UploadReceiver> receiver,
+      UploadReceiver::Start(store_->UploadDir(id), std::move(files),
+                            options_.max_upload_bytes));
   MutexLock lock(&mu_);
   uploads_in_progress_.insert(id);
   return std::unique_ptr<UploadSession>(
@@ -108,9 +110,8 @@ Coordinator::Impl::Impl(CoordinatorOptions options,
       store_(std::move(store)),
       leases_(options_.lease_timeout, [] { return absl::Now(); }),
       instance_(RandomHex(3)) {
-  heartbeat_interval_ =
-      std::clamp(options_.lease_timeout / 5, absl::Milliseconds(100),
-                 absl::Seconds(5));
+  heartbeat_interval_ = std::clamp(options_.lease_timeout / 5,
+                                   absl::Milliseconds(100), absl::Seconds(5));
 }
 
 Coordinator::Impl::~Impl() { Shutdown(); }
@@ -155,8 +156,8 @@ const CoordinatorOptions& Coordinator::options() const {
 
 // ---- Jobs.
 
-absl::StatusOr<JobEntry*> Coordinator::Impl::FindLocked(
-    const Caller& caller, const std::string& id) {
+absl::StatusOr<JobEntry*> Coordinator::Impl::FindLocked(const Caller& caller,
+                                                        const std::string& id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("no job ", id));
@@ -186,8 +187,9 @@ absl::StatusOr<JobView> Coordinator::Impl::Submit(const Caller& caller,
     ASSIGN_OR_RETURN(rec.model_path,
                      ResolveUnderRoot(options_.model_root, spec.server_path));
     if (!spec.tokenizer_path.empty()) {
-      ASSIGN_OR_RETURN(rec.tokenizer_path, ResolveUnderRoot(options_.model_root,
-                                                            spec.tokenizer_path));
+      ASSIGN_OR_RETURN(
+          rec.tokenizer_path,
+          ResolveUnderRoot(options_.model_root, spec.tokenizer_path));
     }
   } else {
     absl::StatusOr<UploadRecord> up = store_->GetUpload(spec.upload_id);
@@ -196,8 +198,8 @@ absl::StatusOr<JobView> Coordinator::Impl::Submit(const Caller& caller,
           absl::StrCat("no finished upload ", spec.upload_id));
     }
     if (!caller.admin && up->owner != caller.name) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("upload ", spec.upload_id, " belongs to another client"));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "upload ", spec.upload_id, " belongs to another client"));
     }
     const std::string dir = store_->UploadDir(spec.upload_id);
     ASSIGN_OR_RETURN(rec.model_path,
@@ -268,8 +270,8 @@ absl::StatusOr<JobView> Coordinator::Impl::WaitJob(const Caller& caller,
   (void)job;
   const auto steady_deadline =
       std::chrono::steady_clock::now() +
-      absl::ToChronoNanoseconds(std::max(deadline - absl::Now(),
-                                         absl::ZeroDuration()));
+      absl::ToChronoNanoseconds(
+          std::max(deadline - absl::Now(), absl::ZeroDuration()));
   mu_.AwaitWithDeadline(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         auto it = jobs_.find(id);
@@ -278,7 +280,8 @@ absl::StatusOr<JobView> Coordinator::Impl::WaitJob(const Caller& caller,
       },
       steady_deadline);
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job ", id));
+  if (it == jobs_.end())
+    return absl::NotFoundError(absl::StrCat("no job ", id));
   return ViewLocked(it->second);
 }
 
@@ -388,9 +391,8 @@ JobView Coordinator::Impl::ViewLocked(const JobEntry& job) const {
       if (secs > 0) v.blocks_per_second = static_cast<double>(b1 - b0) / secs;
     }
     if (v.blocks_per_second > 0) {
-      v.eta_seconds =
-          static_cast<double>(v.blocks_total - v.blocks_done) /
-          v.blocks_per_second;
+      v.eta_seconds = static_cast<double>(v.blocks_total - v.blocks_done) /
+                      v.blocks_per_second;
     }
   } else {
     v.blocks_total = job.final_blocks;

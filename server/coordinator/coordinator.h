@@ -59,8 +59,8 @@ struct CoordinatorOptions {
 
 // Who is calling (from the RPC layer's token check).
 struct Caller {
-  std::string name;    // "" when auth is off
-  bool admin = true;   // sees every job
+  std::string name;   // "" when auth is off
+  bool admin = true;  // sees every job
 };
 
 struct TensorView {

@@ -129,9 +129,9 @@ absl::Status Coordinator::Impl::Activate(const std::string& id) {
         (u.kind == 0 || u.payload_bytes == plan.units[u.unit].payload_bytes);
     std::error_code ec;
     const bool file_ok =
-        u.kind == 0 ||
-        fs::file_size(store_->UnitPayloadPath(id, u.unit), ec) ==
-                u.payload_bytes && !ec;
+        u.kind == 0 || (fs::file_size(store_->UnitPayloadPath(id, u.unit),
+                                      ec) == u.payload_bytes &&
+                        !ec);
     if (!valid || !file_ok) {
       LogLine(absl::StrCat("job ", id, ": unit ", u.unit,
                            " record is unusable; it will be redone"));
@@ -228,7 +228,8 @@ absl::Status Coordinator::Impl::Assemble(const std::string& id) {
       return absl::OkStatus();
     }
     active = it->second.active;
-    for (const std::optional<int>& b : active->biases) biases.push_back(b.value_or(0));
+    for (const std::optional<int>& b : active->biases)
+      biases.push_back(b.value_or(0));
   }
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::vector<UnitRecord> recorded, store_->ListUnits(id));

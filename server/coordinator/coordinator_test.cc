@@ -10,9 +10,9 @@
 
 #include "core/compress/model_compressor.h"
 #include "core/compress/plan_test_util.h"
-#include "core/model/model_test_util.h"
 #include "core/compress/unit_compressor.h"
 #include "core/compress/unit_rows.h"
+#include "core/model/model_test_util.h"
 #include "core/util/crc32.h"
 #include "gtest/gtest.h"
 
@@ -44,9 +44,8 @@ UnitOutcome Compute(const UnitAssignment& a) {
   search.codec = a.codec;
   search.mode = a.mode;
   search.exponent_bias = a.bias;
-  absl::StatusOr<RowReader> read =
-      StoredRowsReader(a.dtype, a.rows_data, a.kind, a.rows, a.cols,
-                       a.row_begin, a.row_end);
+  absl::StatusOr<RowReader> read = StoredRowsReader(
+      a.dtype, a.rows_data, a.kind, a.rows, a.cols, a.row_begin, a.row_end);
   EXPECT_TRUE(read.ok()) << read.status();
   UnitOutcome out;
   if (a.kind == UnitKind::kChooseBias) {

@@ -112,9 +112,9 @@ Coordinator::Impl::SearcherFor(ActiveJob& active, int bias) {
     auto it = active.searchers.find(bias);
     if (it != active.searchers.end()) return it->second;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<BlockSearcher> made,
-                   CreateSearcher(active.plan.SearchFor(bias),
-                                  SearchAlgorithm::kFast));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<BlockSearcher> made,
+      CreateSearcher(active.plan.SearchFor(bias), SearchAlgorithm::kFast));
   std::shared_ptr<const BlockSearcher> searcher(std::move(made));
   MutexLock lock(&mu_);
   return active.searchers.emplace(bias, searcher).first->second;
@@ -141,10 +141,9 @@ absl::Status Coordinator::Impl::FillRows(const ActiveJob& active,
 
 absl::StatusOr<std::optional<UnitAssignment>> Coordinator::Impl::LeaseWork(
     const std::string& worker_id, absl::Duration max_wait) {
-  const auto deadline =
-      std::chrono::steady_clock::now() +
-      absl::ToChronoNanoseconds(std::clamp(max_wait, absl::ZeroDuration(),
-                                           absl::Seconds(60)));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        absl::ToChronoNanoseconds(std::clamp(
+                            max_wait, absl::ZeroDuration(), absl::Seconds(60)));
   UnitAssignment a;
   std::shared_ptr<ActiveJob> active;
   WorkerEntry worker;
@@ -320,8 +319,7 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
                       outcome);
 }
 
-CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job,
-                                               ActiveJob& active,
+CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job, ActiveJob& active,
                                                const std::string& worker_id,
                                                const std::string& lease_id,
                                                int64_t unit,
@@ -367,7 +365,8 @@ CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job,
     active.blocks_done += blocks;
     const absl::Time now = absl::Now();
     active.rate.emplace_back(now, active.blocks_done);
-    while (active.rate.size() > 2 && now - active.rate.front().first > kRateWindow) {
+    while (active.rate.size() > 2 &&
+           now - active.rate.front().first > kRateWindow) {
       active.rate.pop_front();
     }
   }

@@ -68,9 +68,8 @@ absl::Status CheckRelativePath(const std::string& path,
   }
   for (absl::string_view part : absl::StrSplit(path, '/')) {
     if (part.empty() || part == "." || part == "..") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": \"", path,
-                       "\" has an empty, \".\" or \"..\" component"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": \"", path, "\" has an empty, \".\" or \"..\" component"));
     }
   }
   return absl::OkStatus();
@@ -98,8 +97,9 @@ absl::StatusOr<std::string> ResolveUnderRoot(const std::string& root,
   }
   std::string r(real.get());
   std::string base(real_root.get());
-  if (r != base && !(r.size() > base.size() && r.compare(0, base.size(), base) == 0 &&
-                     (base == "/" || r[base.size()] == '/'))) {
+  if (r != base &&
+      !(r.size() > base.size() && r.compare(0, base.size(), base) == 0 &&
+        (base == "/" || r[base.size()] == '/'))) {
     return absl::PermissionDeniedError(
         absl::StrCat("\"", relative, "\" is outside the model root"));
   }
@@ -138,8 +138,7 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
   }
   RETURN_IF_ERROR(CheckPatterns(spec.include, "options.include"));
   RETURN_IF_ERROR(CheckPatterns(spec.exclude, "options.exclude"));
-  RETURN_IF_ERROR(
-      CheckText(spec.request_id, kMaxRequestIdBytes, "request_id"));
+  RETURN_IF_ERROR(CheckText(spec.request_id, kMaxRequestIdBytes, "request_id"));
   RETURN_IF_ERROR(
       CheckText(spec.display_name, kMaxDisplayNameBytes, "display_name"));
   absl::StatusOr<CompressOptions> options = ToCompressOptions(spec);
@@ -153,9 +152,9 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
 }
 
 absl::StatusOr<CompressOptions> ToCompressOptions(const JobSpec& spec) {
-  ASSIGN_OR_RETURN(CodecConfig codec, PresetByName(spec.preset.empty()
-                                                       ? kDefaultPreset
-                                                       : spec.preset));
+  ASSIGN_OR_RETURN(
+      CodecConfig codec,
+      PresetByName(spec.preset.empty() ? kDefaultPreset : spec.preset));
   CompressOptions options = CompressOptions::ForCodec(codec);
   options.mode = spec.mode;
   if (spec.bias_policy == BiasPolicy::kFixed) options.exponent_bias = spec.bias;
@@ -206,8 +205,8 @@ absl::StatusOr<JobSpec> JobSpecFromJson(const std::string& text) {
     auto& out = std::string(key) == "include" ? spec.include : spec.exclude;
     for (const json& p : *arr) {
       if (!p.is_string()) {
-        return absl::DataLossError(absl::StrCat(where, ".", key,
-                                                ": expected strings"));
+        return absl::DataLossError(
+            absl::StrCat(where, ".", key, ": expected strings"));
       }
       out.push_back(p.get<std::string>());
     }

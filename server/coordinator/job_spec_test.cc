@@ -41,8 +41,8 @@ TEST(JobSpecTest, RejectsHostileFields) {
   EXPECT_EQ(code(s), kBad);  // both sources
   s = JobSpec{};
   EXPECT_EQ(code(s), kBad);  // neither
-  for (const char* p : {"/etc/passwd", "../x", "a/../../x", "a//b", "./a",
-                        "a/."}) {
+  for (const char* p :
+       {"/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/."}) {
     s = Valid();
     s.server_path = p;
     EXPECT_EQ(code(s), kBad) << p;

@@ -114,8 +114,8 @@ std::optional<Lease> LeaseTable::Acquire(
   return std::nullopt;
 }
 
-absl::StatusOr<UnitRef> LeaseTable::Current(
-    const std::string& worker_id, const std::string& lease_id) {
+absl::StatusOr<UnitRef> LeaseTable::Current(const std::string& worker_id,
+                                            const std::string& lease_id) {
   MutexLock lock(&mu_);
   ExpireLocked();
   auto it = leases_.find(lease_id);

@@ -28,8 +28,9 @@ ABSL_FLAG(std::string, worker_listen, "",
 ABSL_FLAG(std::string, state_dir, "", "directory of the job store (required)");
 ABSL_FLAG(std::string, model_root, "",
           "models that jobs may name by server path live under here");
-ABSL_FLAG(double, lease_timeout, 30, "seconds without a heartbeat before a "
-                                     "lease expires");
+ABSL_FLAG(double, lease_timeout, 30,
+          "seconds without a heartbeat before a "
+          "lease expires");
 ABSL_FLAG(int, verify_blocks, 8, "blocks re-searched per completed unit");
 ABSL_FLAG(double, retain_hours, 0,
           "remove ended jobs, results and uploads this long after their last "
@@ -61,12 +62,16 @@ int main(int argc, char** argv) {
       "[--worker-listen ADDR] [--lease-timeout S] [--verify-blocks N] "
       "[--tls-cert F --tls-key F] [--auth-tokens FILE] [--retain-hours H]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) return Fail("unexpected argument " + std::string(rest[1]), 2);
-  if (absl::GetFlag(FLAGS_state_dir).empty()) return Fail("--state-dir is required", 2);
+  if (rest.size() > 1)
+    return Fail("unexpected argument " + std::string(rest[1]), 2);
+  if (absl::GetFlag(FLAGS_state_dir).empty())
+    return Fail("--state-dir is required", 2);
   const double lease = absl::GetFlag(FLAGS_lease_timeout);
-  if (!(lease >= 0.1 && lease <= 86400)) return Fail("--lease-timeout: 0.1..86400", 2);
+  if (!(lease >= 0.1 && lease <= 86400))
+    return Fail("--lease-timeout: 0.1..86400", 2);
   const int verify = absl::GetFlag(FLAGS_verify_blocks);
-  if (verify < 0 || verify > 1 << 20) return Fail("--verify-blocks: 0..1048576", 2);
+  if (verify < 0 || verify > 1 << 20)
+    return Fail("--verify-blocks: 0..1048576", 2);
   const double retain = absl::GetFlag(FLAGS_retain_hours);
   if (!(retain >= 0 && retain <= 1e6)) return Fail("--retain-hours: 0..1e6", 2);
   const int64_t unit_blocks = absl::GetFlag(FLAGS_unit_blocks);
@@ -83,7 +88,8 @@ int main(int argc, char** argv) {
 
   seedlm::rpc::TokenTable tokens;
   if (!absl::GetFlag(FLAGS_auth_tokens).empty()) {
-    auto loaded = seedlm::rpc::TokenTable::Load(absl::GetFlag(FLAGS_auth_tokens));
+    auto loaded =
+        seedlm::rpc::TokenTable::Load(absl::GetFlag(FLAGS_auth_tokens));
     if (!loaded.ok()) return Fail(loaded.status().ToString(), 2);
     tokens = std::move(*loaded);
   } else {
@@ -138,8 +144,9 @@ int main(int argc, char** argv) {
   const std::string listen =
       absl::StrCat(host_of(absl::GetFlag(FLAGS_listen)), ":", port);
   const std::string wlisten =
-      worker_addr.empty() ? listen
-                          : absl::StrCat(host_of(worker_addr), ":", worker_port);
+      worker_addr.empty()
+          ? listen
+          : absl::StrCat(host_of(worker_addr), ":", worker_port);
   std::fprintf(stderr, "seedlm-coordinator: serving on %s (workers: %s)\n",
                listen.c_str(), wlisten.c_str());
   if (!absl::GetFlag(FLAGS_ready_file).empty()) {
@@ -154,7 +161,8 @@ int main(int argc, char** argv) {
   sigwait(&signals, &sig);
   std::fprintf(stderr, "seedlm-coordinator: signal %d: draining\n", sig);
   server->GetHealthCheckService()->SetServingStatus(false);
-  if (worker_server) worker_server->GetHealthCheckService()->SetServingStatus(false);
+  if (worker_server)
+    worker_server->GetHealthCheckService()->SetServingStatus(false);
   compression.StopStreams();
   work.StopStreams();
   const auto deadline = std::chrono::system_clock::now() +

@@ -30,10 +30,9 @@ class CompressionServiceImpl final : public v1::CompressionService::Service {
   // Makes WatchJob streams end (UNAVAILABLE) so a draining server can stop.
   void StopStreams() { stopping_ = true; }
 
-  grpc::Status UploadModel(
-      grpc::ServerContext* context,
-      grpc::ServerReader<v1::UploadModelRequest>* reader,
-      v1::UploadModelResponse* response) override;
+  grpc::Status UploadModel(grpc::ServerContext* context,
+                           grpc::ServerReader<v1::UploadModelRequest>* reader,
+                           v1::UploadModelResponse* response) override;
   grpc::Status SubmitJob(grpc::ServerContext* context,
                          const v1::SubmitJobRequest* request,
                          v1::Job* response) override;

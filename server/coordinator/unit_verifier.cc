@@ -34,8 +34,8 @@ std::vector<int64_t> VerifyBlockIndices(int64_t num_blocks, int count,
   }
   uint64_t state = salt;
   while (static_cast<int>(chosen.size()) < count) {
-    chosen.insert(
-        static_cast<int64_t>(SplitMix64(state) % static_cast<uint64_t>(num_blocks)));
+    chosen.insert(static_cast<int64_t>(SplitMix64(state) %
+                                       static_cast<uint64_t>(num_blocks)));
   }
   out.assign(chosen.begin(), chosen.end());
   return out;
@@ -64,9 +64,9 @@ absl::Status VerifyUnitBlocks(const CompressionPlan& plan, size_t unit,
   const WorkUnit& u = plan.units[unit];
   const PlannedTensor& t = plan.tensors[u.tensor];
   if (payload.size() != u.payload_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        t.name, ": unit payload of ", payload.size(), " bytes, expected ",
-        u.payload_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(t.name, ": unit payload of ", payload.size(),
+                     " bytes, expected ", u.payload_bytes));
   }
   const int64_t bpr = t.geometry.blocks_per_row();
   const int64_t cols = t.geometry.cols;
@@ -88,7 +88,8 @@ absl::Status VerifyUnitBlocks(const CompressionPlan& plan, size_t unit,
       const int64_t c = b * C + k;
       w[static_cast<size_t>(k)] = c < cols ? static_cast<double>(row[c]) : 0.0;
     }
-    RETURN_IF_ERROR(searcher.Search(w, absl::MakeSpan(&result, 1), nullptr, {}));
+    RETURN_IF_ERROR(
+        searcher.Search(w, absl::MakeSpan(&result, 1), nullptr, {}));
     const Block got =
         UnpackBlock(layout, payload.data(), static_cast<uint64_t>(j));
     if (got != result.block) {

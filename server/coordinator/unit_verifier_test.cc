@@ -42,9 +42,8 @@ TEST(VerifyUnitBlocksTest, AcceptsTheSearchAndCatchesAnyChangedBlock) {
     ASSERT_TRUE(result.ok());
     auto searcher = CreateSearcher(plan->SearchFor(0), SearchAlgorithm::kFast);
     auto read = SourceRowReader(**source, wu.tensor);
-    const int64_t blocks =
-        (wu.row_end - wu.row_begin) *
-        plan->tensors[wu.tensor].geometry.blocks_per_row();
+    const int64_t blocks = (wu.row_end - wu.row_begin) *
+                           plan->tensors[wu.tensor].geometry.blocks_per_row();
     // Every block checked: the honest payload passes...
     EXPECT_TRUE(VerifyUnitBlocks(*plan, u, **searcher, *read, result->payload,
                                  1 << 20, 1)
@@ -54,9 +53,9 @@ TEST(VerifyUnitBlocksTest, AcceptsTheSearchAndCatchesAnyChangedBlock) {
       std::vector<uint8_t> bad = result->payload;
       const uint64_t bit = static_cast<uint64_t>(b) * 32;  // seed bit 0
       bad[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-      EXPECT_EQ(VerifyUnitBlocks(*plan, u, **searcher, *read, bad, 1 << 20, 1)
-                    .code(),
-                absl::StatusCode::kDataLoss);
+      EXPECT_EQ(
+          VerifyUnitBlocks(*plan, u, **searcher, *read, bad, 1 << 20, 1).code(),
+          absl::StatusCode::kDataLoss);
       ++checked;
     }
     EXPECT_EQ(VerifyUnitBlocks(*plan, u, **searcher, *read,

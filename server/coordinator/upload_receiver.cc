@@ -33,9 +33,9 @@ absl::StatusOr<std::unique_ptr<UploadReceiver>> UploadReceiver::Start(
     const std::string& dir, std::vector<UploadFileSpec> files,
     uint64_t max_total_bytes) {
   if (files.empty() || files.size() > kMaxUploadFiles) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "manifest: ", files.size(), " files; 1..", kMaxUploadFiles,
-        " allowed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest: ", files.size(), " files; 1..", kMaxUploadFiles,
+                     " allowed"));
   }
   std::set<std::string> seen;
   uint64_t total = 0;
@@ -53,9 +53,9 @@ absl::StatusOr<std::unique_ptr<UploadReceiver>> UploadReceiver::Start(
           absl::StrCat(field, ".sha256: expected 64 lowercase hex digits"));
     }
     if (f.size > max_total_bytes || total + f.size > max_total_bytes) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "upload larger than this coordinator's limit of ", max_total_bytes,
-          " bytes"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("upload larger than this coordinator's limit of ",
+                       max_total_bytes, " bytes"));
     }
     total += f.size;
   }
@@ -69,9 +69,9 @@ absl::StatusOr<std::unique_ptr<UploadReceiver>> UploadReceiver::Start(
   }
   std::error_code ec;
   if (!fs::create_directories(dir, ec) || ec) {
-    return absl::InternalError(
-        absl::StrCat("cannot create upload directory ", dir, ": ",
-                     ec ? ec.message() : "it exists"));
+    return absl::InternalError(absl::StrCat("cannot create upload directory ",
+                                            dir, ": ",
+                                            ec ? ec.message() : "it exists"));
   }
   auto r = std::unique_ptr<UploadReceiver>(
       new UploadReceiver(dir, std::move(files)));
@@ -82,12 +82,13 @@ absl::StatusOr<std::unique_ptr<UploadReceiver>> UploadReceiver::Start(
 absl::Status UploadReceiver::OpenNext() {
   // Skip (and create) empty files, which get no chunks.
   while (current_ < files_.size()) {
-    const std::string path = absl::StrCat(dir_, "/", files_[current_].relative_path);
+    const std::string path =
+        absl::StrCat(dir_, "/", files_[current_].relative_path);
     std::error_code ec;
     fs::create_directories(fs::path(path).parent_path(), ec);
     if (ec) {
-      return absl::InternalError(
-          absl::StrCat("cannot create directory for ", path, ": ", ec.message()));
+      return absl::InternalError(absl::StrCat("cannot create directory for ",
+                                              path, ": ", ec.message()));
     }
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd_ < 0) return ErrnoToStatus(errno, "create", path);
@@ -128,24 +129,24 @@ absl::Status UploadReceiver::Write(uint32_t file_index, uint64_t offset,
                                    absl::Span<const uint8_t> data,
                                    uint32_t crc32) {
   if (file_index != current_ || current_ >= files_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "chunk for file ", file_index, " out of order (expected file ",
-        current_, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk for file ", file_index,
+                     " out of order (expected file ", current_, ")"));
   }
   const UploadFileSpec& f = files_[current_];
   if (offset != written_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("chunk of ", f.relative_path, " at offset ", offset,
-                     ", expected ", written_));
+    return absl::InvalidArgumentError(absl::StrCat("chunk of ", f.relative_path,
+                                                   " at offset ", offset,
+                                                   ", expected ", written_));
   }
   if (data.empty() || data.size() > kMaxUploadChunkBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "chunk of ", data.size(), " bytes; 1..", kMaxUploadChunkBytes));
   }
   if (data.size() > f.size - written_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "chunk goes past the end of ", f.relative_path, " (", f.size,
-        " bytes in the manifest)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk goes past the end of ", f.relative_path, " (",
+                     f.size, " bytes in the manifest)"));
   }
   if (Crc32(data.data(), data.size()) != crc32) {
     return absl::DataLossError(absl::StrCat("chunk of ", f.relative_path,

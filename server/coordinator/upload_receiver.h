@@ -64,8 +64,8 @@ class UploadReceiver {
 
   const std::string dir_;
   const std::vector<UploadFileSpec> files_;
-  size_t current_ = 0;        // file being written
-  uint64_t written_ = 0;      // bytes of the current file so far
+  size_t current_ = 0;    // file being written
+  uint64_t written_ = 0;  // bytes of the current file so far
   int fd_ = -1;
   std::unique_ptr<Sha256> hash_;
   uint64_t received_ = 0;

@@ -27,10 +27,10 @@ TEST(UploadReceiverTest, ReceivesFilesInChunks) {
                                        {"b.json", b.size(), Sha256Hex(b)}};
   auto r = UploadReceiver::Start(dir.File("up"), files, 1 << 20);
   ASSERT_TRUE(r.ok()) << r.status();
-  ASSERT_TRUE((*r)->Write(0, 0, Bytes(a.substr(0, 1000)),
-                          Crc(a.substr(0, 1000))).ok());
-  ASSERT_TRUE((*r)->Write(0, 1000, Bytes(a.substr(1000)), Crc(a.substr(1000)))
-                  .ok());
+  ASSERT_TRUE(
+      (*r)->Write(0, 0, Bytes(a.substr(0, 1000)), Crc(a.substr(0, 1000))).ok());
+  ASSERT_TRUE(
+      (*r)->Write(0, 1000, Bytes(a.substr(1000)), Crc(a.substr(1000))).ok());
   ASSERT_TRUE((*r)->Write(2, 0, Bytes(b), Crc(b)).ok());
   auto digest = (*r)->Finish();
   ASSERT_TRUE(digest.ok()) << digest.status();

@@ -153,9 +153,9 @@ grpc::Status WorkServiceImpl::LeaseWork(grpc::ServerContext* context,
     return ToGrpcStatus(absl::InvalidArgumentError("max_wait_ms: 0..60000"));
   }
   absl::StatusOr<std::optional<UnitAssignment>> a = coordinator_->LeaseWork(
-      request->worker_id(),
-      stopping_ ? absl::ZeroDuration()
-                : absl::Milliseconds(request->max_wait_ms()));
+      request->worker_id(), stopping_
+                                ? absl::ZeroDuration()
+                                : absl::Milliseconds(request->max_wait_ms()));
   if (!a.ok()) return ToGrpcStatus(a.status());
   response->set_lease_timeout_ms(
       absl::ToInt64Milliseconds(coordinator_->options().lease_timeout));
