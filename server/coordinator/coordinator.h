@@ -55,6 +55,9 @@ struct CoordinatorOptions {
   int64_t unit_blocks = kDefaultUnitBlocks;
   // A unit that fails (worker-reported errors) this often fails its job.
   int max_unit_failures = 3;
+  // Tests only: a pause before each assembly (to kill the coordinator
+  // during one).
+  absl::Duration testing_assembly_delay = absl::ZeroDuration();
 };
 
 // Who is calling (from the RPC layer's token check).

@@ -231,6 +231,10 @@ absl::Status Coordinator::Impl::Assemble(const std::string& id) {
     for (const std::optional<int>& b : active->biases)
       biases.push_back(b.value_or(0));
   }
+  if (options_.testing_assembly_delay > absl::ZeroDuration()) {
+    LogLine(absl::StrCat("job ", id, ": assembly starts after the test delay"));
+    absl::SleepFor(options_.testing_assembly_delay);
+  }
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::vector<UnitRecord> recorded, store_->ListUnits(id));
   std::map<int64_t, UnitRecord> by_unit;

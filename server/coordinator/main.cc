@@ -4,6 +4,7 @@
 // in-flight calls finish (up to --drain-seconds), then exit 0.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -44,6 +45,8 @@ ABSL_FLAG(std::string, ready_file, "",
           "once serving, write the bound addresses here as JSON");
 ABSL_FLAG(double, drain_seconds, 20, "how long SIGTERM waits for calls");
 ABSL_FLAG(int64_t, unit_blocks, 0, "blocks per work unit (0 = default)");
+ABSL_FLAG(int64_t, testing_assembly_delay_ms, 0,
+          "tests only: pause before each assembly");
 
 namespace {
 
@@ -61,7 +64,19 @@ int main(int argc, char** argv) {
       "seedlm-coordinator --state-dir DIR [--listen ADDR] [--model-root DIR] "
       "[--worker-listen ADDR] [--lease-timeout S] [--verify-blocks N] "
       "[--tls-cert F --tls-key F] [--auth-tokens FILE] [--retain-hours H]");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  // Flags are spelled with dashes (--state-dir); absl's names use
+  // underscores, so dashes in a flag's name are mapped before parsing.
+  std::vector<std::string> args(argv, argv + argc);
+  std::vector<char*> cargs;
+  for (std::string& a : args) {
+    if (a.rfind("--", 0) == 0) {
+      const size_t end = std::min(a.find('='), a.size());
+      std::replace(a.begin() + 2, a.begin() + static_cast<long>(end), '-', '_');
+    }
+    cargs.push_back(a.data());
+  }
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
   if (rest.size() > 1)
     return Fail("unexpected argument " + std::string(rest[1]), 2);
   if (absl::GetFlag(FLAGS_state_dir).empty())
@@ -108,6 +123,11 @@ int main(int argc, char** argv) {
   options.verify_blocks = verify;
   options.retain = absl::Hours(retain);
   if (unit_blocks > 0) options.unit_blocks = unit_blocks;
+  const int64_t delay = absl::GetFlag(FLAGS_testing_assembly_delay_ms);
+  if (delay < 0 || delay > 600000) {
+    return Fail("--testing-assembly-delay-ms: 0..600000", 2);
+  }
+  options.testing_assembly_delay = absl::Milliseconds(delay);
   auto coordinator = Coordinator::Start(options);
   if (!coordinator.ok()) return Fail(coordinator.status().ToString());
 
