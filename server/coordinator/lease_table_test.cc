@@ -188,5 +188,37 @@ TEST(LeaseTableTest, ConcurrentWorkersCompleteEachUnitOnce) {
   EXPECT_TRUE(*t.JobDone("j"));
 }
 
+TEST(LeaseTableTest, EligibilityFiltersJobsAndCurrentPeeksWithoutCompleting) {
+  FakeClock clock;
+  LeaseTable t(absl::Seconds(30), clock.fn());
+  ASSERT_TRUE(t.AddJob("a", {{0, -1}}).ok());
+  ASSERT_TRUE(t.AddJob("b", {{0, -1}, {1, -1}}).ok());
+  // "a" is older, but this worker may not run it.
+  std::optional<Lease> l =
+      t.Acquire("w", [](const std::string& job) { return job != "a"; });
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->unit.job_id, "b");
+  EXPECT_FALSE(t.Acquire("w", [](const std::string&) { return false; }));
+  auto cur = t.Current("w", l->lease_id);
+  ASSERT_TRUE(cur.ok());
+  EXPECT_EQ(cur->job_id, "b");
+  EXPECT_EQ(t.Current("other", l->lease_id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(t.JobStats("b").leased, 1);
+  EXPECT_EQ(t.JobStats("b").ready, 1);
+  EXPECT_EQ(t.JobStats("a").ready, 1);
+  EXPECT_EQ(t.JobStats("zz").ready, 0);
+  // Current() changed nothing: the lease still completes once.
+  ASSERT_TRUE(t.Complete("w", l->lease_id).ok());
+  EXPECT_EQ(t.Current("w", l->lease_id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(t.JobStats("b").done, 1);
+  // An expired lease is not current.
+  std::optional<Lease> m = t.Acquire("w");
+  ASSERT_TRUE(m.has_value());
+  clock.Advance(absl::Seconds(31));
+  EXPECT_FALSE(t.Current("w", m->lease_id).ok());
+}
+
 }  // namespace
 }  // namespace seedlm::coordinator

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Stops what deploy/local/up.sh started, by the PIDs it recorded: SIGTERM
+# (workers and coordinator drain), then SIGKILL after 30 s.
+set -uo pipefail
+DIR="${SEEDLM_LOCAL:-/tmp/seedlm-local}"
+shopt -s nullglob
+pids=()
+for f in "$DIR"/worker*.pid "$DIR"/coordinator.pid; do
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; pids+=("$pid"); fi
+  rm -f "$f"
+done
+for _ in $(seq 1 300); do
+  alive=0
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+  (( alive )) || break
+  sleep 0.1
+done
+for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+echo "stopped ${#pids[@]} process(es)"
