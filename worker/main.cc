@@ -1,0 +1,127 @@
+// seedlm-worker: runs compression work units for a coordinator
+// (worker/worker.h). Flags are parsed here only. Exit status: 0 after a
+// drain (SIGTERM / SIGINT), 1 when the worker fails or is refused, 2 for a
+// usage error. A second SIGTERM / SIGINT exits at once (128 + signal).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "worker/worker.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: seedlm-worker --coordinator ADDR [--threads N] [--model-root DIR] "
+    "[--token T] [--tls-ca F] [--name S] [--drain-seconds S]";
+
+// The worker the signal thread stops; cleared before it is destroyed.
+std::mutex g_mu;
+seedlm::worker::Worker* g_worker = nullptr;
+bool g_stop_requested = false;  // a signal came before the worker existed
+
+// Waits for SIGTERM / SIGINT (blocked in every thread): the first drains,
+// the second exits at once.
+void SignalLoop(sigset_t set) {
+  for (int count = 0;; ++count) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (count > 0) std::_Exit(128 + sig);
+    std::fprintf(stderr,
+                 "seedlm-worker: signal %d: draining (again to exit now)\n",
+                 sig);
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_stop_requested = true;
+    if (g_worker != nullptr) g_worker->Stop();
+  }
+}
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr, "seedlm-worker: %s\n%s\n", why.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  seedlm::worker::WorkerOptions o;
+  std::string threads, drain;
+  const std::map<std::string, std::string*> flags = {
+      {"coordinator", &o.coordinator}, {"threads", &threads},
+      {"model-root", &o.model_root},   {"token", &o.token},
+      {"tls-ca", &o.tls_ca},           {"name", &o.name},
+      {"drain-seconds", &drain}};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s\n", kUsage);
+      return 0;
+    }
+    if (arg.rfind("--", 0) != 0) return Usage("unexpected argument " + arg);
+    std::string name = arg.substr(2), value;
+    const size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return Usage("--" + name + " needs a value");
+    }
+    auto it = flags.find(name);
+    if (it == flags.end()) return Usage("unknown flag --" + name);
+    *it->second = value;
+  }
+  if (o.coordinator.empty()) return Usage("--coordinator is required");
+  if (!threads.empty() && (!absl::SimpleAtoi(threads, &o.threads) ||
+                           o.threads < 1 || o.threads > 4096)) {
+    return Usage("--threads must be an integer in 1..4096, got '" + threads +
+                 "'");
+  }
+  if (!drain.empty()) {
+    int seconds = 0;
+    if (!absl::SimpleAtoi(drain, &seconds) || seconds < 0 || seconds > 86400) {
+      return Usage("--drain-seconds must be an integer in 0..86400, got '" +
+                   drain + "'");
+    }
+    o.drain_deadline = absl::Seconds(seconds);
+  }
+
+  // Block the signals before any thread starts, so only SignalLoop sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread(SignalLoop, set).detach();
+
+  auto worker = seedlm::worker::Worker::Create(o);
+  if (!worker.ok()) {
+    std::fprintf(stderr, "seedlm-worker: %s\n",
+                 worker.status().ToString().c_str());
+    return worker.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_worker = worker->get();
+    if (g_stop_requested) g_worker->Stop();
+  }
+  const absl::Status s = (*worker)->Run();
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_worker = nullptr;
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "seedlm-worker: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
