@@ -53,12 +53,12 @@ int Usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   seedlm::worker::WorkerOptions o;
-  std::string threads, drain;
+  std::string threads, drain, corrupt;
   const std::map<std::string, std::string*> flags = {
       {"coordinator", &o.coordinator}, {"threads", &threads},
       {"model-root", &o.model_root},   {"token", &o.token},
       {"tls-ca", &o.tls_ca},           {"name", &o.name},
-      {"drain-seconds", &drain}};
+      {"drain-seconds", &drain},       {"testing-corrupt-units", &corrupt}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -84,6 +84,12 @@ int main(int argc, char** argv) {
   if (!threads.empty() && (!absl::SimpleAtoi(threads, &o.threads) ||
                            o.threads < 1 || o.threads > 4096)) {
     return Usage("--threads must be an integer in 1..4096, got '" + threads +
+                 "'");
+  }
+  if (!corrupt.empty() &&
+      (!absl::SimpleAtoi(corrupt, &o.testing_corrupt_units) ||
+       o.testing_corrupt_units < 0)) {
+    return Usage("--testing-corrupt-units must be a count, got '" + corrupt +
                  "'");
   }
   if (!drain.empty()) {

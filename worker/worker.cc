@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/crc32.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/codec/codec.h"
@@ -326,6 +327,14 @@ void Worker::RunLease(const std::string& worker_id,
   req.set_lease_id(lease_id);
   int64_t blocks = 0;
   const std::string result = SetCompletion(outcome, &req, &blocks);
+  if (req.has_rows() && !req.rows().payload().empty() &&
+      corrupted_units_ < options_.testing_corrupt_units) {
+    ++corrupted_units_;
+    std::string* payload = req.mutable_rows()->mutable_payload();
+    (*payload)[0] = static_cast<char>((*payload)[0] ^ 1);
+    req.mutable_rows()->set_crc32(Crc32(payload->data(), payload->size()));
+    Log(absl::StrCat(what, ": corrupting the payload (--testing-corrupt-units)"));
+  }
   Complete(std::move(req), absl::StrFormat("%s: %s, %d blocks in %.3f s", what,
                                            result, blocks, seconds));
   std::lock_guard<std::mutex> lock(mu_);

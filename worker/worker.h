@@ -56,6 +56,10 @@ struct WorkerOptions {
   absl::Duration backoff_initial = absl::Milliseconds(100);
   absl::Duration backoff_max = absl::Seconds(2);
   SearchAlgorithm algorithm = SearchAlgorithm::kFast;
+  // Tests only: flip one bit of the first block of this many row units'
+  // payloads (with a matching CRC), as a worker with a broken search or bad
+  // memory would; the coordinator's verification must catch it.
+  int testing_corrupt_units = 0;
 };
 
 // Counters, for logs and tests.
@@ -162,6 +166,7 @@ class Worker {
   std::set<Call*> calls_;                 // RPCs in flight
   WorkerStats stats_;
   std::atomic<int64_t> blocks_searched_{0};  // since the last heartbeat
+  int corrupted_units_ = 0;  // run-loop thread only (testing_corrupt_units)
 };
 
 }  // namespace seedlm::worker
