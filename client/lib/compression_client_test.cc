@@ -307,6 +307,24 @@ TEST_F(ClientTest, FetchResumesAfterTheStreamIsCut) {
   EXPECT_FALSE(Exists(out + ".part.json"));
 }
 
+TEST_F(ClientTest, FetchTakesChunksOfTheLargestSize) {
+  ServeResult((9 << 20) + 5);
+  state_.fetch_chunk_bytes = kMaxChunkBytes;  // 4 MiB + fields per message
+  auto client = Client();
+  ASSERT_NE(client, nullptr);
+  const std::string out = Path("big.seedlm");
+  std::vector<uint64_t> progress;
+  ASSERT_TRUE(client
+                  ->FetchResult("job-1", out,
+                                [&](uint64_t done, uint64_t total) {
+                                  EXPECT_EQ(total, state_.result.size());
+                                  progress.push_back(done);
+                                })
+                  .ok());
+  EXPECT_EQ(ReadFile(out), state_.result);
+  EXPECT_EQ(progress, (std::vector<uint64_t>{4 << 20, 8 << 20, (9 << 20) + 5}));
+}
+
 TEST_F(ClientTest, FetchResumesFromThePartOfAnEarlierCall) {
   ServeResult(10000);
   state_.cut_at = 2500;
