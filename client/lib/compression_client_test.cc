@@ -356,6 +356,21 @@ TEST_F(ClientTest, FetchStartsOverWhenThePartIsAnotherJobs) {
   EXPECT_EQ(state_.fetch_offsets, (std::vector<uint64_t>{0}));
 }
 
+TEST_F(ClientTest, FetchStartsOverWhenTheResultChangedSinceThePart) {
+  ServeResult(4000);
+  const std::string out = Path("out.seedlm");
+  WriteFile(out + ".part", std::string(1500, 'x'));
+  WriteFile(out + ".part.json", "{\"job_id\":\"job-1\",\"sha256\":\"" +
+                                    std::string(64, 'b') +
+                                    "\",\"size_bytes\":4000}");
+  auto client = Client();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->FetchResult("job-1", out).ok());
+  EXPECT_EQ(ReadFile(out), state_.result);
+  // Asked to resume at 1500, saw another sha256, started over.
+  EXPECT_EQ(state_.fetch_offsets, (std::vector<uint64_t>{1500, 0}));
+}
+
 TEST_F(ClientTest, FetchWithAWrongSha256IsDataLossAndLeavesNothing) {
   ServeResult(5000, std::string(64, 'a'));
   const std::string out = Path("out.seedlm");

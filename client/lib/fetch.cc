@@ -110,6 +110,47 @@ absl::Status ResetPart(int fd, const std::string& path) {
   return absl::OkStatus();
 }
 
+// Checks the complete .part (open as `fd`, closed here) against the size
+// and sha256 the server gave, then fsyncs it, renames it onto `out`, fsyncs
+// the directory and removes the sidecar. DATA_LOSS (the .part and sidecar
+// removed) when the bytes are not the server's.
+absl::Status CommitDownload(int fd, const std::string& part,
+                            const std::string& sidecar, const std::string& out,
+                            uint64_t total, const std::string& sha256,
+                            const std::string& job_id) {
+  struct stat st;
+  const bool sized = ::fstat(fd, &st) == 0;
+  const int sync_rc = ::fsync(fd);
+  const int sync_err = errno;
+  ::close(fd);
+  if (sync_rc != 0) return ErrnoToStatus(sync_err, "cannot fsync", part);
+  absl::StatusOr<std::string> sha = Sha256File(part);
+  RETURN_IF_ERROR(sha.status());
+  if (!sized || static_cast<uint64_t>(st.st_size) != total || *sha != sha256) {
+    ::unlink(part.c_str());
+    ::unlink(sidecar.c_str());
+    return absl::DataLossError(absl::StrCat(
+        "the download of job ", job_id, " (", sized ? st.st_size : -1,
+        " bytes, sha256 ", *sha, ") is not what the coordinator said (", total,
+        " bytes, sha256 ", sha256, "); removed it"));
+  }
+  RETURN_IF_ERROR(CheckOutputPath(out));
+  if (::rename(part.c_str(), out.c_str()) != 0) {
+    return ErrnoToStatus(errno, "cannot rename to", out);
+  }
+  const int dir =
+      ::open(DirOf(out).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    const int rc = ::fsync(dir);
+    const int err = errno;
+    ::close(dir);
+    if (rc != 0)
+      return ErrnoToStatus(err, "cannot fsync the directory of", out);
+  }
+  ::unlink(sidecar.c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CompressionClient::FetchOnce(
@@ -124,6 +165,7 @@ absl::Status CompressionClient::FetchOnce(
       stub_->FetchResult(&ctx, request);
   v1::FetchResultChunk chunk;
   absl::Status bad;  // a local failure that ends this attempt
+  bool first = true;
   while (bad.ok() && reader->Read(&chunk)) {
     if (!IsSha256Hex(chunk.sha256()) || chunk.data().size() > kMaxChunkBytes) {
       bad = absl::DataLossError(
@@ -135,9 +177,15 @@ absl::Status CompressionClient::FetchOnce(
       bad = WriteSidecar(st.sidecar, job_id, st.total, st.sha256);
     } else if (chunk.sha256() != st.sha256 ||
                chunk.total_size_bytes() != st.total) {
-      st.restart = true;  // another result than the .part's
+      if (!first) {
+        bad = absl::DataLossError(
+            "FetchResult: the result's size or sha256 changed mid-stream");
+        break;
+      }
+      st.restart = true;  // another result than the .part's: start over
       break;
     }
+    first = false;
     if (!bad.ok()) break;
     if (chunk.offset_bytes() != st.offset ||
         chunk.data().size() > st.total - st.offset) {
@@ -214,36 +262,14 @@ absl::Status CompressionClient::FetchResult(
     if (st.offset > before) backoff.Reset();
     if (!internal::IsTransient(s, /*stream=*/true) ||
         !internal::SleepBackoff(backoff, deadline)) {
+      if (!st.known) ::unlink(st.part.c_str());  // holds nothing worth keeping
       return internal::Annotate(s, options_.address, "FetchResult");
     }
   }
-  if (::fsync(st.fd) != 0) return ErrnoToStatus(errno, "cannot fsync", st.part);
-  ::close(st.fd);
-  st.fd = -1;
-  // The whole file against what the server said.
-  ASSIGN_OR_RETURN(const std::string sha, Sha256File(st.part));
-  if (sha != st.sha256) {
-    ::unlink(st.part.c_str());
-    ::unlink(st.sidecar.c_str());
-    return absl::DataLossError(
-        absl::StrCat("the download of job ", job_id, " has sha256 ", sha,
-                     ", the coordinator said ", st.sha256, "; removed it"));
-  }
-  RETURN_IF_ERROR(CheckOutputPath(st.out));
-  if (::rename(st.part.c_str(), st.out.c_str()) != 0) {
-    return ErrnoToStatus(errno, "cannot rename to", st.out);
-  }
-  const int dir =
-      ::open(DirOf(st.out).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    const int rc = ::fsync(dir);
-    const int err = errno;
-    ::close(dir);
-    if (rc != 0)
-      return ErrnoToStatus(err, "cannot fsync the directory of", st.out);
-  }
-  ::unlink(st.sidecar.c_str());
-  return absl::OkStatus();
+  const int fd = st.fd;
+  st.fd = -1;  // CommitDownload closes it
+  return CommitDownload(fd, st.part, st.sidecar, st.out, st.total, st.sha256,
+                        job_id);
 }
 
 }  // namespace seedlm::client
