@@ -27,6 +27,26 @@ absl::Status RunGenerate(int argc, char** argv);
 //   [--reference MODEL2] [--threads N] [--tokenizer F] [--json]
 absl::Status RunPerplexity(int argc, char** argv);
 
+// The commands that talk to a coordinator (service_cmds.cc; arguments in
+// service_args.h). Each takes --coordinator HOST:PORT [--token T]
+// [--tls-ca F].
+// seedlm submit MODEL OUT.seedlm [--preset P] [--exponent M] [--bias N|auto]
+//   [--include R]... [--exclude R]... [--tokenizer F] [--server-path]
+//   [--name S] [--detach]: uploads (or names) the model, submits, watches
+//   with the progress bar and fetches the result; exit 1 when the job
+//   FAILED or was CANCELLED.
+absl::Status RunSubmit(int argc, char** argv);
+// seedlm jobs [--json]
+absl::Status RunJobs(int argc, char** argv);
+// seedlm watch JOB
+absl::Status RunWatch(int argc, char** argv);
+// seedlm cancel JOB
+absl::Status RunCancel(int argc, char** argv);
+// seedlm delete JOB
+absl::Status RunDelete(int argc, char** argv);
+// seedlm fetch JOB OUT.seedlm
+absl::Status RunFetch(int argc, char** argv);
+
 }  // namespace seedlm::cli
 
 #endif  // SEEDLM_CLIENT_CLI_COMMANDS_H_

@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/compress_flags.h"
 #include "client/cli/output_paths.h"
 #include "client/cli/progress_bar.h"
 #include "client/cli/runtime_flags.h"
@@ -22,26 +22,9 @@
 namespace seedlm::cli {
 namespace {
 
+// The shared compression flags (compress_flags.h) plus --resume, --search.
 absl::StatusOr<CompressOptions> OptionsFromArgs(const Args& args) {
-  ASSIGN_OR_RETURN(const CodecConfig codec,
-                   PresetByName(args.Get("preset", kDefaultPreset)));
-  // The codec's default bias (compress_options.h) unless --bias is given.
-  CompressOptions opt = CompressOptions::ForCodec(codec);
-  ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(args.Get("exponent", "search")));
-  if (args.Has("bias")) {
-    const std::string bias = args.Get("bias");
-    int b = 0;
-    if (bias == "auto") {
-      opt.exponent_bias.reset();
-    } else if (absl::SimpleAtoi(bias, &b) && b >= -128 && b <= 127) {
-      opt.exponent_bias = b;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--bias: '", bias, "' is neither auto nor an integer in -128..127"));
-    }
-  }
-  opt.include = args.All("include");
-  opt.exclude = args.All("exclude");
+  ASSIGN_OR_RETURN(CompressOptions opt, CompressOptionsFromArgs(args));
   opt.resume = args.Bool("resume");
   ASSIGN_OR_RETURN(opt.algorithm,
                    ParseSearchAlgorithm(args.Get("search", "fast")));
@@ -115,9 +98,8 @@ nlohmann::json ReportJson(const CompressReport& r) {
 
 absl::Status RunCompress(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"preset",  "exponent", "bias",      "threads",
-                     "include", "exclude",  "tokenizer", "search"};
-  spec.repeated = {"include", "exclude"};
+  spec.with_value = {"threads", "tokenizer", "search"};
+  AddCompressionFlags(&spec);
   spec.boolean = {"json", "resume"};
   ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
   if (args.positional.size() != 2) {

@@ -1,5 +1,5 @@
-// `seedlm`: compress, inspect, decompress and run models
-// (docs/ARCHITECTURE.md).
+// `seedlm`: compress, inspect, decompress and run models, and submit
+// compression jobs to a coordinator (docs/ARCHITECTURE.md).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -53,7 +53,28 @@ constexpr char kUsage[] =
     "           [--reference MODEL2] [--threads N] [--tokenizer FILE] "
     "[--json]\n"
     "      Perplexity over the text (docs/QUALITY.md recipe); with\n"
-    "      --reference also KL(MODEL2 || MODEL) and top-1 agreement.\n";
+    "      --reference also KL(MODEL2 || MODEL) and top-1 agreement.\n"
+    "\n"
+    "service commands (a coordinator; each takes --coordinator HOST:PORT\n"
+    "[--token T] [--tls-ca CA.pem]):\n"
+    "  submit MODEL OUT.seedlm [--preset P] [--exponent M] [--bias auto|N]\n"
+    "         [--include REGEX]... [--exclude REGEX]... [--tokenizer FILE]\n"
+    "         [--server-path] [--name S] [--detach]\n"
+    "      Upload MODEL (or, with --server-path, name a path under the\n"
+    "      coordinator's model root), submit it with the options of\n"
+    "      compress, show progress and download the result to OUT; rides\n"
+    "      through a coordinator restart. The job id goes to stderr first;\n"
+    "      --detach prints it and returns. Exit 1 if the job fails or is\n"
+    "      cancelled.\n"
+    "  jobs [--json]\n"
+    "      List your jobs: id, state, blocks done/total, name.\n"
+    "  watch JOB\n"
+    "      Follow a job with the progress bar until it ends.\n"
+    "  cancel JOB | delete JOB\n"
+    "      Stop a queued or running job | remove a job and its files.\n"
+    "  fetch JOB OUT.seedlm\n"
+    "      Download a finished job's result (a cut download resumes from\n"
+    "      OUT.part; checked against its sha256).\n";
 
 // A standard descriptor closed at start would be reused by the next open()
 // (an output file could then receive what is printed): each closed one is
@@ -114,6 +135,18 @@ int main(int argc, char** argv) {
     s = seedlm::cli::RunGenerate(argc, argv);
   } else if (cmd == "perplexity") {
     s = seedlm::cli::RunPerplexity(argc, argv);
+  } else if (cmd == "submit") {
+    s = seedlm::cli::RunSubmit(argc, argv);
+  } else if (cmd == "jobs") {
+    s = seedlm::cli::RunJobs(argc, argv);
+  } else if (cmd == "watch") {
+    s = seedlm::cli::RunWatch(argc, argv);
+  } else if (cmd == "cancel") {
+    s = seedlm::cli::RunCancel(argc, argv);
+  } else if (cmd == "delete") {
+    s = seedlm::cli::RunDelete(argc, argv);
+  } else if (cmd == "fetch") {
+    s = seedlm::cli::RunFetch(argc, argv);
   } else {
     std::fprintf(stderr, "seedlm: unknown command '%s' (try seedlm --help)\n",
                  cmd.c_str());

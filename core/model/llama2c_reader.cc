@@ -121,11 +121,24 @@ absl::Status CheckTokenizer(const std::string& path, const std::string& data,
   return absl::OkStatus();
 }
 
-// The default tokenizer beside `model_path`: the one regular file named
-// tok*.bin (tokenizer.bin included) other than the model. Returns "" when
-// there is none; INVALID_ARGUMENT when there are several (picking one, even
-// tokenizer.bin, could silently pair the model with another's vocabulary).
-absl::StatusOr<std::string> FindDefaultTokenizer(
+absl::Status AttachTokenizer(const std::string& model_path,
+                             const OpenModelOptions& opts, int64_t vocab,
+                             ModelMetadata* meta) {
+  std::string tok = opts.tokenizer_path;
+  if (tok.empty()) {
+    ASSIGN_OR_RETURN(tok, FindDefaultLlama2cTokenizer(model_path));
+    if (tok.empty()) return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(model_internal::LoadExplicitTokenizer(tok, meta));
+  if (meta->tokenizer_format == "llama2c-bin") {
+    RETURN_IF_ERROR(CheckTokenizer(tok, meta->tokenizer_data, vocab));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindDefaultLlama2cTokenizer(
     const std::string& model_path) {
   namespace fs = std::filesystem;
   const fs::path model(model_path);
@@ -152,23 +165,6 @@ absl::StatusOr<std::string> FindDefaultTokenizer(
   }
   return found.empty() ? std::string() : found[0];
 }
-
-absl::Status AttachTokenizer(const std::string& model_path,
-                             const OpenModelOptions& opts, int64_t vocab,
-                             ModelMetadata* meta) {
-  std::string tok = opts.tokenizer_path;
-  if (tok.empty()) {
-    ASSIGN_OR_RETURN(tok, FindDefaultTokenizer(model_path));
-    if (tok.empty()) return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(model_internal::LoadExplicitTokenizer(tok, meta));
-  if (meta->tokenizer_format == "llama2c-bin") {
-    RETURN_IF_ERROR(CheckTokenizer(tok, meta->tokenizer_data, vocab));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 bool LooksLikeLlama2cHeader(absl::Span<const uint8_t> head) {
   if (head.size() < kHeaderBytes) return false;

@@ -55,6 +55,15 @@ bool LooksLikeLlama2cHeader(absl::Span<const uint8_t> head);
 absl::StatusOr<Llama2cConfig> ParseLlama2cHeader(absl::Span<const uint8_t> file,
                                                  const std::string& path);
 
+// The tokenizer OpenLlama2c attaches to `model_path` when none is given: the
+// one regular file named tok*.bin (tokenizer.bin included) beside it, other
+// than the model itself. "" when there is none; INVALID_ARGUMENT listing them
+// when there are several (picking one, even tokenizer.bin, could silently
+// pair the model with another's vocabulary); UNKNOWN when the directory
+// cannot be listed. Also what an uploading client sends beside the model.
+absl::StatusOr<std::string> FindDefaultLlama2cTokenizer(
+    const std::string& model_path);
+
 // Opens a llama2.c checkpoint. Tokenizer per OpenModelOptions (the tokenizer
 // must hold exactly vocab_size entries, else INVALID_ARGUMENT).
 absl::StatusOr<std::unique_ptr<ModelSource>> OpenLlama2c(

@@ -192,17 +192,26 @@ TEST(Llama2cReaderTest, DefaultTokenizerDiscovery) {
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ((*m)->metadata().tokenizer_format, "");  // none: fine
 
+  auto found = FindDefaultLlama2cTokenizer(model);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, "");
+
   const std::string tok5 = MakeTokenizer(5);
   dir.Write("tok5.bin", tok5);
   m = OpenModel(model);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ((*m)->metadata().tokenizer_data, tok5);
+  found = FindDefaultLlama2cTokenizer(model);  // what an upload sends
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, dir.File("tok5.bin"));
 
   dir.Write("tok_other.bin", MakeTokenizer(5));
   m = OpenModel(model);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(m.status().message().find("tok5.bin"), std::string::npos);
   EXPECT_NE(m.status().message().find("tok_other.bin"), std::string::npos);
+  EXPECT_EQ(FindDefaultLlama2cTokenizer(model).status().code(),
+            absl::StatusCode::kInvalidArgument);
 
   OpenModelOptions opts;
   opts.tokenizer_path = dir.File("tok5.bin");

@@ -48,8 +48,7 @@ absl::StatusOr<size_t> ModelSource::Find(absl::string_view name) const {
   return absl::NotFoundError(absl::StrCat("no tensor named '", name, "'"));
 }
 
-absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
-    const std::string& path, const OpenModelOptions& opts) {
+absl::StatusOr<ModelFormat> DetectModelFormat(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
@@ -57,7 +56,7 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
   if (!fs::exists(st)) {
     return absl::NotFoundError(absl::StrCat("no such model: ", path));
   }
-  if (fs::is_directory(st)) return OpenHfCheckpoint(path, opts);
+  if (fs::is_directory(st)) return ModelFormat::kHfDirectory;
   if (!fs::is_regular_file(st)) {  // e.g. a FIFO: reading it could block
     return absl::InvalidArgumentError(
         absl::StrCat(path, " is neither a regular file nor a directory"));
@@ -68,21 +67,37 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
   if (ec) return ErrnoToStatus(ec.value(), "cannot stat", path);
   if ((n >= 4 && std::equal(head, head + 4, "GGUF")) ||
       absl::EndsWith(path, ".gguf")) {
-    return OpenGguf(path, opts);
+    return ModelFormat::kGguf;
   }
   if (absl::EndsWith(path, ".safetensors") ||
       LooksLikeSafetensors(head, n, size)) {
-    return OpenSafetensorsFile(path, opts);
+    return ModelFormat::kSafetensors;
   }
   if (absl::EndsWith(path, ".bin") &&
       LooksLikeLlama2cHeader(absl::MakeConstSpan(head, n))) {
-    return OpenLlama2c(path, opts);
+    return ModelFormat::kLlama2c;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       path,
       " is not a supported model: expected a Hugging Face checkpoint "
       "directory (config.json + safetensors), a .safetensors file, a "
       "GGUF file, or a llama2.c .bin checkpoint"));
+}
+
+absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
+    const std::string& path, const OpenModelOptions& opts) {
+  ASSIGN_OR_RETURN(const ModelFormat format, DetectModelFormat(path));
+  switch (format) {
+    case ModelFormat::kHfDirectory:
+      return OpenHfCheckpoint(path, opts);
+    case ModelFormat::kGguf:
+      return OpenGguf(path, opts);
+    case ModelFormat::kSafetensors:
+      return OpenSafetensorsFile(path, opts);
+    case ModelFormat::kLlama2c:
+      return OpenLlama2c(path, opts);
+  }
+  return absl::InternalError("unknown model format");
 }
 
 }  // namespace seedlm

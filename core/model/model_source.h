@@ -130,6 +130,17 @@ struct OpenModelOptions {
   std::string tokenizer_path;
 };
 
+// Which reader OpenModel uses for a path.
+enum class ModelFormat { kHfDirectory, kGguf, kSafetensors, kLlama2c };
+
+// The format OpenModel(path) dispatches on (below), from the path's type,
+// name and first bytes, without parsing further: NOT_FOUND for a missing
+// path, INVALID_ARGUMENT for a path that is neither a regular file nor a
+// directory or no supported model, errors of stat and of reading the head.
+// Clients that send a model elsewhere (an upload) use it to pick the files
+// the reader will open.
+absl::StatusOr<ModelFormat> DetectModelFormat(const std::string& path);
+
 // Opens the model at `path`:
 //   a directory                       → Hugging Face checkpoint
 //   a file starting with "GGUF", or *.gguf → GGUF

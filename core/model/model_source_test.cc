@@ -73,6 +73,26 @@ TEST(OpenModelTest, SafetensorsDetectedByContent) {
   EXPECT_EQ((*model)->metadata().tokenizer_data, "TOK");
 }
 
+TEST(OpenModelTest, DetectModelFormatIsTheDispatchOfOpenModel) {
+  ScratchDir dir;
+  EXPECT_EQ(DetectModelFormat(dir.path()).value(), ModelFormat::kHfDirectory);
+  EXPECT_EQ(DetectModelFormat(dir.Write("x.bin", "GGUF....")).value(),
+            ModelFormat::kGguf);
+  EXPECT_EQ(DetectModelFormat(dir.Write("w.gguf", "")).value(),
+            ModelFormat::kGguf);
+  EXPECT_EQ(DetectModelFormat(dir.Write("w.safetensors", "")).value(),
+            ModelFormat::kSafetensors);
+  std::string plausible;
+  for (int32_t v : {64, 172, 5, 8, 4, 512, 512}) Put(&plausible, v);
+  EXPECT_EQ(DetectModelFormat(dir.Write("m.bin", plausible)).value(),
+            ModelFormat::kLlama2c);
+  // The same bytes without the .bin name are no model.
+  EXPECT_EQ(DetectModelFormat(dir.Write("m.dat", plausible)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DetectModelFormat(dir.File("nope")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(OpenModelTest, NumElements) {
   EXPECT_EQ(NumElements({}), 1);
   EXPECT_EQ(NumElements({3, 0, 2}), 0);
