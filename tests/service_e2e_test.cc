@@ -51,8 +51,8 @@ class ServiceTest : public ::testing::Test {
     const std::string out = ::testing::TempDir() + "/service_local_" +
                             std::to_string(::getpid()) + "_" + preset +
                             ".seedlm";
-    Result r = RunSeedlm("compress " + kModel + " " + out + " --preset " +
-                         preset);
+    Result r =
+        RunSeedlm("compress " + kModel + " " + out + " --preset " + preset);
     EXPECT_EQ(r.code, 0) << r.err;
     const std::string bytes = ReadFile(out);
     (*cache)[preset] = bytes;
@@ -64,7 +64,7 @@ class ServiceTest : public ::testing::Test {
       const std::string& address, const std::string& out,
       const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {Bin("seedlm"), "submit", "--coordinator",
-                                     address, kModel, out};
+                                     address,       kModel,   out};
     argv.insert(argv.end(), extra.begin(), extra.end());
     SubprocessOptions opt;
     opt.stderr_path = out + ".stderr";
@@ -184,9 +184,7 @@ TEST_F(ServiceTest, AWorkerThatCorruptsBlocksIsCaught) {
   auto bad = StartWorker(c.address, dir_ + "/bad.log",
                          {"--testing-corrupt-units=1000"});
   ASSERT_TRUE(WaitFor(
-      [&] {
-        return ReadFile(c.log).find("registered") != std::string::npos;
-      },
+      [&] { return ReadFile(c.log).find("registered") != std::string::npos; },
       std::chrono::seconds(30)));
   auto good = StartWorker(c.address, dir_ + "/good.log");
   const std::string out = dir_ + "/out.seedlm";

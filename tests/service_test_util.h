@@ -62,10 +62,9 @@ inline Coordinator StartCoordinator(const std::string& dir,
   Coordinator c;
   const std::string ready = dir + "/ready" + std::to_string(++n) + ".json";
   c.log = dir + "/coordinator" + std::to_string(n) + ".log";
-  std::vector<std::string> argv = {Bin("seedlm-coordinator"),
-                                   "--state-dir=" + state_dir,
-                                   "--listen=" + listen,
-                                   "--ready-file=" + ready};
+  std::vector<std::string> argv = {
+      Bin("seedlm-coordinator"), "--state-dir=" + state_dir,
+      "--listen=" + listen, "--ready-file=" + ready};
   argv.insert(argv.end(), extra.begin(), extra.end());
   SubprocessOptions opt;
   opt.stderr_path = c.log;
@@ -74,8 +73,8 @@ inline Coordinator StartCoordinator(const std::string& dir,
   EXPECT_TRUE(p.ok()) << p.status();
   if (!p.ok()) return c;
   c.process = std::move(*p);
-  const bool up = WaitFor(
-      [&] { return std::filesystem::exists(ready); }, std::chrono::seconds(30));
+  const bool up = WaitFor([&] { return std::filesystem::exists(ready); },
+                          std::chrono::seconds(30));
   EXPECT_TRUE(up) << "coordinator did not start:\n" << ReadFile(c.log);
   if (!up) return c;
   auto j = nlohmann::json::parse(ReadFile(ready), nullptr, false);

@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/util/crc32.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/codec/codec.h"
+#include "core/util/crc32.h"
 #include "core/util/status_macros.h"
 #include "proto/rpc/credentials.h"
 #include "proto/rpc/status.h"
@@ -333,7 +333,8 @@ void Worker::RunLease(const std::string& worker_id,
     std::string* payload = req.mutable_rows()->mutable_payload();
     (*payload)[0] = static_cast<char>((*payload)[0] ^ 1);
     req.mutable_rows()->set_crc32(Crc32(payload->data(), payload->size()));
-    Log(absl::StrCat(what, ": corrupting the payload (--testing-corrupt-units)"));
+    Log(absl::StrCat(what,
+                     ": corrupting the payload (--testing-corrupt-units)"));
   }
   Complete(std::move(req), absl::StrFormat("%s: %s, %d blocks in %.3f s", what,
                                            result, blocks, seconds));
