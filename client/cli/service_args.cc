@@ -8,6 +8,7 @@
 #include "core/codec/codec.h"
 #include "core/compress/compress_options.h"
 #include "core/util/status_macros.h"
+#include "proto/rpc/convert.h"
 
 namespace seedlm::cli {
 namespace {
@@ -28,18 +29,6 @@ absl::StatusOr<client::ClientOptions> ConnectionFromArgs(const Args& args) {
   return o;
 }
 
-v1::ExponentMode ToProto(ExponentMode mode) {
-  switch (mode) {
-    case ExponentMode::kSearch:
-      return v1::EXPONENT_MODE_SEARCH;
-    case ExponentMode::kFit:
-      return v1::EXPONENT_MODE_FIT;
-    case ExponentMode::kPaper:
-      return v1::EXPONENT_MODE_PAPER;
-  }
-  return v1::EXPONENT_MODE_UNSPECIFIED;
-}
-
 }  // namespace
 
 absl::StatusOr<v1::CompressionOptions> CompressionOptionsFromArgs(
@@ -48,17 +37,14 @@ absl::StatusOr<v1::CompressionOptions> CompressionOptionsFromArgs(
   RETURN_IF_ERROR(opt.Validate());
   v1::CompressionOptions p;
   p.set_preset(args.Get("preset", kDefaultPreset));
-  p.set_exponent_mode(ToProto(opt.mode));
+  p.set_exponent_mode(rpc::ToProto(opt.mode));
   // Unset = the preset's policy; only a departure from it is sent.
   if (opt.exponent_bias != DefaultExponentBias(opt.codec)) {
-    if (!opt.exponent_bias.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--bias auto: a coordinator chooses biases automatically only for "
-          "presets without a block exponent (such as ",
-          kDefaultPreset, "); with --preset ", p.preset(),
-          " give --bias N or run seedlm compress locally"));
+    if (opt.exponent_bias.has_value()) {
+      p.set_exponent_bias(*opt.exponent_bias);
+    } else {
+      p.set_exponent_bias_auto(true);
     }
-    p.set_exponent_bias(*opt.exponent_bias);
   }
   for (const std::string& re : opt.include) p.add_include(re);
   for (const std::string& re : opt.exclude) p.add_exclude(re);

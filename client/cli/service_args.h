@@ -40,10 +40,10 @@ absl::StatusOr<SubmitCommand> ParseSubmitArgs(int argc, char** argv);
 
 // The shared compression flags (compress_flags.h, parsed by the same code as
 // `seedlm compress`) as the request's CompressionOptions: the preset name,
-// the exponent mode, the bias only when it differs from the preset's policy,
-// the patterns (checked with CompressOptions::Validate). INVALID_ARGUMENT
-// for `--bias auto` with a preset whose policy is a fixed bias (4bit, 3bit,
-// ...): CompressionOptions cannot ask a coordinator for that.
+// the exponent mode, the bias only when it departs from the preset's policy
+// (exponent_bias for a number, exponent_bias_auto for `--bias auto` with a
+// preset whose policy is a fixed bias), the patterns (checked with
+// CompressOptions::Validate).
 absl::StatusOr<v1::CompressionOptions> CompressionOptionsFromArgs(
     const Args& args);
 
