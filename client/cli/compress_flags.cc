@@ -15,8 +15,12 @@ void AddCompressionFlags(FlagSpec* spec) {
 }
 
 absl::StatusOr<CompressOptions> CompressOptionsFromArgs(const Args& args) {
-  ASSIGN_OR_RETURN(const CodecConfig codec,
-                   PresetByName(args.Get("preset", kDefaultPreset)));
+  absl::StatusOr<CodecConfig> preset =
+      PresetByName(args.Get("preset", kDefaultPreset));
+  if (!preset.ok()) {  // a bad flag value: a usage error (exit 2)
+    return absl::InvalidArgumentError(preset.status().message());
+  }
+  const CodecConfig codec = *preset;
   // The codec's default bias (compress_options.h) unless --bias is given.
   CompressOptions opt = CompressOptions::ForCodec(codec);
   ASSIGN_OR_RETURN(opt.mode, ParseExponentMode(args.Get("exponent", "search")));

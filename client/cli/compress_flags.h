@@ -17,8 +17,8 @@ void AddCompressionFlags(FlagSpec* spec);
 // The options the shared flags ask for: the preset's codec (kDefaultPreset
 // when --preset is absent) with its default bias policy, --exponent (default
 // search), --bias auto|N overriding the policy, --include / --exclude. Other
-// fields keep their defaults. NOT_FOUND for an unknown preset (listing the
-// names); INVALID_ARGUMENT for a bad --exponent or a --bias that is neither
+// fields keep their defaults. INVALID_ARGUMENT for an unknown preset (listing
+// the names); INVALID_ARGUMENT for a bad --exponent or a --bias that is neither
 // auto nor an integer in -128..127. Patterns are not compiled here
 // (CompressOptions::Validate does).
 absl::StatusOr<CompressOptions> CompressOptionsFromArgs(const Args& args);

@@ -56,7 +56,7 @@ constexpr char kUsage[] =
     "      --reference also KL(MODEL2 || MODEL) and top-1 agreement.\n"
     "\n"
     "service commands (a coordinator; each takes --coordinator HOST:PORT\n"
-    "[--token T] [--tls-ca CA.pem]):\n"
+    "[--token T] [--tls-ca CA.pem] [--connect-timeout S]):\n"
     "  submit MODEL OUT.seedlm [--preset P] [--exponent M] [--bias auto|N]\n"
     "         [--include REGEX]... [--exclude REGEX]... [--tokenizer FILE]\n"
     "         [--server-path] [--name S] [--detach]\n"

@@ -14,7 +14,8 @@ namespace seedlm::cli {
 namespace {
 
 void AddConnectionFlags(FlagSpec* spec) {
-  spec->with_value.insert({"coordinator", "token", "tls-ca"});
+  spec->with_value.insert(
+      {"coordinator", "token", "tls-ca", "connect-timeout"});
 }
 
 absl::StatusOr<client::ClientOptions> ConnectionFromArgs(const Args& args) {
@@ -26,6 +27,10 @@ absl::StatusOr<client::ClientOptions> ConnectionFromArgs(const Args& args) {
   }
   o.token = args.Get("token");
   o.tls_ca_path = args.Get("tls-ca");
+  // Seconds to wait for a coordinator that is still starting.
+  ASSIGN_OR_RETURN(const int64_t wait,
+                   args.GetIntIn("connect-timeout", 30, 1, 86400));
+  o.connect_timeout = absl::Seconds(wait);
   return o;
 }
 
