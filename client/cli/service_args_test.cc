@@ -114,7 +114,7 @@ TEST(SubmitArgsTest, ErrorsAreThoseOfCompressAndOneClearLine) {
             absl::StatusCode::kInvalidArgument);
   // The shared option parse: the same codes as seedlm compress.
   EXPECT_EQ(SubmitCode({"--coordinator", "h:1", "m", "o", "--preset", "9bit"}),
-            absl::StatusCode::kNotFound);
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
       SubmitCode({"--coordinator", "h:1", "m", "o", "--exponent", "wild"}),
       absl::StatusCode::kInvalidArgument);
