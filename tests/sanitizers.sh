@@ -9,7 +9,9 @@
 #         cover at 3-5x the time).
 #   tsan: builds the concurrency tests (util_concurrency_test: thread pool
 #         and shared caches; fast_search_test: multi-threaded searches;
-#         coordinator_lease_table_test: workers racing for leases) in
+#         coordinator_lease_table_test: workers racing for leases;
+#         coordinator_test: the coordinator's planner, assembler and ticker
+#         threads against its callers) in
 #         build-tsan/ with ThreadSanitizer and runs them. Shared state is
 #         guarded by seedlm::Mutex (core/util/mutex.h, std::mutex underneath):
 #         Debian's Abseil is not TSan-instrumented, so absl::Mutex would be
@@ -33,7 +35,8 @@ if [[ "${what}" == asan || "${what}" == all ]]; then
   ninja -C "${clang_build}" -j "${jobs}"
   echo "[sanitizers] asan+ubsan unit tests"
   ctest --test-dir "${clang_build}" -j "${jobs}" --output-on-failure \
-    --timeout 900 -LE long -E '^(cli_e2e_test|runtime_cli_test)$'
+    --timeout 900 -LE long \
+    -E '^(cli_e2e_test|runtime_cli_test|service_e2e_test|service_errors_test)$'
 fi
 
 if [[ "${what}" == tsan || "${what}" == all ]]; then
@@ -43,8 +46,8 @@ if [[ "${what}" == tsan || "${what}" == all ]]; then
   fi
   echo "[sanitizers] tsan build (${tsan_build})"
   ninja -C "${tsan_build}" -j "${jobs}" util_concurrency_test fast_search_test \
-    coordinator_lease_table_test
+    coordinator_lease_table_test coordinator_test
   echo "[sanitizers] tsan concurrency tests"
   ctest --test-dir "${tsan_build}" -j 1 --output-on-failure --timeout 900 \
-    -R '^(util_concurrency_test|fast_search_test|coordinator_lease_table_test)$'
+    -R '^(util_concurrency_test|fast_search_test|coordinator_lease_table_test|coordinator_test)$'
 fi
