@@ -118,11 +118,12 @@ bazel:
 	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
 	bazel test $(BAZEL_FLAGS) --test_output=errors //...
 
-# What CI runs with Bazel: the core library, the CLI, the coordinator core
-# and their tests.
+# What CI runs with Bazel: the core library, the protos and RPC helpers, the
+# CLI and client library, the coordinator, the worker and their tests.
 bazel-core:
 	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
-	bazel test $(BAZEL_FLAGS) --test_output=errors //core/... //client/... //server/...
+	bazel test $(BAZEL_FLAGS) --test_output=errors //core/... //proto/... \
+	  //client/... //server/... //worker/...
 
 clean:
 	rm -rf $(BUILD) build-clang build-tsan out
