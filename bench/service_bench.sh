@@ -64,8 +64,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { echo "$EPOCHREALTIME"; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.3f" : "-"), (b > 0 ? a / b : 0) }'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+# a / b printed with format $3 (default %.2f), "-" when b is not positive.
+div() {
+  awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" \
+    'BEGIN { if (b > 0) printf f, a / b; else printf "-" }'
+}
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # Prefixes each line of stdin with the time it arrived.
@@ -110,7 +114,7 @@ json_blocks() {
 }
 
 ROWS=()
-row() { ROWS+=("$(printf '%-8s %-16s %3s %9s %10s %8s %8s %9s %7s %7s %9s %10s %9s  %s' "$@")")"; }
+row() { ROWS+=("$(printf '%-8s %-18s %3s %9s %10s %8s %8s %9s %7s %7s %11s %9s %9s  %s' "$@")"); }
 row preset mode rep wall_s blocks/s x_local upload_s compute_s asm_s fetch_s \
   compute_b/s x_compute identical "load (1/5/15 min) at start"
 
@@ -132,7 +136,7 @@ for rep in $(seq 1 "$REPEATS"); do
       wall="$(sub "$(now)" "$t0")"
       blocks="$(json_blocks "$WORK/local-$preset-t$t.json")"
       LOCAL_WALL[$preset-$t]="$wall"
-      row "$preset" "local --threads $t" "$rep" "$wall" "$(div "$blocks" "$wall")" \
+      row "$preset" "local --threads $t" "$rep" "$wall" "$(div "$blocks" "$wall" %.0f)" \
         1.00 - - - - - - - "$l"
     done
     for n in 1 2; do
@@ -142,6 +146,7 @@ for rep in $(seq 1 "$REPEATS"); do
       start_coordinator "$dir"
       start_workers "$n" "$dir"
       out="$dir/out.seedlm"
+      : >"$dir/submit.err"
       t0="$(now)"
       "$BIN/seedlm" submit --coordinator "$ADDR" "$MODEL" "$out" \
         --preset "$preset" >"$dir/submit.out" 2> >(stamp >"$dir/submit.err") &
@@ -178,9 +183,9 @@ for rep in $(seq 1 "$REPEATS"); do
       same=no
       cmp -s "$out" "$WORK/local-$preset-t$n.seedlm" && same=yes
       local_wall="${LOCAL_WALL[$preset-$n]}"
-      row "$preset" "service $n x 1 thr" "$rep" "$wall" "$(div "$blocks" "$wall")" \
+      row "$preset" "service $n x 1 thr" "$rep" "$wall" "$(div "$blocks" "$wall" %.0f)" \
         "$(div "$local_wall" "$wall")" "$upload" "$compute" "${asm:--}" "$fetch" \
-        "$(div "$blocks" "$compute")" "$(div "$local_wall" "$compute")" "$same" "$l"
+        "$(div "$blocks" "$compute" %.0f)" "$(div "$local_wall" "$compute")" "$same" "$l"
       [[ "$same" == yes ]] || { echo "service output differs from local" >&2; exit 1; }
       rm -rf "$dir/state" "$out"
     done
