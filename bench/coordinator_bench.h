@@ -14,9 +14,11 @@
 // Per run (K workers, V = --verify-blocks): units/s and MB/s (rows sent plus
 // payloads received by the coordinator) over the unit phase (first lease to
 // last accepted result), the coordinator's CPU seconds per unit over that
-// phase (/proc/PID/stat utime + stime) and its peak RSS (VmHWM, assembly
-// included), the planning and assembly seconds, and the result's sha256
-// (equal in every run: a run whose result differs fails the bench).
+// phase (/proc/PID/stat utime + stime), its peak RSS (VmHWM, assembly
+// included; it counts the memory-mapped model's pages) and its anonymous and
+// file-mapped RSS at the end, the planning and assembly seconds, and the
+// result's sha256 (equal in every run: a run whose result differs fails the
+// bench).
 //
 // The fake workers share the machine with the coordinator: units/s is what
 // this machine sustains with both; CPU per unit is the coordinator's own.
