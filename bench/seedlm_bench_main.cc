@@ -5,6 +5,7 @@
 //   seedlm-bench perplexity [flags] the perplexity/KL table (make quality)
 //   seedlm-bench tokens [flags]    generation speed and memory of a model
 //   seedlm-bench matvec [flags]    weight-kernel speed (matvec, small batch)
+//   seedlm-bench coordinator [flags] a compression coordinator's capacity
 // To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
 // and add a line to kSubcommands below.
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/coordinator_bench.h"
 #include "bench/matvec_bench.h"
 #include "bench/ppl_table.h"
 #include "bench/quality.h"
@@ -39,6 +41,8 @@ constexpr Subcommand kSubcommands[] = {
      &TokensMain},
     {"matvec", "weight-kernel speed vs the machine's read bandwidth",
      &MatVecMain},
+    {"coordinator", "a compression coordinator's units/s, CPU and memory",
+     &CoordinatorMain},
 };
 
 void PrintUsage(FILE* out) {
