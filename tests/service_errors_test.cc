@@ -43,7 +43,8 @@ class ServiceErrorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SEEDLM_NEED_SHARED_FILE(kModel.c_str());
-    dir_ = ::testing::TempDir() + "/service_errors." + std::to_string(::getpid());
+    dir_ =
+        ::testing::TempDir() + "/service_errors." + std::to_string(::getpid());
     std::filesystem::create_directories(dir_ + "/root");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -217,20 +218,22 @@ TEST_F(ServiceErrorsTest, TokensAndTlsGuardEveryCall) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("may not"), std::string::npos) << r.err;
   // Plaintext against a TLS port fails (and does not hang).
-  r = RunSeedlm("jobs --json --token alice-token-1 --connect-timeout 3 "
-                "--coordinator " + c.address);
+  r = RunSeedlm(
+      "jobs --json --token alice-token-1 --connect-timeout 3 "
+      "--coordinator " +
+      c.address);
   EXPECT_NE(r.code, 0);
   // A worker with a client token is refused and exits.
-  auto bad = StartWorker(c.address, dir_ + "/bad.log",
-                         {"--token=alice-token-1",
-                          "--tls-ca=" + dir_ + "/cert.pem"});
+  auto bad =
+      StartWorker(c.address, dir_ + "/bad.log",
+                  {"--token=alice-token-1", "--tls-ca=" + dir_ + "/cert.pem"});
   auto exited = bad->Wait(std::chrono::seconds(60));
   ASSERT_TRUE(exited.ok());
   EXPECT_EQ(exited->exit_code, 1) << ReadFile(dir_ + "/bad.log");
   // The real worker, the real client: a job over TLS with tokens.
-  auto w = StartWorker(c.address, dir_ + "/w.log",
-                       {"--token=worker-token-3",
-                        "--tls-ca=" + dir_ + "/cert.pem"});
+  auto w =
+      StartWorker(c.address, dir_ + "/w.log",
+                  {"--token=worker-token-3", "--tls-ca=" + dir_ + "/cert.pem"});
   const std::string out = dir_ + "/out.seedlm";
   r = RunSeedlm("submit --token alice-token-1" + co + " " + kModel + " " + out +
                 " --preset 4bit");
@@ -248,8 +251,8 @@ TEST_F(ServiceErrorsTest, TokensAndTlsGuardEveryCall) {
       RunSeedlm("jobs --json --token alice-token-1" + co).out, nullptr, false);
   ASSERT_TRUE(jobs.is_array() && jobs.size() == 1);
   const std::string id = jobs[0]["id"];
-  r = RunSeedlm("fetch " + id + " " + dir_ + "/bob.seedlm --token bob-token-22" +
-                co);
+  r = RunSeedlm("fetch " + id + " " + dir_ +
+                "/bob.seedlm --token bob-token-22" + co);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("another client"), std::string::npos) << r.err;
 }
@@ -292,19 +295,19 @@ TEST_F(ServiceErrorsTest, TwentyJobsFromFourClientsOnTwoWorkers) {
     });
   }
   for (std::thread& t : clients) t.join();
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   for (int n = 0; n < 20; ++n) {
     EXPECT_EQ(codes[n], 0) << n;
-    EXPECT_EQ(ReadFile(dir_ + "/out" + std::to_string(n) + ".seedlm"),
-              expected)
+    EXPECT_EQ(ReadFile(dir_ + "/out" + std::to_string(n) + ".seedlm"), expected)
         << n;
   }
   const int64_t rss = PeakRssKib(c.process->pid());
-  std::printf("load: 20 jobs, 4 clients, 2 workers: %.1f s, coordinator peak "
-              "RSS %.1f MiB\n",
-              seconds, static_cast<double>(rss) / 1024);
+  std::printf(
+      "load: 20 jobs, 4 clients, 2 workers: %.1f s, coordinator peak "
+      "RSS %.1f MiB\n",
+      seconds, static_cast<double>(rss) / 1024);
   RecordProperty("seconds", std::to_string(seconds));
   RecordProperty("coordinator_peak_rss_kib", std::to_string(rss));
   nlohmann::json jobs = testing::Jobs(c.address);
