@@ -19,12 +19,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  int code = static_cast<int>(status.error_code());
-  if (code < 0 || code > kMaxCanonicalCode) {
-    code = static_cast<int>(absl::StatusCode::kUnknown);
-  }
-  return absl::Status(static_cast<absl::StatusCode>(code),
+  return absl::Status(CodeFromWire(static_cast<int>(status.error_code())),
                       status.error_message());
+}
+
+absl::StatusCode CodeFromWire(int code) {
+  if (code < 0 || code > kMaxCanonicalCode) return absl::StatusCode::kUnknown;
+  return static_cast<absl::StatusCode>(code);
 }
 
 }  // namespace seedlm::rpc

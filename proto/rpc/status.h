@@ -18,6 +18,11 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // canonical range becomes UNKNOWN.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// The absl code for a wire code number: the same number when it is canonical
+// (0..16), else UNKNOWN. Peers may send any int; it never becomes an invalid
+// enum value here.
+absl::StatusCode CodeFromWire(int code);
+
 }  // namespace seedlm::rpc
 
 #endif  // SEEDLM_PROTO_RPC_STATUS_H_
