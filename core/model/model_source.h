@@ -71,6 +71,14 @@ struct ModelMetadata {
   std::string tokenizer_format;
   // Raw bytes of the tokenizer file.
   std::string tokenizer_data;
+  // Chat serving (Hugging Face checkpoints; carried by .seedlm metadata):
+  // the Jinja chat template of tokenizer_config.json ("" when none), the
+  // text of its bos_token / eos_token (template variables), and the stop
+  // token ids of generation_config.json's eos_token_id (empty when none).
+  std::string chat_template;
+  std::string chat_bos_token;
+  std::string chat_eos_token;
+  std::vector<int32_t> stop_token_ids;
 };
 
 // Limits every reader enforces (docs/LIMITS.md).
