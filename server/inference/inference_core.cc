@@ -80,7 +80,7 @@ absl::StatusOr<std::vector<int32_t>> InferenceCore::Tokenize(
     return absl::InvalidArgumentError(absl::StrCat(
         "the text has ", text.size(), " bytes, more than ", kMaxPromptBytes));
   }
-  RETURN_IF_ERROR(CheckUtf8(text));
+  RETURN_IF_ERROR(tokenizer_internal::CheckUtf8(text));
   return tokenizer_->Encode(text, add_bos, /*add_eos=*/false);
 }
 
