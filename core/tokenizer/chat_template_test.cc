@@ -1,0 +1,3 @@
+#include "core/tokenizer/chat_template.h"
+
+#include "gtest/gtest.h"
