@@ -37,9 +37,9 @@ struct Token {
     kBlockBegin,  // {%
     kBlockEnd,    // %}
     kName,
-    kString,      // text: the decoded literal
-    kInt,         // int_value
-    kOp,          // text: the operator ("==", "(", "|", ...)
+    kString,  // text: the decoded literal
+    kInt,     // int_value
+    kOp,      // text: the operator ("==", "(", "|", ...)
     kEof,
   };
   Kind kind = Kind::kEof;
@@ -91,15 +91,21 @@ struct Expr {
 
 struct Stmt {
   enum class Kind {
-    kText, kOutput, kIf, kFor, kSet, kBreak, kContinue,
+    kText,
+    kOutput,
+    kIf,
+    kFor,
+    kSet,
+    kBreak,
+    kContinue,
     kScope,  // bodies[0] in a scope of its own ({% generation %})
   };
   Kind kind = Kind::kText;
   size_t offset = 0;
-  std::string text;             // kText
-  std::unique_ptr<Expr> expr;   // kOutput; kSet's value; kFor's iterable
-  std::unique_ptr<Expr> cond;   // kFor's `if` filter (null when none)
-  std::string target;           // kFor's loop variable; kSet's name
+  std::string text;            // kText
+  std::unique_ptr<Expr> expr;  // kOutput; kSet's value; kFor's iterable
+  std::unique_ptr<Expr> cond;  // kFor's `if` filter (null when none)
+  std::string target;          // kFor's loop variable; kSet's name
   // kIf: one condition per branch, null for `else`; bodies[k] its body.
   std::vector<std::unique_ptr<Expr>> conds;
   // kIf: the branches' bodies. kFor: {body, else body}.

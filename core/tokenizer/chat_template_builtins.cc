@@ -36,7 +36,8 @@ const std::vector<Builtin>& Filters() {
       {"join", {{"d", Value::Str("")}}},
       {"default",
        {{"default_value", Value::Str("")}, {"boolean", Value::Bool(false)}}},
-      {"d", {{"default_value", Value::Str("")}, {"boolean", Value::Bool(false)}}},
+      {"d",
+       {{"default_value", Value::Str("")}, {"boolean", Value::Bool(false)}}},
   };
   return *kFilters;
 }
@@ -48,10 +49,10 @@ struct Method {
   size_t max_args;
 };
 constexpr Method kMethods[] = {
-    {"strip", 0, 1},      {"lstrip", 0, 1},     {"rstrip", 0, 1},
-    {"startswith", 1, 1}, {"endswith", 1, 1},   {"upper", 0, 0},
-    {"lower", 0, 0},      {"split", 0, 1},      {"replace", 2, 2},
-    {"items", 0, 0},      {"keys", 0, 0},       {"values", 0, 0},
+    {"strip", 0, 1},      {"lstrip", 0, 1},   {"rstrip", 0, 1},
+    {"startswith", 1, 1}, {"endswith", 1, 1}, {"upper", 0, 0},
+    {"lower", 0, 0},      {"split", 0, 1},    {"replace", 2, 2},
+    {"items", 0, 0},      {"keys", 0, 0},     {"values", 0, 0},
     {"get", 1, 2},
 };
 
@@ -78,9 +79,9 @@ absl::StatusOr<bool> HasPrefix(const Value& s, const Value& affix,
   }
   for (const Value& o : options) {
     if (!o.is_string()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s arg must be str or a tuple of str, not %s",
-          suffix ? "endswith" : "startswith", TypeName(o)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s arg must be str or a tuple of str, not %s",
+                          suffix ? "endswith" : "startswith", TypeName(o)));
     }
     const bool hit =
         o.s.size() <= s.s.size() &&
@@ -93,7 +94,8 @@ absl::StatusOr<bool> HasPrefix(const Value& s, const Value& affix,
 
 absl::StatusOr<Value> StringMethod(absl::string_view name, const Value& v,
                                    const std::vector<Value>& args) {
-  auto str_arg = [&](size_t k, bool optional) -> absl::StatusOr<const std::string*> {
+  auto str_arg = [&](size_t k,
+                     bool optional) -> absl::StatusOr<const std::string*> {
     if (k >= args.size() || (optional && args[k].kind == Value::Kind::kNone)) {
       return nullptr;
     }
@@ -105,8 +107,7 @@ absl::StatusOr<Value> StringMethod(absl::string_view name, const Value& v,
   };
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
     ASSIGN_OR_RETURN(const std::string* chars, str_arg(0, true));
-    return Value::Str(
-        PyStrip(v.s, name != "rstrip", name != "lstrip", chars));
+    return Value::Str(PyStrip(v.s, name != "rstrip", name != "lstrip", chars));
   }
   if (name == "startswith" || name == "endswith") {
     ASSIGN_OR_RETURN(bool hit, HasPrefix(v, args[0], name == "endswith"));
@@ -161,17 +162,18 @@ absl::StatusOr<Value> DictMethod(absl::string_view name, const Value& v,
 
 bool IsKnownJinjaTag(absl::string_view name) {
   static constexpr const char* kTags[] = {
-      "macro", "endmacro", "call", "endcall", "filter", "endfilter",
-      "include", "import", "from", "extends", "block", "endblock", "with",
-      "endwith", "autoescape", "endautoescape", "raw", "endraw", "do",
-      "trans", "endtrans", "pluralize", "print", "debug", "endset"};
+      "macro",         "endmacro",  "call",   "endcall", "filter",
+      "endfilter",     "include",   "import", "from",    "extends",
+      "block",         "endblock",  "with",   "endwith", "autoescape",
+      "endautoescape", "raw",       "endraw", "do",      "trans",
+      "endtrans",      "pluralize", "print",  "debug",   "endset"};
   return std::find(std::begin(kTags), std::end(kTags), name) != std::end(kTags);
 }
 
 bool IsSupportedTest(absl::string_view name) {
   static constexpr const char* kTests[] = {
-      "defined", "undefined", "none",    "string",  "number",  "integer",
-      "boolean", "true",      "false",   "mapping", "iterable", "sequence"};
+      "defined", "undefined", "none",  "string",  "number",   "integer",
+      "boolean", "true",      "false", "mapping", "iterable", "sequence"};
   return std::find(std::begin(kTests), std::end(kTests), name) !=
          std::end(kTests);
 }
@@ -179,8 +181,9 @@ bool IsSupportedTest(absl::string_view name) {
 absl::Status NormalizeFilterArgs(Expr* filter,
                                  const std::vector<std::string>& kwargs) {
   const auto& filters = Filters();
-  const auto it = std::find_if(filters.begin(), filters.end(),
-                               [&](const Builtin& b) { return filter->name == b.name; });
+  const auto it =
+      std::find_if(filters.begin(), filters.end(),
+                   [&](const Builtin& b) { return filter->name == b.name; });
   if (it == filters.end()) {
     return Unsupported(filter->offset,
                        absl::StrFormat("the filter '%s'", filter->name));
@@ -224,8 +227,8 @@ absl::Status CheckMethodArgs(const Expr& call,
   for (const Method& m : kMethods) {
     if (call.name != m.name) continue;
     if (!kwargs.empty()) {
-      return Unsupported(call.offset, absl::StrFormat(
-                                          "keyword arguments to '.%s()'", m.name));
+      return Unsupported(
+          call.offset, absl::StrFormat("keyword arguments to '.%s()'", m.name));
     }
     const size_t n = call.args.size() - 1;
     if (n < m.min_args || n > m.max_args) {
@@ -260,8 +263,8 @@ absl::StatusOr<Value> ApplyFilter(absl::string_view name, const Value& v,
   if (name == "string") return Value::Str(ToStr(v));
   if (name == "first" || name == "last") {
     if (name == "last" && !(v.is_sequence() || v.is_string())) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "'%s' object is not reversible", TypeName(v)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("'%s' object is not reversible", TypeName(v)));
     }
     ASSIGN_OR_RETURN(List items, Iterate(v));
     if (items.empty()) return Value::Undefined("sequence was empty");
@@ -303,8 +306,8 @@ absl::StatusOr<Value> CallMethod(absl::string_view name, const Value& v,
   if (v.is_undefined()) return UndefinedError(v);
   if (v.is_string()) return StringMethod(name, v, args);
   if (v.kind == Value::Kind::kDict) return DictMethod(name, v, args);
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "'%s object' has no attribute '%s'", TypeName(v), name));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("'%s object' has no attribute '%s'", TypeName(v), name));
 }
 
 }  // namespace chat_internal

@@ -34,9 +34,9 @@ void Assign(Frame* frame, const std::string& name, Value v) {
 }
 
 absl::Status TypeError(const char* op, const Value& a, const Value& b) {
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "unsupported operand types for %s: '%s' and '%s'", op, TypeName(a),
-      TypeName(b)));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unsupported operand types for %s: '%s' and '%s'", op,
+                      TypeName(a), TypeName(b)));
 }
 
 absl::Status Overflow() {
@@ -185,17 +185,15 @@ class Renderer {
     }
     const int64_t n = static_cast<int64_t>(items.size());
     for (int64_t k = 0; k < n; ++k) {
-      Dict loop = {{"index", Value::Int(k + 1)},
-                   {"index0", Value::Int(k)},
-                   {"revindex", Value::Int(n - k)},
-                   {"revindex0", Value::Int(n - k - 1)},
-                   {"first", Value::Bool(k == 0)},
-                   {"last", Value::Bool(k == n - 1)},
-                   {"length", Value::Int(n)}};
+      Dict loop = {
+          {"index", Value::Int(k + 1)},    {"index0", Value::Int(k)},
+          {"revindex", Value::Int(n - k)}, {"revindex0", Value::Int(n - k - 1)},
+          {"first", Value::Bool(k == 0)},  {"last", Value::Bool(k == n - 1)},
+          {"length", Value::Int(n)}};
       if (k > 0) loop.emplace_back("previtem", items[k - 1]);
       if (k + 1 < n) loop.emplace_back("nextitem", items[k + 1]);
-      frames_.push_back(
-          Frame{{s.target, items[k]}, {"loop", Value::MakeDict(std::move(loop))}});
+      frames_.push_back(Frame{{s.target, items[k]},
+                              {"loop", Value::MakeDict(std::move(loop))}});
       Control ctl = Control::kNone;
       const absl::Status st = Exec(s.bodies[0], &ctl);
       frames_.pop_back();
@@ -342,9 +340,9 @@ absl::StatusOr<Value> Renderer::Eval(const Expr& e) {
       ASSIGN_OR_RETURN(Value v, Eval(*e.args[0]));
       if (v.is_undefined()) return UndefinedError(v);
       if (!v.is_int()) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "bad operand type for unary %s: '%s'",
-            e.kind == K::kNeg ? "-" : "+", TypeName(v)));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("bad operand type for unary %s: '%s'",
+                            e.kind == K::kNeg ? "-" : "+", TypeName(v)));
       }
       if (e.kind == K::kPos) return Value::Int(v.as_int());
       if (v.as_int() == INT64_MIN) return Overflow();
@@ -400,22 +398,25 @@ absl::StatusOr<std::string> RenderTemplate(
   for (size_t k = 0; k < messages.size(); ++k) {
     for (const std::string* s : {&messages[k].role, &messages[k].content}) {
       if (!tokenizer_internal::CheckUtf8(*s).ok()) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "chat message %d is not valid UTF-8", k));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("chat message %d is not valid UTF-8", k));
       }
     }
-    list.push_back(Value::MakeDict({{"role", Value::Str(messages[k].role)},
-                                    {"content", Value::Str(messages[k].content)}}));
+    list.push_back(
+        Value::MakeDict({{"role", Value::Str(messages[k].role)},
+                         {"content", Value::Str(messages[k].content)}}));
   }
   for (const std::string* s : {&tokens.bos_token, &tokens.eos_token}) {
     if (!tokenizer_internal::CheckUtf8(*s).ok()) {
-      return absl::InvalidArgumentError("chat bos/eos token is not valid UTF-8");
+      return absl::InvalidArgumentError(
+          "chat bos/eos token is not valid UTF-8");
     }
   }
-  Renderer r(Frame{{"messages", Value::MakeList(std::move(list))},
-                   {"add_generation_prompt", Value::Bool(add_generation_prompt)},
-                   {"bos_token", Value::Str(tokens.bos_token)},
-                   {"eos_token", Value::Str(tokens.eos_token)}});
+  Renderer r(
+      Frame{{"messages", Value::MakeList(std::move(list))},
+            {"add_generation_prompt", Value::Bool(add_generation_prompt)},
+            {"bos_token", Value::Str(tokens.bos_token)},
+            {"eos_token", Value::Str(tokens.eos_token)}});
   Control ctl = Control::kNone;
   RETURN_IF_ERROR(r.Exec(body, &ctl));
   return std::move(r.out());

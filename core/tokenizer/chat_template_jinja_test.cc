@@ -53,10 +53,10 @@ TEST(ChatTemplateJinjaTest, MatchesPythonJinja2ByteForByte) {
     absl::StatusOr<ChatTemplate> tmpl =
         ChatTemplate::Parse(c.at("source").get<std::string>());
     ASSERT_TRUE(tmpl.ok()) << where << ": " << tmpl.status();
-    absl::StatusOr<std::string> got = tmpl->Render(
-        messages, c.at("add_generation_prompt").get<bool>(),
-        {c.at("bos_token").get<std::string>(),
-         c.at("eos_token").get<std::string>()});
+    absl::StatusOr<std::string> got =
+        tmpl->Render(messages, c.at("add_generation_prompt").get<bool>(),
+                     {c.at("bos_token").get<std::string>(),
+                      c.at("eos_token").get<std::string>()});
     if (c.contains("output")) {
       ++outputs;
       ASSERT_TRUE(got.ok()) << where << ": " << got.status();

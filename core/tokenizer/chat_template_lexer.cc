@@ -20,9 +20,8 @@ using tokenizer_internal::AppendUtf8;
 using tokenizer_internal::DecodeUtf8;
 
 absl::Status SyntaxError(size_t offset, absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrFormat("chat template syntax error at offset %d: %s", offset,
-                      what));
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "chat template syntax error at offset %d: %s", offset, what));
 }
 
 // jinja2 splits on \r\n, \r and \n, joins with \n, and drops one trailing
@@ -74,10 +73,14 @@ size_t RstripEnd(const std::string& s, size_t begin, size_t end) {
 }
 
 bool HexValue(char c, int* v) {
-  if (c >= '0' && c <= '9') *v = c - '0';
-  else if (c >= 'a' && c <= 'f') *v = c - 'a' + 10;
-  else if (c >= 'A' && c <= 'F') *v = c - 'A' + 10;
-  else return false;
+  if (c >= '0' && c <= '9')
+    *v = c - '0';
+  else if (c >= 'a' && c <= 'f')
+    *v = c - 'a' + 10;
+  else if (c >= 'A' && c <= 'F')
+    *v = c - 'A' + 10;
+  else
+    return false;
   return true;
 }
 
@@ -95,18 +98,41 @@ absl::Status DecodeEscapes(absl::string_view body, size_t offset,
     }
     const char e = body[++k];
     switch (e) {
-      case '\n': break;
-      case '\\': out->push_back('\\'); break;
-      case '\'': out->push_back('\''); break;
-      case '"': out->push_back('"'); break;
-      case 'a': out->push_back('\a'); break;
-      case 'b': out->push_back('\b'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'n': out->push_back('\n'); break;
-      case 'r': out->push_back('\r'); break;
-      case 't': out->push_back('\t'); break;
-      case 'v': out->push_back('\v'); break;
-      case 'x': case 'u': case 'U': {
+      case '\n':
+        break;
+      case '\\':
+        out->push_back('\\');
+        break;
+      case '\'':
+        out->push_back('\'');
+        break;
+      case '"':
+        out->push_back('"');
+        break;
+      case 'a':
+        out->push_back('\a');
+        break;
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
+      case 'v':
+        out->push_back('\v');
+        break;
+      case 'x':
+      case 'u':
+      case 'U': {
         const size_t n = e == 'x' ? 2 : (e == 'u' ? 4 : 8);
         uint32_t cp = 0;
         for (size_t d = 0; d < n; ++d) {
@@ -192,8 +218,8 @@ class Lexer {
       text_end = RstripEnd(src_, pos_, tag);
     } else if (sign != '+' && kind != '{') {  // lstrip_blocks
       const size_t nl = src_.rfind('\n', tag == 0 ? 0 : tag - 1);
-      const size_t l_pos = (nl == std::string::npos || nl < pos_) ? pos_
-                                                                  : nl + 1;
+      const size_t l_pos =
+          (nl == std::string::npos || nl < pos_) ? pos_ : nl + 1;
       if ((l_pos > pos_ || line_starting_) && l_pos < tag &&
           SkipSpace(src_, l_pos) >= tag) {
         text_end = l_pos;
@@ -206,9 +232,9 @@ class Lexer {
     if (kind == '%') {
       const size_t w = SkipSpace(src_, p);
       if (src_.compare(w, 3, "raw") == 0 &&
-          (w + 3 >= src_.size() || !(std::isalnum(static_cast<unsigned char>(
-                                         src_[w + 3])) ||
-                                     src_[w + 3] == '_'))) {
+          (w + 3 >= src_.size() ||
+           !(std::isalnum(static_cast<unsigned char>(src_[w + 3])) ||
+             src_[w + 3] == '_'))) {
         return absl::UnimplementedError(absl::StrFormat(
             "chat template: {%% raw %%} is not supported (offset %d)", tag));
       }
@@ -338,9 +364,9 @@ class Lexer {
     while (p < src_.size() && src_[p] != quote) p += src_[p] == '\\' ? 2 : 1;
     if (p >= src_.size()) return SyntaxError(start, "unterminated string");
     std::string text;
-    RETURN_IF_ERROR(DecodeEscapes(
-        absl::string_view(src_).substr(start + 1, p - start - 1), start,
-        &text));
+    RETURN_IF_ERROR(
+        DecodeEscapes(absl::string_view(src_).substr(start + 1, p - start - 1),
+                      start, &text));
     pos_ = p + 1;
     Emit(Token::Kind::kString, start, std::move(text));
     return absl::OkStatus();

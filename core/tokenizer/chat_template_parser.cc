@@ -90,17 +90,18 @@ class Parser {
   absl::Status ParseBody(const std::vector<std::string>& ends,
                          std::vector<Stmt>* body, std::string* end) {
     if (++depth_ > kMaxNesting) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "chat template nests deeper than %d (offset %d)", kMaxNesting,
-          Cur().offset));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("chat template nests deeper than %d (offset %d)",
+                          kMaxNesting, Cur().offset));
     }
     while (true) {
       const Token& t = Cur();
       if (t.kind == TK::kEof) {
         if (!ends.empty()) {
-          return Syntax(t.offset, absl::StrFormat(
-                                      "unexpected end of template, expected "
-                                      "'%s'", ends.back()));
+          return Syntax(t.offset,
+                        absl::StrFormat("unexpected end of template, expected "
+                                        "'%s'",
+                                        ends.back()));
         }
         break;
       }
@@ -125,7 +126,8 @@ class Parser {
       }
       // A block tag.
       ++pos_;
-      if (Cur().kind != TK::kName) return Syntax(Cur().offset, "expected tag name");
+      if (Cur().kind != TK::kName)
+        return Syntax(Cur().offset, "expected tag name");
       const std::string name = Cur().text;
       for (const std::string& e : ends) {
         if (name == e) {
@@ -175,8 +177,8 @@ class Parser {
     if (IsKnownJinjaTag(name)) {
       return Unsupported(offset, absl::StrFormat("the '%s' tag", name));
     }
-    return Syntax(offset, absl::StrFormat("unknown or unexpected tag '%s'",
-                                          name));
+    return Syntax(offset,
+                  absl::StrFormat("unknown or unexpected tag '%s'", name));
   }
 
   absl::Status ParseIf(std::vector<Stmt>* body) {
@@ -210,7 +212,8 @@ class Parser {
     s.kind = Stmt::Kind::kFor;
     s.offset = Cur().offset;
     ++pos_;
-    if (Cur().kind != TK::kName) return Syntax(Cur().offset, "expected loop variable");
+    if (Cur().kind != TK::kName)
+      return Syntax(Cur().offset, "expected loop variable");
     s.target = Cur().text;
     ++pos_;
     if (IsOp(",")) return Unsupported(Cur().offset, "tuple unpacking in 'for'");
@@ -221,7 +224,8 @@ class Parser {
       ++pos_;
       ASSIGN_OR_RETURN(s.cond, ParseTuple(false));
     }
-    if (IsName("recursive")) return Unsupported(Cur().offset, "recursive loops");
+    if (IsName("recursive"))
+      return Unsupported(Cur().offset, "recursive loops");
     RETURN_IF_ERROR(Expect(TK::kBlockEnd, "'%}'"));
     s.bodies.resize(2);
     std::string end;
@@ -245,11 +249,13 @@ class Parser {
     s.target = Cur().text;
     ++pos_;
     if (IsOp(".") || IsOp("[")) {
-      return Unsupported(Cur().offset, "assignment to an attribute (namespace)");
+      return Unsupported(Cur().offset,
+                         "assignment to an attribute (namespace)");
     }
     if (IsOp(",")) return Unsupported(Cur().offset, "tuple unpacking in 'set'");
     if (Cur().kind == TK::kBlockEnd || IsOp("|")) {
-      return Unsupported(Cur().offset, "block assignment ({% set %}...{% endset %})");
+      return Unsupported(Cur().offset,
+                         "block assignment ({% set %}...{% endset %})");
     }
     RETURN_IF_ERROR(ExpectOp("="));
     ASSIGN_OR_RETURN(s.expr, ParseTuple(true));
@@ -290,12 +296,9 @@ class Parser {
   }
 
   // Expressions, lowest precedence first (jinja2's parse_condexpr ...).
+  // Expression nesting is counted in ParseUnary and ParseNot, which every
+  // nested expression passes through.
   absl::StatusOr<ExprPtr> ParseExpression() {
-    if (++expr_depth_ > kMaxNesting) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "chat template expression nests deeper than %d (offset %d)",
-          kMaxNesting, Cur().offset));
-    }
     const size_t offset = Cur().offset;
     ASSIGN_OR_RETURN(ExprPtr e, ParseOr());
     while (IsName("if")) {
@@ -306,11 +309,11 @@ class Parser {
         ++pos_;
         ASSIGN_OR_RETURN(other, ParseExpression());
       }
-      ExprPtr c = Node(Expr::Kind::kCond, offset, std::move(e), std::move(cond));
+      ExprPtr c =
+          Node(Expr::Kind::kCond, offset, std::move(e), std::move(cond));
       c->args.push_back(std::move(other));
       e = std::move(c);
     }
-    --expr_depth_;
     return e;
   }
 
@@ -522,7 +525,8 @@ absl::StatusOr<ExprPtr> Parser::ParseSubscript(ExprPtr e) {
       ++pos_;
       return Node(Expr::Kind::kGetItem, offset, std::move(e), std::move(key));
     }
-    if (Cur().kind != TK::kName) return Syntax(Cur().offset, "expected a name after '.'");
+    if (Cur().kind != TK::kName)
+      return Syntax(Cur().offset, "expected a name after '.'");
     ExprPtr a = Node(Expr::Kind::kGetAttr, offset, std::move(e));
     a->name = Cur().text;
     ++pos_;
@@ -546,7 +550,8 @@ absl::StatusOr<ExprPtr> Parser::ParseSubscript(ExprPtr e) {
   ++pos_;
   if (colons == 0) {
     if (parts[0] == nullptr) return Syntax(offset, "empty subscript");
-    return Node(Expr::Kind::kGetItem, offset, std::move(e), std::move(parts[0]));
+    return Node(Expr::Kind::kGetItem, offset, std::move(e),
+                std::move(parts[0]));
   }
   ExprPtr s = Node(Expr::Kind::kSlice, offset, std::move(e));
   for (ExprPtr& p : parts) s->args.push_back(std::move(p));
@@ -575,10 +580,10 @@ absl::StatusOr<ExprPtr> Parser::ParsePostfix(ExprPtr e) {
         RETURN_IF_ERROR(CheckMethodArgs(*call, kwargs));
         e = std::move(call);
       } else {
-        return Unsupported(offset, e->kind == Expr::Kind::kName
-                                       ? absl::StrFormat("the function '%s'",
-                                                         e->name)
-                                       : std::string("this call"));
+        return Unsupported(offset,
+                           e->kind == Expr::Kind::kName
+                               ? absl::StrFormat("the function '%s'", e->name)
+                               : std::string("this call"));
       }
     } else {
       return e;
@@ -602,8 +607,7 @@ absl::Status Parser::ParseCallArgs(Expr* call,
       kwargs->push_back(Cur().text);
       pos_ += 2;
     } else if (!kwargs->empty()) {
-      return Syntax(Cur().offset,
-                    "positional argument after keyword argument");
+      return Syntax(Cur().offset, "positional argument after keyword argument");
     }
     ASSIGN_OR_RETURN(ExprPtr arg, ParseExpression());
     call->args.push_back(std::move(arg));
@@ -617,7 +621,8 @@ absl::StatusOr<ExprPtr> Parser::ParseFilters(ExprPtr e) {
     const size_t offset = Cur().offset;
     if (IsOp("|")) {
       ++pos_;
-      if (Cur().kind != TK::kName) return Syntax(Cur().offset, "expected a filter name");
+      if (Cur().kind != TK::kName)
+        return Syntax(Cur().offset, "expected a filter name");
       ExprPtr f = Node(Expr::Kind::kFilter, offset, std::move(e));
       f->name = Cur().text;
       ++pos_;
@@ -632,7 +637,8 @@ absl::StatusOr<ExprPtr> Parser::ParseFilters(ExprPtr e) {
         t->negated = true;
         ++pos_;
       }
-      if (Cur().kind != TK::kName) return Syntax(Cur().offset, "expected a test name");
+      if (Cur().kind != TK::kName)
+        return Syntax(Cur().offset, "expected a test name");
       t->name = Cur().text;
       ++pos_;
       const bool arg = IsOp("(") || IsOp("[") || IsOp("{") ||
@@ -640,9 +646,9 @@ absl::StatusOr<ExprPtr> Parser::ParseFilters(ExprPtr e) {
                        (Cur().kind == TK::kName && !IsName("else") &&
                         !IsName("or") && !IsName("and"));
       if (arg) {
-        return Unsupported(Cur().offset,
-                           absl::StrFormat("the test '%s' with an argument",
-                                           t->name));
+        return Unsupported(
+            Cur().offset,
+            absl::StrFormat("the test '%s' with an argument", t->name));
       }
       if (!IsSupportedTest(t->name)) {
         return Unsupported(offset, absl::StrFormat("the test '%s'", t->name));
@@ -660,9 +666,9 @@ absl::StatusOr<ExprPtr> Parser::ParseFilters(ExprPtr e) {
 
 absl::StatusOr<std::vector<Stmt>> ParseTemplate(absl::string_view source) {
   if (source.size() > kMaxSourceBytes) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "chat template is %d bytes, over the %d-byte limit", source.size(),
-        kMaxSourceBytes));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("chat template is %d bytes, over the %d-byte limit",
+                        source.size(), kMaxSourceBytes));
   }
   absl::Status utf8 = tokenizer_internal::CheckUtf8(source);
   if (!utf8.ok()) {

@@ -230,8 +230,8 @@ std::string Repr(const Value& v) {
       std::string out = "{";
       for (size_t k = 0; k < v.dict->size(); ++k) {
         if (k > 0) out += ", ";
-        out += ReprString((*v.dict)[k].first) + ": " +
-               Repr((*v.dict)[k].second);
+        out +=
+            ReprString((*v.dict)[k].first) + ": " + Repr((*v.dict)[k].second);
       }
       return out + "}";
     }
@@ -280,9 +280,9 @@ bool Equal(const Value& a, const Value& b) {
     case Value::Kind::kDict:
       if (a.dict->size() != b.dict->size()) return false;
       for (const auto& [key, value] : *a.dict) {
-        const auto it =
-            std::find_if(b.dict->begin(), b.dict->end(),
-                         [&key = key](const auto& e) { return e.first == key; });
+        const auto it = std::find_if(
+            b.dict->begin(), b.dict->end(),
+            [&key = key](const auto& e) { return e.first == key; });
         if (it == b.dict->end() || !Equal(value, it->second)) return false;
       }
       return true;
@@ -324,7 +324,8 @@ size_t ApproxBytes(const Value& v) {
     for (const Value& e : *v.list) n += ApproxBytes(e);
   }
   if (v.kind == Value::Kind::kDict) {
-    for (const auto& [key, value] : *v.dict) n += key.size() + ApproxBytes(value);
+    for (const auto& [key, value] : *v.dict)
+      n += key.size() + ApproxBytes(value);
   }
   return n;
 }
@@ -495,7 +496,8 @@ absl::StatusOr<Value> GetItem(const Value& v, const Value& key) {
   }
   if ((v.is_sequence() || v.is_string()) && key.is_int()) {
     size_t index = 0;
-    if (v.is_sequence() && NormalizeIndex(key.as_int(), v.list->size(), &index)) {
+    if (v.is_sequence() &&
+        NormalizeIndex(key.as_int(), v.list->size(), &index)) {
       return (*v.list)[index];
     }
     if (v.is_string()) {

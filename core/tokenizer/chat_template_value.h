@@ -37,8 +37,16 @@ using List = std::vector<Value>;
 using Dict = std::vector<std::pair<std::string, Value>>;
 
 struct Value {
-  enum class Kind { kUndefined, kNone, kBool, kInt, kString, kList, kTuple,
-                    kDict };
+  enum class Kind {
+    kUndefined,
+    kNone,
+    kBool,
+    kInt,
+    kString,
+    kList,
+    kTuple,
+    kDict
+  };
   Kind kind = Kind::kUndefined;
   bool b = false;
   // Nesting depth of lists, tuples and dicts (0 for scalars).
