@@ -5,9 +5,10 @@
 // checked against Python's jinja2 by chat_template_test).
 //
 // Stages: chat_template_lexer.cc (source -> tokens, whitespace control),
-// chat_template_parser.cc (tokens -> tree), chat_template_eval.cc (tree ->
-// text) with chat_template_value.cc (Python values) and
-// chat_template_builtins.cc (filters, tests, methods).
+// chat_template_parser{,_expr}.cc (tokens -> tree), chat_template_eval.cc
+// (tree -> text) with chat_template_value.cc and chat_template_strings.cc
+// (Python values and str methods) and chat_template_builtins.cc (filters,
+// tests, methods).
 //
 // The supported subset:
 //   text; {{ expr }}; {# comments #}; {% if %}/{% elif %}/{% else %}/
