@@ -50,8 +50,7 @@ ModelMetadata ModelMetadataFromContainer(
   if (!ids.empty()) {
     absl::StatusOr<Json> j = ParseJson(ids, kMetaChatStopTokenIds);
     if (!j.ok() || !j->is_array() ||
-        !ParseStopTokenIds(*j, kMetaChatStopTokenIds, &m.stop_token_ids)
-             .ok()) {
+        !ParseStopTokenIds(*j, kMetaChatStopTokenIds, &m.stop_token_ids).ok()) {
       m.stop_token_ids.clear();
     }
   }

@@ -67,8 +67,8 @@ TEST(ModelMetadataTest, ChatFieldsRoundTrip) {
 }
 
 TEST(ModelMetadataTest, MalformedStopIdsReadAsNone) {
-  for (const char* bad : {"2,3", "[2,-1]", "[\"2\"]", "{}", "[2.5]",
-                          "[4294967296]"}) {
+  for (const char* bad :
+       {"2,3", "[2,-1]", "[\"2\"]", "{}", "[2.5]", "[4294967296]"}) {
     std::map<std::string, std::string> map = {{kMetaSourceFormat, "hf"},
                                               {kMetaChatStopTokenIds, bad}};
     EXPECT_TRUE(ModelMetadataFromContainer(map).stop_token_ids.empty()) << bad;

@@ -65,10 +65,9 @@ absl::Status ReadTemplate(const Json& cfg, const std::string& where,
     ASSIGN_OR_RETURN(*out, JsonAsString(*v, field));
   }
   if (out->size() > kMaxChatTemplateBytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(field, ": the chat template is ", out->size(),
-                     " bytes, over the ", kMaxChatTemplateBytes,
-                     "-byte limit"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        field, ": the chat template is ", out->size(), " bytes, over the ",
+        kMaxChatTemplateBytes, "-byte limit"));
   }
   return absl::OkStatus();
 }
@@ -91,9 +90,9 @@ absl::Status ParseStopTokenIds(const Json& value, const std::string& where,
                      kMaxStopTokenIds, " limit"));
   }
   for (size_t k = 0; k < value.size(); ++k) {
-    ASSIGN_OR_RETURN(const int64_t id,
-                     JsonAsInt(value[k], 0, kMax,
-                               absl::StrCat(where, "[", k, "]")));
+    ASSIGN_OR_RETURN(
+        const int64_t id,
+        JsonAsInt(value[k], 0, kMax, absl::StrCat(where, "[", k, "]")));
     out->push_back(static_cast<int32_t>(id));
   }
   return absl::OkStatus();
@@ -106,10 +105,10 @@ absl::Status ReadHfChatMetadata(const std::string& dir, const Json& config,
   if (!tok.is_null()) {
     const std::string where = tok_path.string();
     RETURN_IF_ERROR(ReadTemplate(tok, where, &meta->chat_template));
-    RETURN_IF_ERROR(ReadTokenText(tok, "bos_token", where,
-                                  &meta->chat_bos_token));
-    RETURN_IF_ERROR(ReadTokenText(tok, "eos_token", where,
-                                  &meta->chat_eos_token));
+    RETURN_IF_ERROR(
+        ReadTokenText(tok, "bos_token", where, &meta->chat_bos_token));
+    RETURN_IF_ERROR(
+        ReadTokenText(tok, "eos_token", where, &meta->chat_eos_token));
   }
   const fs::path gen_path = fs::path(dir) / "generation_config.json";
   ASSIGN_OR_RETURN(const Json gen, ReadOptionalObject(gen_path));

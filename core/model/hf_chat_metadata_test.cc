@@ -31,10 +31,9 @@ void WriteCheckpoint(const ScratchDir& dir,
   const float v[4] = {1, 2, 3, 4};
   const std::vector<uint8_t> bytes(reinterpret_cast<const uint8_t*>(v),
                                    reinterpret_cast<const uint8_t*>(v) + 16);
-  ASSERT_TRUE(WriteSafetensors(dir.File("model.safetensors"),
-                               {{{"model.norm.weight", {2, 2}, DType::kF32},
-                                 bytes}},
-                               {})
+  ASSERT_TRUE(WriteSafetensors(
+                  dir.File("model.safetensors"),
+                  {{{"model.norm.weight", {2, 2}, DType::kF32}, bytes}}, {})
                   .ok());
 }
 
@@ -113,9 +112,9 @@ TEST(HfChatMetadataTest, MalformedFilesAreDataLossNamingFileAndField) {
     EXPECT_THAT(s.message(), HasSubstr("tokenizer_config.json")) << text;
     EXPECT_THAT(s.message(), HasSubstr(field)) << text;
   }
-  for (const char* text : {R"({"eos_token_id": "2"})",
-                           R"({"eos_token_id": [2, -1]})",
-                           R"({"eos_token_id": 4294967296})"}) {
+  for (const char* text :
+       {R"({"eos_token_id": "2"})", R"({"eos_token_id": [2, -1]})",
+        R"({"eos_token_id": 4294967296})"}) {
     ScratchDir dir;
     WriteCheckpoint(dir);
     dir.Write("generation_config.json", text);

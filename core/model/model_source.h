@@ -74,7 +74,8 @@ struct ModelMetadata {
   // Chat serving (Hugging Face checkpoints; carried by .seedlm metadata):
   // the Jinja chat template of tokenizer_config.json ("" when none), the
   // text of its bos_token / eos_token (template variables), and the stop
-  // token ids of generation_config.json's eos_token_id (empty when none).
+  // token ids of generation_config.json's eos_token_id, else config.json's
+  // (empty when none; core/model/hf_chat_metadata.h).
   std::string chat_template;
   std::string chat_bos_token;
   std::string chat_eos_token;

@@ -64,7 +64,6 @@ class Parser {
   absl::Status ParseCallArgs(Expr* call, std::vector<std::string>* kwargs);
   absl::StatusOr<ExprPtr> ParseSubscript(ExprPtr e);
 
-
   // Token access.
 
   const Token& Cur() const { return toks_[pos_]; }

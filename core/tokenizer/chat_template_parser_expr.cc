@@ -54,8 +54,7 @@ absl::StatusOr<ExprPtr> Parser::ParseExpression() {
       ++pos_;
       ASSIGN_OR_RETURN(other, ParseExpression());
     }
-    ExprPtr c =
-        Node(Expr::Kind::kCond, offset, std::move(e), std::move(cond));
+    ExprPtr c = Node(Expr::Kind::kCond, offset, std::move(e), std::move(cond));
     c->args.push_back(std::move(other));
     e = std::move(c);
   }
@@ -393,7 +392,6 @@ absl::StatusOr<ExprPtr> Parser::ParseFilters(ExprPtr e) {
     }
   }
 }
-
 
 }  // namespace chat_internal
 }  // namespace seedlm
