@@ -10,16 +10,14 @@ namespace {
 
 absl::Status CheckStops(const v1::GenerateRequest& request) {
   if (request.stop_size() > kMaxStopStrings) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stop: ", request.stop_size(), " strings, at most ",
-                     kMaxStopStrings));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stop: ", request.stop_size(), " strings, at most ", kMaxStopStrings));
   }
   for (int i = 0; i < request.stop_size(); ++i) {
     const size_t n = request.stop(i).size();
     if (n == 0 || n > kMaxStopStringBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("stop[", i, "]: ", n, " bytes, must be 1..",
-                       kMaxStopStringBytes));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "stop[", i, "]: ", n, " bytes, must be 1..", kMaxStopStringBytes));
     }
   }
   return absl::OkStatus();
@@ -53,8 +51,8 @@ absl::StatusOr<CompletionRequest> CompletionRequestFromProto(
   out.stop.assign(request.stop().begin(), request.stop().end());
   if (request.top_logprobs() < 0 || request.top_logprobs() > kMaxTopLogprobs) {
     return absl::InvalidArgumentError(
-        absl::StrCat("top_logprobs: ", request.top_logprobs(),
-                     ", must be 0..", kMaxTopLogprobs));
+        absl::StrCat("top_logprobs: ", request.top_logprobs(), ", must be 0..",
+                     kMaxTopLogprobs));
   }
   out.top_logprobs = request.top_logprobs();
   out.prompt_logprobs = request.echo();

@@ -64,7 +64,9 @@ TEST(CompletionRequestFromProto, RejectsOutOfRangeFields) {
       {"top_p", [](v1::GenerateRequest* p) { p->set_top_p(kNan); }},
       {"top_logprobs", [](v1::GenerateRequest* p) { p->set_top_logprobs(-1); }},
       {"top_logprobs",
-       [](v1::GenerateRequest* p) { p->set_top_logprobs(kMaxTopLogprobs + 1); }},
+       [](v1::GenerateRequest* p) {
+         p->set_top_logprobs(kMaxTopLogprobs + 1);
+       }},
       {"stop",
        [](v1::GenerateRequest* p) {
          for (int i = 0; i <= kMaxStopStrings; ++i) p->add_stop("x");
@@ -113,8 +115,8 @@ TEST(TokenEventToProto, CarriesTokenAndAlternatives) {
   e.text = " once";
   e.logprob = -1.25f;
   e.top = {{7, -1.25f}, {2, -2.5f}, {99, -3.0f}};
-  const std::vector<std::string> texts = {"a", "b", "c", "d", "e",
-                                          "f", "g", " once"};
+  const std::vector<std::string> texts = {"a", "b", "c", "d",
+                                          "e", "f", "g", " once"};
   const v1::GenerateToken t = TokenEventToProto(e, texts);
   EXPECT_EQ(t.id(), 7);
   EXPECT_EQ(t.text(), " once");

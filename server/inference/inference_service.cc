@@ -214,9 +214,8 @@ grpc::Status InferenceServiceImpl::Detokenize(
     return ToGrpcStatus(s);
   }
   if (static_cast<size_t>(request->ids_size()) > kMaxPromptIds) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        absl::StrCat("ids: ", request->ids_size(), " token ids, at most ",
-                     kMaxPromptIds)));
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "ids: ", request->ids_size(), " token ids, at most ", kMaxPromptIds)));
   }
   const std::vector<int32_t> ids(request->ids().begin(), request->ids().end());
   absl::StatusOr<std::string> text = core_->Detokenize(ids);
