@@ -117,9 +117,8 @@ class ScriptedService final : public v1::InferenceService::Service {
     response->set_context(512);
     // The client's deadline arrives (call_timeout ahead, within a margin).
     const auto left = context->deadline() - std::chrono::system_clock::now();
-    response->set_vocab_size(
-        static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(left)
-                             .count()));
+    response->set_vocab_size(static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(left).count()));
     return grpc::Status::OK;
   }
 
