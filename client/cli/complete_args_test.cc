@@ -57,11 +57,29 @@ TEST(CompleteArgsTest, Defaults) {
 }
 
 TEST(CompleteArgsTest, EveryFlagReachesTheRequest) {
-  auto c = Parse({"--server=h:2", "--prompt", "p", "--max-tokens", "7",
-                  "--temperature", "0.8", "--top-p", "0.95", "--seed",
-                  "18446744073709551615", "--stop", "\n", "--stop", "The end",
-                  "--stream", "--json", "--token", "tok-123456", "--tls-ca",
-                  "ca.pem", "--connect-timeout", "5"});
+  auto c = Parse({"--server=h:2",
+                  "--prompt",
+                  "p",
+                  "--max-tokens",
+                  "7",
+                  "--temperature",
+                  "0.8",
+                  "--top-p",
+                  "0.95",
+                  "--seed",
+                  "18446744073709551615",
+                  "--stop",
+                  "\n",
+                  "--stop",
+                  "The end",
+                  "--stream",
+                  "--json",
+                  "--token",
+                  "tok-123456",
+                  "--tls-ca",
+                  "ca.pem",
+                  "--connect-timeout",
+                  "5"});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->connection.address, "h:2");
   EXPECT_EQ(c->connection.token, "tok-123456");
@@ -82,17 +100,22 @@ TEST(CompleteArgsTest, EveryFlagReachesTheRequest) {
 TEST(CompleteArgsTest, UsageErrors) {
   using V = std::vector<std::string>;
   const absl::StatusCode bad = absl::StatusCode::kInvalidArgument;
-  EXPECT_EQ(Code({"--prompt", "p"}), bad);                   // no server
-  EXPECT_EQ(Code({"--server", "h:1"}), bad);                 // no prompt
+  EXPECT_EQ(Code({"--prompt", "p"}), bad);    // no server
+  EXPECT_EQ(Code({"--server", "h:1"}), bad);  // no prompt
   EXPECT_EQ(Code({"--server", "h:1", "--prompt", "p", "extra"}), bad);
   EXPECT_EQ(Code({"--server", "h:1", "--prompt", "p", "--bogus"}), bad);
   const V base = {"--server", "h:1", "--prompt", "p"};
   const std::vector<V> flags = {
-      {"--max-tokens", "-1"},    {"--max-tokens", "x"},
-      {"--temperature", "-1"},   {"--temperature", "nan"},
-      {"--temperature", "1000"}, {"--top-p", "0"},
-      {"--top-p", "1.5"},        {"--seed", "-1"},
-      {"--stop", ""},            {"--connect-timeout", "0"},
+      {"--max-tokens", "-1"},
+      {"--max-tokens", "x"},
+      {"--temperature", "-1"},
+      {"--temperature", "nan"},
+      {"--temperature", "1000"},
+      {"--top-p", "0"},
+      {"--top-p", "1.5"},
+      {"--seed", "-1"},
+      {"--stop", ""},
+      {"--connect-timeout", "0"},
       {"--token", "a", "--token-file", "f"},
   };
   for (const V& f : flags) {

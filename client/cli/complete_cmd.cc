@@ -27,12 +27,12 @@ constexpr char kUsage[] =
 
 absl::StatusOr<std::string> TokenFromArgs(const Args& args) {
   if (args.Has("token") && args.Has("token-file")) {
-    return absl::InvalidArgumentError(
-        "give --token or --token-file, not both");
+    return absl::InvalidArgumentError("give --token or --token-file, not both");
   }
   if (!args.Has("token-file")) return args.Get("token");
-  ASSIGN_OR_RETURN(const std::string raw,
-                   ReadFileToString(args.Get("token-file"), kMaxTokenFileBytes));
+  ASSIGN_OR_RETURN(
+      const std::string raw,
+      ReadFileToString(args.Get("token-file"), kMaxTokenFileBytes));
   const std::string token(absl::StripAsciiWhitespace(raw));
   if (token.empty()) {
     return absl::InvalidArgumentError(
@@ -50,22 +50,22 @@ absl::Status WithCodeName(const absl::Status& s) {
 }
 
 Json SummaryJson(const v1::GenerateSummary& s) {
-  return {{"finish_reason",
-           std::string(rpc::FinishReasonName(s.finish_reason()))},
-          {"prompt_tokens", s.usage().prompt_tokens()},
-          {"completion_tokens", s.usage().completion_tokens()},
-          {"queue_seconds", s.timings().queue_seconds()},
-          {"first_token_seconds", s.timings().first_token_seconds()},
-          {"total_seconds", s.timings().total_seconds()}};
+  return {
+      {"finish_reason", std::string(rpc::FinishReasonName(s.finish_reason()))},
+      {"prompt_tokens", s.usage().prompt_tokens()},
+      {"completion_tokens", s.usage().completion_tokens()},
+      {"queue_seconds", s.timings().queue_seconds()},
+      {"first_token_seconds", s.timings().first_token_seconds()},
+      {"total_seconds", s.timings().total_seconds()}};
 }
 
 }  // namespace
 
 absl::StatusOr<CompleteCommand> ParseCompleteArgs(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"server",      "prompt", "max-tokens", "temperature",
-                     "top-p",       "seed",   "stop",       "token",
-                     "token-file",  "tls-ca", "connect-timeout"};
+  spec.with_value = {"server",     "prompt", "max-tokens",     "temperature",
+                     "top-p",      "seed",   "stop",           "token",
+                     "token-file", "tls-ca", "connect-timeout"};
   spec.repeated = {"stop"};
   spec.boolean = {"stream", "json"};
   ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 2, spec));
@@ -93,8 +93,8 @@ absl::StatusOr<CompleteCommand> ParseCompleteArgs(int argc, char** argv) {
                    args.GetIntIn("max-tokens", kCompleteDefaultMaxTokens, 0,
                                  kMaxTokensFlag));
   r.set_max_tokens(static_cast<int32_t>(max_tokens));
-  ASSIGN_OR_RETURN(const double t, args.GetDoubleIn("temperature", 0, 0,
-                                                    rpc::kMaxTemperature));
+  ASSIGN_OR_RETURN(const double t,
+                   args.GetDoubleIn("temperature", 0, 0, rpc::kMaxTemperature));
   r.set_temperature(t);
   ASSIGN_OR_RETURN(const double top_p, args.GetDoubleIn("top-p", 1, 0, 1));
   r.set_top_p(top_p);
@@ -103,8 +103,7 @@ absl::StatusOr<CompleteCommand> ParseCompleteArgs(int argc, char** argv) {
   for (const std::string& s : args.All("stop")) r.add_stop(s);
   // The server's bounds (top_p > 0, stop strings), before dialing.
   if (absl::Status s = rpc::CompletionRequestFromProto(r).status(); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad flag: ", s.message()));
+    return absl::InvalidArgumentError(absl::StrCat("bad flag: ", s.message()));
   }
   cmd.stream = args.Bool("stream");
   cmd.json = args.Bool("json");
@@ -124,11 +123,10 @@ absl::Status RunComplete(int argc, char** argv) {
         if (t.id() >= 0) ids.push_back(t.id());
         if (!cmd.stream) return absl::OkStatus();
         if (cmd.json) {
-          RETURN_IF_ERROR(WriteStdout(
-              DumpJson(Json{{"id", t.id()},
-                            {"text", t.text()},
-                            {"logprob", t.logprob()}}) +
-              "\n"));
+          RETURN_IF_ERROR(WriteStdout(DumpJson(Json{{"id", t.id()},
+                                                    {"text", t.text()},
+                                                    {"logprob", t.logprob()}}) +
+                                      "\n"));
         } else {
           RETURN_IF_ERROR(WriteStdout(t.text()));
         }
