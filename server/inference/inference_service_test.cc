@@ -209,9 +209,9 @@ TEST_F(InferenceServiceTest, SameTokensFromIdsAsFromText) {
 
 // The raw stream: echoed prompt tokens, generated tokens, one summary last.
 TEST_F(InferenceServiceTest, StreamFraming) {
-  auto stub = v1::InferenceService::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(served_->port),
-      grpc::InsecureChannelCredentials()));
+  auto stub = v1::InferenceService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(served_->port),
+                          grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   rpc::AttachToken(ctx, kClientToken);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(1));
@@ -247,8 +247,7 @@ TEST_F(InferenceServiceTest, StreamFraming) {
     if (!t.is_prompt()) {  // greedy: the chosen token is the first
       EXPECT_EQ(t.id(), t.alternatives(0).id());
       EXPECT_EQ(t.logprob(), t.alternatives(0).logprob());
-      EXPECT_EQ(t.alternatives(0).text(),
-                core().tokenizer().Decode({t.id()}));
+      EXPECT_EQ(t.alternatives(0).text(), core().tokenizer().Decode({t.id()}));
     }
   }
   ASSERT_TRUE(msgs.back().has_summary());
@@ -336,8 +335,8 @@ TEST_F(InferenceServiceTest, BadFieldsAreInvalidArgument) {
     for (int i = 0; i < 17; ++i) r.add_stop("s" + std::to_string(i));
   });
   add("stop[0]", [](auto& r) { r.add_stop(std::string(257, 'x')); });
-  add("bytes", [](auto& r) { r.set_text(std::string(kMaxPromptBytes + 1, 'a')); });
-  add("UTF-8", [](auto& r) { r.set_text("\xff\xfe"); });
+  add("bytes",
+      [](auto& r) { r.set_text(std::string(kMaxPromptBytes + 1, 'a')); });
   add("vocabulary", [](auto& r) {
     r.mutable_ids()->add_ids(1);
     r.mutable_ids()->add_ids(512);
@@ -361,6 +360,11 @@ TEST_F(InferenceServiceTest, BadFieldsAreInvalidArgument) {
         << c.what << ": " << s.summary.status();
     EXPECT_TRUE(s.generated.empty());
   }
+  // Text that is not UTF-8 never reaches the service: protobuf refuses to
+  // parse a string field holding it (gRPC answers INTERNAL).
+  const Streamed bad_utf8 = Stream(*client_, Text("\xff\xfe", 5));
+  EXPECT_FALSE(bad_utf8.summary.ok());
+  EXPECT_TRUE(bad_utf8.generated.empty());
   // Exactly at the context is fine: 2 + 510 = 512.
   v1::GenerateRequest edge = Text("Once", 510);
   edge.set_ignore_eos(true);
@@ -372,14 +376,12 @@ TEST_F(InferenceServiceTest, BadFieldsAreInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(client_->Detokenize({-5}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(client_->Tokenize(std::string(kMaxPromptBytes + 1, 'a'))
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(client_->Score(std::string(kMaxPromptBytes + 1, 'a'))
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      client_->Tokenize(std::string(kMaxPromptBytes + 1, 'a')).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      client_->Score(std::string(kMaxPromptBytes + 1, 'a')).status().code(),
+      absl::StatusCode::kInvalidArgument);
   // The server keeps serving.
   EXPECT_TRUE(Stream(*client_, Text("Once", 3)).summary.ok());
 }
@@ -412,8 +414,8 @@ TEST_F(InferenceServiceTest, AuthNeedsAClientToken) {
 // its deadline passed).
 TEST(InferenceServiceCancelTest, ClientCancelFreesTheSlot) {
   SEEDLM_NEED_SHARED_FILE(kTokenizer);
-  const std::string dir = ::testing::TempDir() + "/inference_cancel_" +
-                          std::to_string(::getpid());
+  const std::string dir =
+      ::testing::TempDir() + "/inference_cancel_" + std::to_string(::getpid());
   SynthOptions so;
   so.dim = 384;
   so.hidden = 1024;
@@ -432,13 +434,19 @@ TEST(InferenceServiceCancelTest, ClientCancelFreesTheSlot) {
   v1::GenerateRequest r = Text("Once", 1000);
   r.set_ignore_eos(true);
   int seen = 0;
+  absl::Status while_full;
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::GenerateSummary> s =
-      c->Generate(r, [&seen](const v1::GenerateToken&) {
+      c->Generate(r, [&](const v1::GenerateToken&) {
+        if (++seen < 3) return absl::OkStatus();
+        // The one slot is taken and nothing may wait: refused at once.
+        while_full = Stream(*c, Text("Once", 2)).summary.status();
         // Returning an error makes the client cancel the call.
-        return ++seen == 3 ? absl::AbortedError("enough") : absl::OkStatus();
+        return absl::AbortedError("enough");
       });
   EXPECT_EQ(s.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(while_full.code(), absl::StatusCode::kResourceExhausted)
+      << while_full;
   // The slot frees soon (bounded wait, not a sleep).
   const absl::Time until = absl::Now() + absl::Seconds(20);
   while (served->core->stats().running > 0 && absl::Now() < until) {
@@ -454,7 +462,13 @@ TEST(InferenceServiceCancelTest, ClientCancelFreesTheSlot) {
   EXPECT_TRUE(next.summary.ok()) << next.summary.status();
   EXPECT_EQ(next.generated.size(), 2u);
 
-  // A deadline that passes mid-stream ends the call and frees the slot too.
+  // A deadline that passes mid-stream ends the call and frees the slot too
+  // (once the last request's slot is back: a summary may reach the client
+  // a moment before the engine's step releases the slot).
+  const absl::Time until1 = absl::Now() + absl::Seconds(20);
+  while (served->core->stats().running > 0 && absl::Now() < until1) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
   InferenceClientOptions quick = c->options();
   quick.generate_timeout = absl::Milliseconds(300);
   auto q = InferenceClient::Connect(quick);
