@@ -26,78 +26,19 @@
 #include "core/util/shared_data.h"
 #include "core/util/shared_data_gtest.h"
 #include "gtest/gtest.h"
+#include "server/inference/inference_test_util.h"
 
 namespace seedlm::serve {
 namespace {
 
 using client::InferenceClient;
 using client::InferenceClientOptions;
-
-const std::string kModel = SharedDataPath("data/stories260K/stories260K.bin");
-const std::string kTokenizer = SharedDataPath("data/stories260K/tok512.bin");
-
-constexpr char kClientToken[] = "client-token-0001";
-constexpr char kWorkerToken[] = "worker-token-0001";
-constexpr char kAdminToken[] = "admin-token-00001";
-
-// A core and a gRPC server over it, with the token table above.
-class Served {
- public:
-  static std::unique_ptr<Served> Start(const std::string& model,
-                                       const std::string& tokenizer,
-                                       const ServeOptions& options) {
-    auto s = std::unique_ptr<Served>(new Served());
-    auto core = InferenceCore::Load(model, tokenizer, options);
-    EXPECT_TRUE(core.ok()) << core.status();
-    if (!core.ok()) return nullptr;
-    s->core = std::move(*core);
-    const std::string path = ::testing::TempDir() + "/inference_tokens_" +
-                             std::to_string(::getpid());
-    std::ofstream(path) << "# token role name\n"
-                        << kClientToken << " client alice\n"
-                        << kWorkerToken << " worker w1\n"
-                        << kAdminToken << " admin root\n";
-    auto tokens = rpc::TokenTable::Load(path);
-    std::filesystem::remove(path);
-    EXPECT_TRUE(tokens.ok()) << tokens.status();
-    if (!tokens.ok()) return nullptr;
-    s->tokens = std::move(*tokens);
-    grpc::ServerBuilder builder;
-    rpc::ConfigureServerBuilder(builder);
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &s->port);
-    s->service = RegisterInferenceService(builder, s->core.get(), &s->tokens);
-    s->server = builder.BuildAndStart();
-    EXPECT_NE(s->server, nullptr);
-    if (s->server == nullptr || s->port <= 0) return nullptr;
-    return s;
-  }
-  ~Served() {
-    if (server) server->Shutdown(std::chrono::system_clock::now());
-  }
-
-  std::unique_ptr<InferenceClient> Client(
-      const std::string& token = kClientToken) const {
-    InferenceClientOptions o;
-    o.address = "127.0.0.1:" + std::to_string(port);
-    o.token = token;
-    o.connect_timeout = absl::Seconds(20);
-    o.call_timeout = absl::Seconds(60);
-    o.generate_timeout = absl::Seconds(120);
-    auto c = InferenceClient::Connect(o);
-    EXPECT_TRUE(c.ok()) << c.status();
-    return c.ok() ? std::move(*c) : nullptr;
-  }
-
-  std::unique_ptr<InferenceCore> core;
-  rpc::TokenTable tokens;
-  std::unique_ptr<InferenceServiceImpl> service;
-  std::unique_ptr<grpc::Server> server;
-  int port = 0;
-
- private:
-  Served() = default;
-};
+using testing::kAdminToken;
+using testing::kClientToken;
+using testing::kModel;
+using testing::kTokenizer;
+using testing::kWorkerToken;
+using testing::Served;
 
 // Everything a Generate stream carried.
 struct Streamed {
