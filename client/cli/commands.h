@@ -47,6 +47,14 @@ absl::Status RunDelete(int argc, char** argv);
 // seedlm fetch JOB OUT.seedlm
 absl::Status RunFetch(int argc, char** argv);
 
+// seedlm complete --server HOST:PORT --prompt TEXT [--max-tokens N]
+//   [--temperature T] [--top-p P] [--seed S] [--stop S]... [--stream]
+//   [--json] [--token T | --token-file F] [--tls-ca F] [--connect-timeout S]
+//   (complete_cmd.cc; arguments in complete_args.h): a completion from a
+//   seedlm-serve InferenceService. A server error prints its code name and
+//   message (exit 2 for INVALID_ARGUMENT, 1 otherwise).
+absl::Status RunComplete(int argc, char** argv);
+
 }  // namespace seedlm::cli
 
 #endif  // SEEDLM_CLIENT_CLI_COMMANDS_H_

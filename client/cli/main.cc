@@ -1,5 +1,6 @@
-// `seedlm`: compress, inspect, decompress and run models, and submit
-// compression jobs to a coordinator (docs/ARCHITECTURE.md).
+// `seedlm`: compress, inspect, decompress and run models, submit
+// compression jobs to a coordinator, and ask an inference server for
+// completions (docs/ARCHITECTURE.md).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -78,7 +79,17 @@ constexpr char kUsage[] =
     "      Stop a queued or running job | remove a job and its files.\n"
     "  fetch JOB OUT.seedlm\n"
     "      Download a finished job's result (a cut download resumes from\n"
-    "      OUT.part; checked against its sha256).\n";
+    "      OUT.part; checked against its sha256).\n"
+    "\n"
+    "inference server commands (a seedlm-serve process):\n"
+    "  complete --server HOST:PORT --prompt TEXT [--max-tokens N]\n"
+    "           [--temperature T] [--top-p P] [--seed S] [--stop S]...\n"
+    "           [--stream] [--json] [--token T | --token-file F]\n"
+    "           [--tls-ca CA.pem] [--connect-timeout S]\n"
+    "      A completion over gRPC (greedy unless --temperature > 0; default\n"
+    "      256 tokens): printed when done, or with --stream as it comes.\n"
+    "      --json prints the text, token ids, finish reason and usage\n"
+    "      (with --stream: one JSON line per token, then the summary).\n";
 
 // A standard descriptor closed at start would be reused by the next open()
 // (an output file could then receive what is printed): each closed one is
@@ -151,6 +162,8 @@ int main(int argc, char** argv) {
     s = seedlm::cli::RunDelete(argc, argv);
   } else if (cmd == "fetch") {
     s = seedlm::cli::RunFetch(argc, argv);
+  } else if (cmd == "complete") {
+    s = seedlm::cli::RunComplete(argc, argv);
   } else {
     std::fprintf(stderr, "seedlm: unknown command '%s' (try seedlm --help)\n",
                  cmd.c_str());
