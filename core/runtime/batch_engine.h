@@ -33,12 +33,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/runtime/llama_model.h"
 #include "core/runtime/sampler.h"
@@ -46,6 +44,9 @@
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
+namespace batch_internal {
+class EngineImpl;
+}  // namespace batch_internal
 
 // Bounds on request fields, checked by Submit (INVALID_ARGUMENT beyond).
 inline constexpr int kMaxTopLogprobs = 20;
@@ -91,7 +92,11 @@ struct TokenLogprob {
   float logprob = 0;
 };
 
-// One generated (or, with prompt_logprobs, prompt) token.
+// One generated (or, with prompt_logprobs, prompt) token. A token that
+// stops the generation (EOS, a stop id) is counted in the summary but is
+// not an event. A last event with id -1 may carry text that was still
+// pending when the generation ended (an incomplete UTF-8 sequence, as the
+// tokenizer's DecodeStream::Finish renders it): it is text, not a token.
 struct TokenEvent {
   bool is_prompt = false;  // a prompt token (prompt_logprobs), sent first
   int32_t id = 0;
@@ -181,9 +186,9 @@ class BatchEngine {
   int context() const { return options_.context; }  // resolved (> 0)
 
  private:
-  class Impl;
-  explicit BatchEngine(std::unique_ptr<Impl> impl, EngineOptions options);
-  std::unique_ptr<Impl> impl_;
+  BatchEngine(std::unique_ptr<batch_internal::EngineImpl> impl,
+              EngineOptions options);
+  std::unique_ptr<batch_internal::EngineImpl> impl_;
   EngineOptions options_;
 };
 

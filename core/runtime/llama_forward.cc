@@ -73,9 +73,7 @@ absl::Status LlamaForward::Embed(absl::Span<const int32_t> tokens,
   return absl::OkStatus();
 }
 
-absl::Status LlamaForward::RunLayers(int begin, int end, int pos,
-                                     absl::Span<float> hidden, KvCache* cache) {
-  ASSIGN_OR_RETURN(const int n, Tokens(hidden.size()));
+absl::Status LlamaForward::CheckLayers(int begin, int end) const {
   // The loaded layers are one range: [begin, end) must lie inside it.
   // (A negative begin is CheckWrite's INVALID_ARGUMENT.)
   const int b = std::max(begin, 0);
@@ -86,13 +84,50 @@ absl::Status LlamaForward::RunLayers(int begin, int end, int pos,
         absl::StrCat("layer ", l, " is not loaded (the model holds layers [",
                      model_->layer_begin(), ", ", model_->layer_end(), "))"));
   }
-  RETURN_IF_ERROR(cache->CheckWrite(begin, end, pos, n));
+  return absl::OkStatus();
+}
+
+absl::Status LlamaForward::RunLayers(int begin, int end, int pos,
+                                     absl::Span<float> hidden, KvCache* cache) {
+  ASSIGN_OR_RETURN(const int n, Tokens(hidden.size()));
+  one_.assign(1, SequenceRows{cache, pos, n});
+  return RunLayersBatch(begin, end, one_, hidden);
+}
+
+absl::Status LlamaForward::RunLayersBatch(int begin, int end,
+                                          absl::Span<const SequenceRows> seqs,
+                                          absl::Span<float> hidden) {
+  ASSIGN_OR_RETURN(const int n, Tokens(hidden.size()));
+  if (seqs.empty()) return absl::InvalidArgumentError("no sequence to run");
+  RETURN_IF_ERROR(CheckLayers(begin, end));
+  int64_t rows = 0;
+  int max_attended = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const SequenceRows& s = seqs[i];
+    if (s.cache == nullptr || s.n < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sequence ", i, " has no cache or no rows"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (seqs[j].cache == s.cache) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("sequences ", j, " and ", i, " share a cache"));
+      }
+    }
+    RETURN_IF_ERROR(s.cache->CheckWrite(begin, end, s.pos, s.n));
+    rows += s.n;
+    max_attended = std::max(max_attended, s.pos + s.n);
+  }
+  if (rows != n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the sequences hold ", rows, " rows, the hidden states ", n));
+  }
   if (begin == end) return absl::OkStatus();
   Resize(n);
-  SetRope(pos, n);
-  const size_t attended = static_cast<size_t>(pos + n) * c_.n_heads;
+  SetRope(seqs);
+  const size_t attended = static_cast<size_t>(max_attended) * c_.n_heads;
   if (scores_.size() < attended) scores_.resize(attended);
-  for (int l = begin; l < end; ++l) Layer(l, pos, n, hidden.data(), cache);
+  for (int l = begin; l < end; ++l) Layer(l, seqs, n, hidden.data());
   return absl::OkStatus();
 }
 
@@ -117,18 +152,20 @@ absl::Status LlamaForward::Head(absl::Span<const float> hidden,
   return absl::OkStatus();
 }
 
-// The rotary angles of positions pos .. pos + n - 1 (batch rows 0 .. n-1).
-void LlamaForward::SetRope(int pos, int n) {
+// The rotary angles of every batch row: the rows of seqs[0] (positions
+// pos .. pos + n - 1), then those of seqs[1], ...
+void LlamaForward::SetRope(absl::Span<const SequenceRows> seqs) {
   const int half = c_.head_dim / 2;
-  for (int t = 0; t < n; ++t) {
-    for (int i = 0; i < half; ++i) {
-      const double freq =
-          std::pow(c_.rope_theta, -2.0 * i / static_cast<double>(c_.head_dim));
-      const double angle = static_cast<double>(pos + t) * freq;
-      rope_cos_[static_cast<size_t>(t) * half + i] =
-          static_cast<float>(std::cos(angle));
-      rope_sin_[static_cast<size_t>(t) * half + i] =
-          static_cast<float>(std::sin(angle));
+  size_t row = 0;
+  for (const SequenceRows& s : seqs) {
+    for (int t = 0; t < s.n; ++t, ++row) {
+      for (int i = 0; i < half; ++i) {
+        const double freq = std::pow(
+            c_.rope_theta, -2.0 * i / static_cast<double>(c_.head_dim));
+        const double angle = static_cast<double>(s.pos + t) * freq;
+        rope_cos_[row * half + i] = static_cast<float>(std::cos(angle));
+        rope_sin_[row * half + i] = static_cast<float>(std::sin(angle));
+      }
     }
   }
 }
@@ -152,9 +189,10 @@ void LlamaForward::Rope(float* v, int n_heads, int t) const {
   }
 }
 
-// Causal attention of the batch's n tokens (positions pos .. pos + n - 1)
-// over the cache, which already holds their keys and values.
-void LlamaForward::Attention(int layer, int pos, int n_tokens,
+// Causal attention of one sequence's n tokens (positions pos .. pos + n - 1,
+// batch rows row .. row + n - 1) over its cache, which already holds their
+// keys and values.
+void LlamaForward::Attention(int layer, int pos, int n_tokens, int row,
                              const KvCache& cache) {
   const int hd = c_.head_dim;
   const int q_dim = c_.n_heads * hd;
@@ -170,7 +208,7 @@ void LlamaForward::Attention(int layer, int pos, int n_tokens,
       float* s = &scores_[h * stride];
       for (int tok = 0; tok < n_tokens; ++tok) {
         const int n = pos + tok + 1;
-        const float* q = &q_[static_cast<size_t>(tok) * q_dim + h * hd];
+        const float* q = &q_[static_cast<size_t>(row + tok) * q_dim + h * hd];
         float max_s = -INFINITY;
         for (int t = 0; t < n; ++t) {
           s[t] =
@@ -183,7 +221,7 @@ void LlamaForward::Attention(int layer, int pos, int n_tokens,
           s[t] = std::exp(s[t] - max_s);
           sum += s[t];
         }
-        float* out = &att_out_[static_cast<size_t>(tok) * q_dim + h * hd];
+        float* out = &att_out_[static_cast<size_t>(row + tok) * q_dim + h * hd];
         std::fill_n(out, hd, 0.0f);
         for (int t = 0; t < n; ++t) {
           const float a = s[t] / sum;
@@ -202,8 +240,10 @@ void LlamaForward::Attention(int layer, int pos, int n_tokens,
   }
 }
 
-// One transformer layer over x (n x dim, the residual stream), in place.
-void LlamaForward::Layer(int l, int pos, int n, float* x, KvCache* cache) {
+// One transformer layer over x (n x dim, the residual stream of every
+// sequence's rows), in place.
+void LlamaForward::Layer(int l, absl::Span<const SequenceRows> seqs, int n,
+                         float* x) {
   const LlamaModel::Layer& L = model_->layer(l);
   const int dim = c_.dim;
   const int q_dim = c_.n_heads * c_.head_dim;
@@ -219,8 +259,13 @@ void LlamaForward::Layer(int l, int pos, int n, float* x, KvCache* cache) {
     Rope(&q_[static_cast<size_t>(t) * q_dim], c_.n_heads, t);
     Rope(&k_[static_cast<size_t>(t) * kv_dim], c_.n_kv_heads, t);
   }
-  cache->Write(l, pos, n, k_.data(), v_.data());
-  Attention(l, pos, n, *cache);
+  int row = 0;
+  for (const SequenceRows& s : seqs) {
+    s.cache->Write(l, s.pos, s.n, &k_[static_cast<size_t>(row) * kv_dim],
+                   &v_[static_cast<size_t>(row) * kv_dim]);
+    Attention(l, s.pos, s.n, row, *s.cache);
+    row += s.n;
+  }
   MatMul(*L.wo, att_out_.data(), n, xb_.data(), pool_);
   for (size_t i = 0; i < static_cast<size_t>(n) * dim; ++i) x[i] += xb_[i];
   for (int t = 0; t < n; ++t) {

@@ -47,6 +47,14 @@
 
 namespace seedlm {
 
+// The rows of one sequence in a batched pass: n >= 1 tokens at positions
+// pos .. pos + n - 1, whose keys and values go to `cache` (not owned).
+struct SequenceRows {
+  KvCache* cache = nullptr;
+  int pos = 0;
+  int n = 0;
+};
+
 class LlamaForward {
  public:
   // `model` and `pool` (may be null: run on the calling thread) are not
@@ -80,6 +88,17 @@ class LlamaForward {
   absl::Status RunLayers(int begin, int end, int pos, absl::Span<float> hidden,
                          KvCache* cache);
 
+  // RunLayers over several sequences at once (continuous batching): hidden
+  // holds the rows of seqs[0], then seqs[1], ... (sum of n x dim()). Every
+  // matrix product is one MatMul over all rows; attention is per sequence
+  // over its own cache. Each row's result is bit-identical to RunLayers of
+  // its sequence alone. Errors as RunLayers, checked for every sequence
+  // before anything changes; INVALID_ARGUMENT also for no sequence, n < 1,
+  // a null or repeated cache, or hidden rows that do not add up.
+  absl::Status RunLayersBatch(int begin, int end,
+                              absl::Span<const SequenceRows> seqs,
+                              absl::Span<float> hidden);
+
   // logits[t] = output matrix x (RMSNorm(hidden[t]) * final_norm); hidden is
   // n x dim(), logits n x vocab_size(). INVALID_ARGUMENT for an empty hidden
   // span, one that is not a multiple of dim() or logits of the wrong size;
@@ -88,9 +107,10 @@ class LlamaForward {
 
  private:
   void Resize(int n);
-  void SetRope(int pos, int n);
-  void Layer(int layer, int pos, int n, float* x, KvCache* cache);
-  void Attention(int layer, int pos, int n, const KvCache& cache);
+  absl::Status CheckLayers(int begin, int end) const;
+  void SetRope(absl::Span<const SequenceRows> seqs);
+  void Layer(int layer, absl::Span<const SequenceRows> seqs, int n, float* x);
+  void Attention(int layer, int pos, int n, int row, const KvCache& cache);
   void Rope(float* v, int n_heads, int t) const;
   absl::StatusOr<int> Tokens(size_t hidden_size) const;
 
@@ -102,6 +122,7 @@ class LlamaForward {
   std::vector<float> xb_, q_, k_, v_, att_out_, h1_, h3_;
   std::vector<float> rope_cos_, rope_sin_;  // batch x head_dim / 2
   std::vector<float> scores_;               // n_heads x positions attended
+  std::vector<SequenceRows> one_;           // RunLayers' single sequence
 };
 
 }  // namespace seedlm
