@@ -11,7 +11,8 @@
 #         and shared caches; fast_search_test: multi-threaded searches;
 #         coordinator_lease_table_test: workers racing for leases;
 #         coordinator_test: the coordinator's planner, assembler and ticker
-#         threads against its callers) in
+#         threads against its callers; runtime_batch_engine_test: the
+#         batching engine's thread against submitters and readers) in
 #         build-tsan/ with ThreadSanitizer and runs them. Shared state is
 #         guarded by seedlm::Mutex (core/util/mutex.h, std::mutex underneath):
 #         Debian's Abseil is not TSan-instrumented, so absl::Mutex would be
@@ -46,8 +47,8 @@ if [[ "${what}" == tsan || "${what}" == all ]]; then
   fi
   echo "[sanitizers] tsan build (${tsan_build})"
   ninja -C "${tsan_build}" -j "${jobs}" util_concurrency_test fast_search_test \
-    coordinator_lease_table_test coordinator_test
+    coordinator_lease_table_test coordinator_test runtime_batch_engine_test
   echo "[sanitizers] tsan concurrency tests"
   ctest --test-dir "${tsan_build}" -j 1 --output-on-failure --timeout 900 \
-    -R '^(util_concurrency_test|fast_search_test|coordinator_lease_table_test|coordinator_test)$'
+    -R '^(util_concurrency_test|fast_search_test|coordinator_lease_table_test|coordinator_test|runtime_batch_engine_test)$'
 fi

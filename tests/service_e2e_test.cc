@@ -55,6 +55,7 @@ class ServiceTest : public ::testing::Test {
         RunSeedlm("compress " + kModel + " " + out + " --preset " + preset);
     EXPECT_EQ(r.code, 0) << r.err;
     const std::string bytes = ReadFile(out);
+    std::filesystem::remove(out);  // kept in memory only
     (*cache)[preset] = bytes;
     return bytes;
   }

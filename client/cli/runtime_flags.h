@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "client/cli/args.h"
 #include "core/runtime/llama_model.h"
+#include "core/runtime/model_loader.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace seedlm::cli {
@@ -27,11 +28,7 @@ inline constexpr int64_t kMaxContextFlag = int64_t{1} << 24;
 // (far beyond it sampling is uniform in all but name).
 inline constexpr double kMaxTemperatureFlag = 100.0;
 
-struct LoadedModel {
-  std::unique_ptr<LlamaModel> model;
-  std::unique_ptr<Tokenizer> tokenizer;  // null when `need_tokenizer` false
-                                         // and the model carries none
-};
+using ::seedlm::LoadedModel;
 
 // Loads `path` and creates its tokenizer. --tokenizer FILE, when given,
 // replaces the model's own tokenizer for every kind of model (a checkpoint's

@@ -29,7 +29,8 @@ void SharedState::Finish(CompletionSummary summary) {
 
 bool SharedState::Read(std::vector<TokenEvent>* events, absl::Time deadline) {
   MutexLock lock(&mu_);
-  mu_.AwaitWithDeadline([&] { return finished_ || !pending_.empty(); },
+  mu_.AwaitWithDeadline([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                            mu_) { return finished_ || !pending_.empty(); },
                         SteadyDeadline(deadline));
   for (TokenEvent& e : pending_) events->push_back(std::move(e));
   pending_.clear();
@@ -166,7 +167,9 @@ bool EngineImpl::Schedule() {
   {
     MutexLock lock(&mu_);
     idle_ = running_.empty() && waiting_.empty();
-    mu_.Await([&] { return stop_ || !running_.empty() || !waiting_.empty(); });
+    mu_.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stop_ || !running_.empty() || !waiting_.empty();
+    });
     if (stop_) return false;
     const absl::Time now = absl::Now();
     for (auto it = waiting_.begin(); it != waiting_.end();) {
@@ -238,8 +241,9 @@ void EngineImpl::Drain(absl::Time deadline) {
   {
     MutexLock lock(&mu_);
     draining_ = true;
-    if (mu_.AwaitWithDeadline([&] { return idle_ || stop_; },
-                              SteadyDeadline(deadline))) {
+    if (mu_.AwaitWithDeadline(
+            [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return idle_ || stop_; },
+            SteadyDeadline(deadline))) {
       return;
     }
     // Past the grace period: the engine thread stops; the rest finish here.

@@ -47,12 +47,12 @@ struct ServeOptions {
 
 struct ModelInfo {
   std::string model_id;
-  std::string architecture;  // "llama"
-  std::string file_kind;     // "seedlm" or "checkpoint"
-  std::string source_format;     // ModelMetadata::source_format
-  std::string preset;            // the compression preset, "" if none
-  double bits_per_weight = 0;    // linear weights' storage bits per weight
-  int context = 0;               // positions per sequence (the engine's)
+  std::string architecture;    // "llama"
+  std::string file_kind;       // "seedlm" or "checkpoint"
+  std::string source_format;   // ModelMetadata::source_format
+  std::string preset;          // the compression preset, "" if none
+  double bits_per_weight = 0;  // linear weights' storage bits per weight
+  int context = 0;             // positions per sequence (the engine's)
   int vocab_size = 0;
   int n_layers = 0;
   int dim = 0;
@@ -62,10 +62,10 @@ struct ModelInfo {
 };
 
 struct ScoreResult {
-  int tokens = 0;               // scored tokens (all but the BOS)
-  double log_likelihood = 0;    // sum of log p over the scored tokens (nats)
-  double nll = 0;               // -log_likelihood / tokens
-  double perplexity = 0;        // exp(nll)
+  int tokens = 0;             // scored tokens (all but the BOS)
+  double log_likelihood = 0;  // sum of log p over the scored tokens (nats)
+  double nll = 0;             // -log_likelihood / tokens
+  double perplexity = 0;      // exp(nll)
 };
 
 class InferenceCore {
