@@ -1,6 +1,7 @@
 #include "server/inference/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -108,6 +109,12 @@ absl::StatusOr<int> HttpApiServer::Start(const std::string& host, int port) {
     return new httplib::ThreadPool(threads);
   };
   server_->set_payload_max_length(kMaxRequestBytes);
+  // The library's default sets SO_REUSEPORT, which lets a second server
+  // bind a port already in use and silently share it.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->set_keep_alive_timeout(options_.keep_alive_seconds);
   Route();
   if (port == 0) {
