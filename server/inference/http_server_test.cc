@@ -3,6 +3,7 @@
 #include "server/inference/http_server.h"
 
 #include <httplib.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <cstdio>
@@ -537,6 +538,26 @@ TEST_F(HttpServerTest, Tls) {
   EXPECT_EQ(r->status, 200);
   auto plain = Client()->Get("/v1/models");
   EXPECT_FALSE(plain && plain->status == 200);
+}
+
+// tests/openai_compat_test.py (the OpenAI-client schema checks) against the
+// live server, with and without a chat template.
+int RunCompatScript(int port, const std::string& flags) {
+  const std::string cmd = absl::StrCat(
+      "python3 tests/openai_compat_test.py http://127.0.0.1:", port, " ",
+      flags);
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST_F(HttpServerTest, OpenAiCompatScriptWithoutChatTemplate) {
+  ASSERT_TRUE(Start());
+  EXPECT_EQ(RunCompatScript(port_, ""), 0);
+}
+
+TEST_F(HttpServerTest, OpenAiCompatScriptWithChatTemplate) {
+  ASSERT_TRUE(Start({}, {}, kChatTemplate));
+  EXPECT_EQ(RunCompatScript(port_, "--require-chat"), 0);
 }
 
 }  // namespace
