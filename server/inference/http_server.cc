@@ -110,12 +110,13 @@ absl::StatusOr<int> HttpApiServer::Start(const std::string& host, int port) {
   };
   server_->set_payload_max_length(kMaxRequestBytes);
   // The library's default sets SO_REUSEPORT, which lets a second server
-  // bind a port already in use and silently share it.
-  server_->set_socket_options([](int sock) {
+  // bind a port already in use and silently share it. The listening
+  // socket is remembered for Stop.
+  server_->set_socket_options([this](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = sock;
   });
-  server_->set_keep_alive_timeout(options_.keep_alive_seconds);
   Route();
   if (port == 0) {
     port = server_->bind_to_any_port(host);
@@ -143,7 +144,12 @@ void HttpApiServer::Stop(absl::Duration grace) {
   stopped_ = true;
   stop_deadline_ns_ = absl::ToUnixNanos(absl::Now() + grace);
   stopping_ = true;
-  server_->stop();
+  // Not httplib::Server::stop(): once it ran, the library cuts every
+  // chunked response short (no final chunk). Shutting the listening socket
+  // down ends the accept loop alone; the loop then waits for every handler,
+  // whose streams end by themselves or, past the grace, with an error
+  // event (StopExpired).
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
   listen_thread_.join();  // after every handler returned
 }
 

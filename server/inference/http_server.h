@@ -102,12 +102,13 @@ class HttpApiServer {
   // the address cannot be bound.
   absl::StatusOr<int> Start(const std::string& host, int port);
 
-  // Stops accepting connections; requests in flight may run for `grace`,
-  // then are cancelled (a stream ends with an error event, a non-streamed
-  // request gets 503). Returns when every handler has returned: after at
-  // most grace + poll_interval + keep_alive_seconds + the library's 5 s
-  // write timeout. Requests on kept-alive connections meanwhile get 503.
-  // Idempotent; the server cannot be restarted.
+  // Stops accepting connections (the listening socket is shut down; new
+  // connections are refused); requests in flight may run for `grace`, then
+  // are cancelled (a stream ends with an error event and "data: [DONE]", a
+  // non-streamed request gets 503). Returns when every handler has
+  // returned: after at most grace + poll_interval + keep_alive_seconds +
+  // the library's 5 s write timeout. Requests that arrive meanwhile on
+  // kept-alive connections get 503. Idempotent; no restart.
   void Stop(absl::Duration grace);
 
   int port() const { return port_; }
@@ -138,6 +139,7 @@ class HttpApiServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread listen_thread_;
   int port_ = 0;
+  std::atomic<int> listen_fd_{-1};  // the listening socket (Stop)
   bool started_ = false;
   bool stopped_ = false;
   std::atomic<bool> stopping_{false};

@@ -487,6 +487,26 @@ TEST_F(HttpServerTest, FullEngineGives429) {
   ExpectServing();
 }
 
+// The per-request timeout: 504 with an error object, or an error event
+// that ends the stream.
+TEST_F(HttpServerTest, RequestTimeout) {
+  HttpServerOptions http;
+  http.request_timeout = absl::Microseconds(1);
+  ASSERT_TRUE(Start({}, http));
+  const std::string body =
+      R"({"prompt": "Once upon a time", "max_tokens": 400, "temperature": 0)";
+  ExpectError(Post("/v1/completions", body + "}"), 504, "");
+  auto s = Post("/v1/completions", body + R"(, "stream": true})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status, 200);
+  auto payloads = SsePayloads(s->body);
+  ASSERT_GE(payloads.size(), 2u);
+  Json err = Json::parse(payloads[payloads.size() - 2]);
+  ASSERT_TRUE(err.contains("error")) << s->body;
+  EXPECT_EQ(err["error"]["type"], "server_error");
+  WaitIdle();
+}
+
 TEST_F(HttpServerTest, StopEndsServing) {
   ASSERT_TRUE(Start());
   ExpectServing();
@@ -496,6 +516,46 @@ TEST_F(HttpServerTest, StopEndsServing) {
   auto r = Client()->Get("/healthz");
   EXPECT_FALSE(r);                      // nothing listens any more
   server_->Stop(absl::ZeroDuration());  // idempotent
+}
+
+// Stop with a stream in flight: the stream still ends cleanly (its own end,
+// or an error event once the grace is over, then [DONE]) and Stop returns.
+TEST_F(HttpServerTest, StopEndsStreamsInFlightCleanly) {
+  ASSERT_TRUE(Start());
+  std::atomic<bool> first{false};
+  std::string body;
+  std::thread client([&] {
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/completions";
+    req.set_header("Content-Type", "application/json");
+    req.body = R"({"prompt": "Once upon a time", "max_tokens": 400,
+                   "temperature": 0, "stream": true})";
+    req.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
+      body.append(d, n);
+      first = true;
+      return true;
+    };
+    Client()->send(req);
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!first && absl::Now() < deadline)
+    absl::SleepFor(absl::Microseconds(50));
+  const absl::Time t0 = absl::Now();
+  server_->Stop(absl::ZeroDuration());
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(10));
+  client.join();
+  EXPECT_TRUE(first);
+  auto payloads = SsePayloads(body);
+  ASSERT_GE(payloads.size(), 2u);
+  Json last = Json::parse(payloads[payloads.size() - 2]);
+  if (last.contains("error")) {
+    EXPECT_THAT(last["error"]["message"].get<std::string>(),
+                HasSubstr("shut down"));
+  } else {
+    EXPECT_FALSE(last["choices"][0]["finish_reason"].is_null());
+  }
+  WaitIdle();
 }
 
 TEST_F(HttpServerTest, StartRefusals) {
