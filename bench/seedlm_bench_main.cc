@@ -6,6 +6,7 @@
 //   seedlm-bench tokens [flags]    generation speed and memory of a model
 //   seedlm-bench matvec [flags]    weight-kernel speed (matvec, small batch)
 //   seedlm-bench coordinator [flags] a compression coordinator's capacity
+//   seedlm-bench serve [flags]     the batching engine under concurrent load
 // To add a subcommand, implement `int XMain(const std::vector<std::string>&)`
 // and add a line to kSubcommands below.
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "bench/ppl_table.h"
 #include "bench/quality.h"
 #include "bench/search_bench.h"
+#include "bench/serve_bench.h"
 #include "bench/tokens_bench.h"
 #include "core/util/cpu_features.h"
 
@@ -43,6 +45,8 @@ constexpr Subcommand kSubcommands[] = {
      &MatVecMain},
     {"coordinator", "a compression coordinator's units/s, CPU and memory",
      &CoordinatorMain},
+    {"serve", "batched vs unbatched tokens/s and time to first token",
+     &ServeMain},
 };
 
 void PrintUsage(FILE* out) {

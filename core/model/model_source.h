@@ -136,6 +136,12 @@ struct OpenModelOptions {
   // vocab_size entries (INVALID_ARGUMENT otherwise: it belongs to another
   // model).
   std::string tokenizer_path;
+  // File whose bytes replace metadata().chat_template (any format; e.g. a
+  // template for a model that has none, such as a llama2.c checkpoint).
+  // Empty: the format's own (Hugging Face: tokenizer_config.json). When
+  // set, the file must exist (NOT_FOUND) and hold at most 64 KiB
+  // (RESOURCE_EXHAUSTED).
+  std::string chat_template_path;
 };
 
 // Which reader OpenModel uses for a path.

@@ -106,6 +106,10 @@ absl::Status EngineImpl::Validate(const CompletionRequest& r) const {
         r.max_tokens, " exceed the context of ", options_.context, " tokens"));
   }
   RETURN_IF_ERROR(ValidateSamplerOptions(r.sampler));
+  if (tokenizer_ == nullptr && !r.stop.empty()) {
+    return absl::InvalidArgumentError(
+        "stop strings need a tokenizer (the engine has none)");
+  }
   if (r.stop.size() > static_cast<size_t>(kMaxStopStrings)) {
     return absl::InvalidArgumentError(
         absl::StrCat("more than ", kMaxStopStrings, " stop strings"));
@@ -133,14 +137,19 @@ absl::StatusOr<std::unique_ptr<CompletionStream>> EngineImpl::Submit(
   seq->shared = std::make_shared<SharedState>();
   seq->submitted = Clock::now();
   seq->sampler = std::make_unique<Sampler>(request.sampler);
-  seq->text = tokenizer_->NewDecodeStream();
-  // The generated text decodes in the prompt's context, as Generate's
-  // single stream does (e.g. llama2.c drops the space after BOS).
-  for (int32_t id : request.prompt_ids) seq->text->Next(id);
-  if (request.prompt_logprobs) seq->prompt_text = tokenizer_->NewDecodeStream();
+  if (tokenizer_ != nullptr) {
+    seq->text = tokenizer_->NewDecodeStream();
+    // The generated text decodes in the prompt's context, as Generate's
+    // single stream does (e.g. llama2.c drops the space after BOS).
+    for (int32_t id : request.prompt_ids) seq->text->Next(id);
+    if (request.prompt_logprobs) {
+      seq->prompt_text = tokenizer_->NewDecodeStream();
+    }
+  }
   if (!request.stop.empty()) seq->stop.emplace(request.stop);
   seq->stop_ids = request.stop_ids;
-  if (request.stop_at_eos && tokenizer_->eos_id() >= 0) {
+  if (request.stop_at_eos && tokenizer_ != nullptr &&
+      tokenizer_->eos_id() >= 0) {
     seq->stop_ids.push_back(tokenizer_->eos_id());
   }
   seq->req = std::move(request);
@@ -275,7 +284,7 @@ absl::StatusOr<std::unique_ptr<BatchEngine>> BatchEngine::Create(
         "the engine needs a complete model (every layer, embedding, head)");
   }
   const LlamaConfig& c = model->config();
-  if (tokenizer->vocab_size() > c.vocab_size) {
+  if (tokenizer != nullptr && tokenizer->vocab_size() > c.vocab_size) {
     return absl::InvalidArgumentError(
         absl::StrCat("the tokenizer has ", tokenizer->vocab_size(),
                      " tokens, the model ", c.vocab_size));

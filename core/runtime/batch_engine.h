@@ -123,6 +123,7 @@ struct CompletionSummary {
   int completion_tokens = 0;  // generated tokens, a stopping token included
   double queue_seconds = 0;   // from Submit to entering the batch
   double first_token_seconds = 0;  // from Submit to the first generated one
+  double total_seconds = 0;        // from Submit to the end
 };
 
 // A submitted request: its consumer reads events and the summary.
@@ -158,7 +159,9 @@ class BatchEngine {
  public:
   // Starts the engine over `model` (complete: every layer, embedding and
   // head) and `tokenizer` (for the text of events; its vocabulary must fit
-  // the model's). Both are not owned and must outlive the engine.
+  // the model's; null: events carry no text, EOS is not known, and stop
+  // strings are refused: for benchmarks). Both are not owned and must
+  // outlive the engine.
   // INVALID_ARGUMENT for bad options or a context above max_seq_len;
   // FAILED_PRECONDITION for a partial model; RESOURCE_EXHAUSTED when the
   // KV caches cannot be allocated.

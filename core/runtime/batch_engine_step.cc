@@ -161,7 +161,7 @@ void EngineImpl::EmitPromptLogprobs(Sequence* s, int first, int count,
     TokenEvent e;
     e.is_prompt = true;
     e.id = ids[0];
-    e.text = s->prompt_text->Next(ids[0]);
+    if (s->prompt_text) e.text = s->prompt_text->Next(ids[0]);
     out.push_back(std::move(e));
   }
   for (int i = 0; i < count && first + i + 1 < s->prompt_len(); ++i) {
@@ -170,12 +170,12 @@ void EngineImpl::EmitPromptLogprobs(Sequence* s, int first, int count,
     TokenEvent e;
     e.is_prompt = true;
     e.id = ids[first + i + 1];
-    e.text = s->prompt_text->Next(e.id);
+    if (s->prompt_text) e.text = s->prompt_text->Next(e.id);
     e.logprob = static_cast<float>(row[e.id] - lse);
     e.top = TopLogprobs(row, vocab, s->req.top_logprobs, lse, &scratch);
     out.push_back(std::move(e));
   }
-  if (!s->prefilling()) {
+  if (!s->prefilling() && s->prompt_text != nullptr) {
     std::string tail = s->prompt_text->Finish();
     if (!tail.empty()) out.back().text += tail;
   }
@@ -198,7 +198,7 @@ bool EngineImpl::Accept(Sequence* s, int32_t token, const float* logits) {
   const double lse = LogSumExp(logits, vocab);
   TokenEvent e;
   e.id = token;
-  e.text = s->text->Next(token);
+  if (s->text != nullptr) e.text = s->text->Next(token);
   e.logprob = static_cast<float>(logits[token] - lse);
   e.top = TopLogprobs(logits, vocab, s->req.top_logprobs, lse, &scratch);
   std::vector<TokenEvent> out;
@@ -246,6 +246,7 @@ void EngineImpl::Complete(Sequence* s, absl::Status status,
   sum.completion_tokens = s->generated;
   sum.queue_seconds = s->queue_seconds;
   sum.first_token_seconds = s->first_token_seconds;
+  sum.total_seconds = SecondsSince(s->submitted);
   s->shared->Finish(std::move(sum));
   MutexLock lock(&mu_);
   ++stats_.requests_finished;
