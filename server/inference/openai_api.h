@@ -65,10 +65,10 @@ absl::Status ParamError(absl::string_view param, absl::string_view message);
 int HttpStatusFor(absl::StatusCode code);
 
 // The error object for a non-OK status: http_status from HttpStatusFor,
-// message from the status, param and code from its payloads (code defaults
-// by status: "model_not_found" never, "invalid_api_key" for 401,
-// "rate_limit_exceeded" for 429), type "invalid_request_error" for 4xx,
-// "server_error" for 5xx.
+// message from the status, param from the kParamPayload payload, code from
+// the kCodePayload payload (else "invalid_api_key" for 401,
+// "rate_limit_exceeded" for 429, null otherwise); type
+// "invalid_request_error" below 500, "server_error" from 500.
 ApiError ApiErrorFor(const absl::Status& status);
 
 // {"error": {"message", "type", "param", "code"}}.
