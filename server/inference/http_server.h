@@ -25,7 +25,11 @@
 // deadlines; when its client has gone (a write fails) it cancels the
 // request, so the engine frees the slot at its next step. A non-streaming
 // handler cannot see its client leave and runs to the end (bounded by
-// max_tokens and the request timeout).
+// max_tokens and the request timeout). A /v1/completions request with a
+// list of prompts submits them all at once: each takes its own slot, so a
+// list can be refused with 429 where its prompts one by one would not.
+// The library ignores SIGPIPE process-wide (its server's constructor), so
+// a write to a closed connection fails instead of killing the process.
 //
 // Thread-safety: Start and Stop are called from one controlling thread;
 // port() and stats() from any thread. The core must outlive the server.
