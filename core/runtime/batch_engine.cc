@@ -239,9 +239,8 @@ void EngineImpl::FinishAll(absl::Status status) {
     for (auto& s : waiting_) all.push_back(std::move(s));
     running_.clear();
     waiting_.clear();
-    running_count_ = 0;
-    stats_.running = stats_.waiting = 0;
-    idle_ = true;
+    stats_.waiting = 0;
+    idle_ = true;  // Complete below returns each running slot
   }
   for (auto& s : all) Complete(s.get(), status, "");
 }

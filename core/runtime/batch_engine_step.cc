@@ -237,7 +237,6 @@ void EngineImpl::Complete(Sequence* s, absl::Status status,
       tail.text = s->text->Finish();
       if (!tail.text.empty()) out.push_back(std::move(tail));
     }
-    s->shared->Push(&out);
   }
   CompletionSummary sum;
   sum.status = std::move(status);
@@ -247,15 +246,21 @@ void EngineImpl::Complete(Sequence* s, absl::Status status,
   sum.queue_seconds = s->queue_seconds;
   sum.first_token_seconds = s->first_token_seconds;
   sum.total_seconds = SecondsSince(s->submitted);
-  s->shared->Finish(std::move(sum));
-  MutexLock lock(&mu_);
-  ++stats_.requests_finished;
-  stats_.tokens_generated += s->generated;
-  stats_.prompt_tokens += s->fed;
-  if (s->slot >= 0) {
-    free_slots_.push_back(s->slot);
-    s->slot = -1;
+  {
+    // The slot is free before the consumer can see the end, so that its
+    // next request finds room.
+    MutexLock lock(&mu_);
+    ++stats_.requests_finished;
+    stats_.tokens_generated += s->generated;
+    stats_.prompt_tokens += s->fed;
+    if (s->slot >= 0) {
+      free_slots_.push_back(s->slot);
+      s->slot = -1;
+      stats_.running = --running_count_;
+    }
   }
+  s->shared->Push(&out);
+  s->shared->Finish(std::move(sum));
 }
 
 }  // namespace seedlm::batch_internal
