@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -14,6 +15,7 @@
 #include "client/cli/progress_bar.h"
 #include "client/cli/runtime_flags.h"
 #include "core/compress/model_compressor.h"
+#include "core/tokenizer/chat_template.h"
 #include "core/util/json_util.h"
 #include "core/util/resource_usage.h"
 #include "core/util/status_macros.h"
@@ -94,11 +96,32 @@ nlohmann::json ReportJson(const CompressReport& r) {
           {"peak_rss_mib", PeakRssMiB()}};
 }
 
+// The chat template the container will carry must be one the server can
+// render: an explicit --chat-template outside the supported Jinja subset is
+// an error (the parse's status); a checkpoint's own one only warns, since
+// the model is still worth compressing for plain completions.
+absl::Status CheckChatTemplate(const ModelMetadata& m,
+                               const std::string& flag_path) {
+  if (m.chat_template.empty()) return absl::OkStatus();
+  absl::Status parsed = ChatTemplate::Parse(m.chat_template).status();
+  if (parsed.ok()) return absl::OkStatus();
+  if (!flag_path.empty()) {
+    return absl::Status(
+        parsed.code(),
+        absl::StrCat("--chat-template ", flag_path, ": ", parsed.message()));
+  }
+  std::fprintf(stderr,
+               "warning: the model's chat template cannot be served (%s); "
+               "it is kept, but chat completions will be refused\n",
+               std::string(parsed.message()).c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status RunCompress(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"threads", "tokenizer", "search"};
+  spec.with_value = {"threads", "tokenizer", "search", "chat-template"};
   AddCompressionFlags(&spec);
   spec.boolean = {"json", "resume"};
   ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
@@ -108,8 +131,10 @@ absl::Status RunCompress(int argc, char** argv) {
   }
   const std::string& out = args.positional[1];
   // Before any work: OUT must not be an input nor anything but a file.
-  RETURN_IF_ERROR(CheckOutputAgainstInputs(
-      out, ModelInputPaths(args.positional[0], args.Get("tokenizer"))));
+  std::vector<std::string> inputs =
+      ModelInputPaths(args.positional[0], args.Get("tokenizer"));
+  if (args.Has("chat-template")) inputs.push_back(args.Get("chat-template"));
+  RETURN_IF_ERROR(CheckOutputAgainstInputs(out, inputs));
   ASSIGN_OR_RETURN(CompressOptions opt, OptionsFromArgs(args));
   ASSIGN_OR_RETURN(long long threads, args.GetInt("threads", 0));
   if (threads < 0 || threads > 1024) {
@@ -117,8 +142,11 @@ absl::Status RunCompress(int argc, char** argv) {
   }
   OpenModelOptions mopt;
   mopt.tokenizer_path = args.Get("tokenizer");
+  mopt.chat_template_path = args.Get("chat-template");
   ASSIGN_OR_RETURN(std::unique_ptr<ModelSource> source,
                    OpenModel(args.positional[0], mopt));
+  RETURN_IF_ERROR(
+      CheckChatTemplate(source->metadata(), mopt.chat_template_path));
   ThreadPool pool(static_cast<int>(threads));
   ProgressBar bar;
   CompressCallbacks cb;

@@ -16,6 +16,7 @@
 #include "client/cli/commands.h"
 #include "client/cli/output.h"
 #include "core/format/container.h"
+#include "core/format/metadata_keys.h"
 #include "core/util/json_util.h"
 #include "core/util/status_macros.h"
 
@@ -112,15 +113,31 @@ Json TensorJson(const TensorEntry& t) {
   return j;
 }
 
+// A chat template in one line: its size and the start of its first line.
+std::string TemplateSummary(absl::string_view t) {
+  constexpr size_t kShown = 60;
+  absl::string_view line = t.substr(0, t.find('\n'));
+  const bool cut = line.size() > kShown || line.size() < t.size();
+  if (line.size() > kShown) {
+    size_t n = kShown;
+    while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80) --n;
+    line = line.substr(0, n);
+  }
+  return absl::StrCat("(", t.size(), " bytes) ", Printable(line),
+                      cut ? " ..." : "");
+}
+
 absl::Status PrintSummary(const ContainerReader& r, const std::string& path) {
   RETURN_IF_ERROR(WriteStdout(absl::StrFormat(
       "%s: .seedlm version %u, %u bytes, %u tensors\n", Printable(path),
       r.version(), r.file_size(), r.tensors().size())));
   for (const auto& [key, value] : r.metadata()) {
-    const bool text = key != "tokenizer.data" && value.size() <= 200;
-    RETURN_IF_ERROR(WriteStdout(absl::StrFormat(
-        "  meta %-22s %s\n", Printable(key),
-        text ? Printable(value) : absl::StrCat("(", value.size(), " bytes)"))));
+    const bool text = key != kMetaTokenizerData && value.size() <= 200;
+    std::string shown =
+        text ? Printable(value) : absl::StrCat("(", value.size(), " bytes)");
+    if (key == kMetaChatTemplate) shown = TemplateSummary(value);
+    RETURN_IF_ERROR(WriteStdout(
+        absl::StrFormat("  meta %-22s %s\n", Printable(key), shown)));
   }
   RETURN_IF_ERROR(WriteStdout(
       absl::StrFormat("%-40s %-14s %-7s %-8s %10s %9s\n", "tensor", "shape",

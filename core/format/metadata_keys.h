@@ -11,6 +11,13 @@ inline constexpr char kMetaTokenizerFormat[] = "tokenizer.format";
 inline constexpr char kMetaTokenizerData[] = "tokenizer.data";
 inline constexpr char kMetaPreset[] = "seedlm.preset";
 inline constexpr char kMetaExponentMode[] = "seedlm.exponent_mode";
+// Chat serving (ModelMetadata's chat fields), each written only when
+// non-empty: the Jinja chat template, the texts of its bos/eos tokens, and
+// the stop token ids as a JSON array of integers ("[2,32000]").
+inline constexpr char kMetaChatTemplate[] = "chat.template";
+inline constexpr char kMetaChatBosToken[] = "chat.bos_token";
+inline constexpr char kMetaChatEosToken[] = "chat.eos_token";
+inline constexpr char kMetaChatStopTokenIds[] = "chat.stop_token_ids";
 
 }  // namespace seedlm
 

@@ -1,6 +1,10 @@
 #include "core/format/model_metadata.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/format/metadata_keys.h"
+#include "core/model/hf_chat_metadata.h"
+#include "core/util/json_util.h"
 
 namespace seedlm {
 namespace {
@@ -22,6 +26,13 @@ std::map<std::string, std::string> ModelMetadataToContainer(
     out[kMetaTokenizerFormat] = m.tokenizer_format;
     out[kMetaTokenizerData] = m.tokenizer_data;
   }
+  if (!m.chat_template.empty()) out[kMetaChatTemplate] = m.chat_template;
+  if (!m.chat_bos_token.empty()) out[kMetaChatBosToken] = m.chat_bos_token;
+  if (!m.chat_eos_token.empty()) out[kMetaChatEosToken] = m.chat_eos_token;
+  if (!m.stop_token_ids.empty()) {
+    out[kMetaChatStopTokenIds] =
+        absl::StrCat("[", absl::StrJoin(m.stop_token_ids, ","), "]");
+  }
   return out;
 }
 
@@ -32,6 +43,17 @@ ModelMetadata ModelMetadataFromContainer(
   m.arch_config_json = ValueOr(metadata, kMetaArchConfig);
   m.tokenizer_format = ValueOr(metadata, kMetaTokenizerFormat);
   m.tokenizer_data = ValueOr(metadata, kMetaTokenizerData);
+  m.chat_template = ValueOr(metadata, kMetaChatTemplate);
+  m.chat_bos_token = ValueOr(metadata, kMetaChatBosToken);
+  m.chat_eos_token = ValueOr(metadata, kMetaChatEosToken);
+  const std::string ids = ValueOr(metadata, kMetaChatStopTokenIds);
+  if (!ids.empty()) {
+    absl::StatusOr<Json> j = ParseJson(ids, kMetaChatStopTokenIds);
+    if (!j.ok() || !j->is_array() ||
+        !ParseStopTokenIds(*j, kMetaChatStopTokenIds, &m.stop_token_ids).ok()) {
+      m.stop_token_ids.clear();
+    }
+  }
   return m;
 }
 

@@ -19,13 +19,15 @@ namespace seedlm {
 // The container entries of `m`: kMetaSourceFormat always; kMetaArchConfig
 // when the config is non-empty; kMetaTokenizerFormat and kMetaTokenizerData
 // when the tokenizer format is non-empty (tokenizer data without a format is
-// dropped).
+// dropped); each kMetaChat* key when its field is non-empty.
 std::map<std::string, std::string> ModelMetadataToContainer(
     const ModelMetadata& m);
 
 // The ModelMetadata a container's metadata describes; absent keys read as
-// empty strings, other keys are ignored. Inverse of ModelMetadataToContainer
-// for every `m` whose tokenizer data is empty when its format is.
+// empty, other keys are ignored. A kMetaChatStopTokenIds value that is not
+// a JSON array of at most 64 integers in 0..2^31-1 (never written so) reads
+// as no stop ids. Inverse of ModelMetadataToContainer for every `m` whose
+// tokenizer data is empty when its format is.
 ModelMetadata ModelMetadataFromContainer(
     const std::map<std::string, std::string>& metadata);
 

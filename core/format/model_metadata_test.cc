@@ -41,5 +41,42 @@ TEST(ModelMetadataTest, OptionalKeysAndOtherKeys) {
   EXPECT_EQ(ModelMetadataFromContainer({}).source_format, "");
 }
 
+TEST(ModelMetadataTest, ChatFieldsRoundTrip) {
+  ModelMetadata m;
+  m.source_format = "hf";
+  m.chat_template = "{% for m in messages %}{{ m.content }}{% endfor %}";
+  m.chat_bos_token = "<s>";
+  m.chat_eos_token = "<|im_end|>";
+  m.stop_token_ids = {2, 32000, 0};
+  const auto map = ModelMetadataToContainer(m);
+  EXPECT_EQ(map.at(kMetaChatTemplate), m.chat_template);
+  EXPECT_EQ(map.at(kMetaChatBosToken), "<s>");
+  EXPECT_EQ(map.at(kMetaChatEosToken), "<|im_end|>");
+  EXPECT_EQ(map.at(kMetaChatStopTokenIds), "[2,32000,0]");
+  const ModelMetadata back = ModelMetadataFromContainer(map);
+  EXPECT_EQ(back.chat_template, m.chat_template);
+  EXPECT_EQ(back.chat_bos_token, m.chat_bos_token);
+  EXPECT_EQ(back.chat_eos_token, m.chat_eos_token);
+  EXPECT_EQ(back.stop_token_ids, m.stop_token_ids);
+  // Without chat fields no chat keys are written.
+  ModelMetadata plain;
+  plain.source_format = "hf";
+  for (const auto& [key, value] : ModelMetadataToContainer(plain)) {
+    EXPECT_EQ(key.rfind("chat.", 0), std::string::npos) << key;
+  }
+}
+
+TEST(ModelMetadataTest, MalformedStopIdsReadAsNone) {
+  for (const char* bad :
+       {"2,3", "[2,-1]", "[\"2\"]", "{}", "[2.5]", "[4294967296]"}) {
+    std::map<std::string, std::string> map = {{kMetaSourceFormat, "hf"},
+                                              {kMetaChatStopTokenIds, bad}};
+    EXPECT_TRUE(ModelMetadataFromContainer(map).stop_token_ids.empty()) << bad;
+  }
+  std::map<std::string, std::string> one = {{kMetaChatStopTokenIds, "[7]"}};
+  EXPECT_EQ(ModelMetadataFromContainer(one).stop_token_ids,
+            std::vector<int32_t>{7});
+}
+
 }  // namespace
 }  // namespace seedlm

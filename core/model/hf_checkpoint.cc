@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/model/hf_chat_metadata.h"
 #include "core/model/mapped_source.h"
 #include "core/model/safetensors.h"
 #include "core/util/file_util.h"
@@ -192,6 +193,7 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenHfCheckpoint(
                    LoadShards(dir, shards, indexed ? &weight_map : nullptr));
   ModelMetadata meta;
   meta.source_format = "hf";
+  RETURN_IF_ERROR(ReadHfChatMetadata(dir_str, config, &meta));
   ASSIGN_OR_RETURN(
       meta.arch_config_json,
       TiedArchConfig(std::move(config), config_path.string(), loaded.infos));

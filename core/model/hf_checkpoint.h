@@ -4,6 +4,9 @@
 //   model.safetensors.index.json    {"weight_map": {tensor: shard file}}
 //                                   with the shards beside it
 //   tokenizer.json                  optional, becomes the tokenizer
+//   tokenizer_config.json,          optional: the chat template, its
+//   generation_config.json          bos/eos token texts and the stop token
+//                                   ids (hf_chat_metadata.h)
 // (model.safetensors wins when both it and the index exist, as in
 // transformers.)
 //

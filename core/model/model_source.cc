@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/model/gguf_reader.h"
+#include "core/model/hf_chat_metadata.h"
 #include "core/model/hf_checkpoint.h"
 #include "core/model/llama2c_reader.h"
 #include "core/model/mapped_source.h"
@@ -84,7 +86,32 @@ absl::StatusOr<ModelFormat> DetectModelFormat(const std::string& path) {
       "GGUF file, or a llama2.c .bin checkpoint"));
 }
 
-absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
+namespace {
+
+// A source whose metadata has its chat template replaced
+// (OpenModelOptions::chat_template_path); everything else is the inner's.
+class ChatTemplateOverride : public ModelSource {
+ public:
+  ChatTemplateOverride(std::unique_ptr<ModelSource> inner,
+                       std::string chat_template)
+      : inner_(std::move(inner)), metadata_(inner_->metadata()) {
+    metadata_.chat_template = std::move(chat_template);
+  }
+  const std::vector<TensorInfo>& tensors() const override {
+    return inner_->tensors();
+  }
+  const ModelMetadata& metadata() const override { return metadata_; }
+  absl::StatusOr<absl::Span<const uint8_t>> RawBytes(size_t i) const override {
+    return inner_->RawBytes(i);
+  }
+  void ReleasePages(size_t i) const override { inner_->ReleasePages(i); }
+
+ private:
+  std::unique_ptr<ModelSource> inner_;
+  ModelMetadata metadata_;
+};
+
+absl::StatusOr<std::unique_ptr<ModelSource>> OpenByFormat(
     const std::string& path, const OpenModelOptions& opts) {
   ASSIGN_OR_RETURN(const ModelFormat format, DetectModelFormat(path));
   switch (format) {
@@ -98,6 +125,20 @@ absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
       return OpenLlama2c(path, opts);
   }
   return absl::InternalError("unknown model format");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelSource>> OpenModel(
+    const std::string& path, const OpenModelOptions& opts) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ModelSource> source,
+                   OpenByFormat(path, opts));
+  if (opts.chat_template_path.empty()) return source;
+  ASSIGN_OR_RETURN(
+      std::string chat_template,
+      ReadFileToString(opts.chat_template_path, kMaxChatTemplateBytes));
+  return std::unique_ptr<ModelSource>(
+      new ChatTemplateOverride(std::move(source), std::move(chat_template)));
 }
 
 }  // namespace seedlm

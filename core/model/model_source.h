@@ -74,7 +74,8 @@ struct ModelMetadata {
   // Chat serving (Hugging Face checkpoints; carried by .seedlm metadata):
   // the Jinja chat template of tokenizer_config.json ("" when none), the
   // text of its bos_token / eos_token (template variables), and the stop
-  // token ids of generation_config.json's eos_token_id (empty when none).
+  // token ids of generation_config.json's eos_token_id, else config.json's
+  // (empty when none; core/model/hf_chat_metadata.h).
   std::string chat_template;
   std::string chat_bos_token;
   std::string chat_eos_token;
@@ -136,6 +137,12 @@ struct OpenModelOptions {
   // vocab_size entries (INVALID_ARGUMENT otherwise: it belongs to another
   // model).
   std::string tokenizer_path;
+  // File whose bytes replace metadata().chat_template (any format; e.g. a
+  // template for a model that has none, such as a llama2.c checkpoint).
+  // Empty: the format's own (Hugging Face: tokenizer_config.json). When
+  // set, the file must exist (NOT_FOUND) and hold at most 64 KiB
+  // (RESOURCE_EXHAUSTED).
+  std::string chat_template_path;
 };
 
 // Which reader OpenModel uses for a path.
