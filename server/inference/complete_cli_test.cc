@@ -67,9 +67,9 @@ TEST_F(CompleteCliTest, PrintsTheGreedyCompletion) {
                        "Once upon a time", go, nullptr, nullptr);
   ASSERT_TRUE(want.ok()) << want.status();
   ASSERT_FALSE(want->text.empty());
-  const std::vector<std::string> base = {"--prompt", "Once upon a time",
-                                         "--max-tokens", "40", "--token",
-                                         kClientToken};
+  const std::vector<std::string> base = {"--prompt",     "Once upon a time",
+                                         "--max-tokens", "40",
+                                         "--token",      kClientToken};
   for (const char* mode : {"", "--stream"}) {
     std::vector<std::string> args = base;
     if (*mode) args.push_back(mode);
@@ -123,8 +123,8 @@ TEST_F(CompleteCliTest, RefusalsPrintTheCode) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("PERMISSION_DENIED"), std::string::npos) << r.err;
   // Beyond the context (512): the server's INVALID_ARGUMENT, exit 2.
-  r = Complete({"--prompt", "Once", "--max-tokens", "600", "--token",
-                kClientToken});
+  r = Complete(
+      {"--prompt", "Once", "--max-tokens", "600", "--token", kClientToken});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("context"), std::string::npos) << r.err;

@@ -23,8 +23,10 @@
 
 namespace seedlm::serve::testing {
 
-inline const std::string kModel = SharedDataPath("data/stories260K/stories260K.bin");
-inline const std::string kTokenizer = SharedDataPath("data/stories260K/tok512.bin");
+inline const std::string kModel =
+    SharedDataPath("data/stories260K/stories260K.bin");
+inline const std::string kTokenizer =
+    SharedDataPath("data/stories260K/tok512.bin");
 
 inline constexpr char kClientToken[] = "client-token-0001";
 inline constexpr char kWorkerToken[] = "worker-token-0001";
