@@ -57,6 +57,9 @@ class FakeWorkService final : public v1::WorkService::Service {
         lock,
         std::chrono::milliseconds(std::min<int64_t>(req->max_wait_ms(), 200)),
         [&] { return !queue_.empty(); });
+    // Forgotten while it waited (ForgetWorkers): a lease to an unknown
+    // worker would be lost, as a real coordinator never grants one.
+    if (!known_.count(req->worker_id())) return NotFound();
     if (queue_.empty()) return grpc::Status::OK;
     resp->set_lease_id(queue_.front().first);
     *resp->mutable_unit() = queue_.front().second;
