@@ -106,8 +106,9 @@ TEST_F(CliChatTest, HfChatMetadataSurvivesCompression) {
 TEST_F(CliChatTest, ChatTemplateFlagOverridesAndIsChecked) {
   WriteFile(hf_ + "/tokenizer_config.json", R"({"chat_template": "old"})");
   const std::string tmpl = dir_ + "/zephyr.jinja";
-  WriteFile(tmpl, "{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}"
-                  "{{ eos_token }}\n{% endfor %}");
+  WriteFile(tmpl,
+            "{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}"
+            "{{ eos_token }}\n{% endfor %}");
   const std::string out = dir_ + "/flag.seedlm";
   Result r = RunSeedlm("compress " + hf_ + " " + out +
                        " --threads 2 --json --chat-template " + tmpl);

@@ -37,7 +37,7 @@ if [[ "${what}" == asan || "${what}" == all ]]; then
   echo "[sanitizers] asan+ubsan unit tests"
   ctest --test-dir "${clang_build}" -j "${jobs}" --output-on-failure \
     --timeout 900 -LE long \
-    -E '^(cli_e2e_test|runtime_cli_test|service_e2e_test|service_errors_test)$'
+    -E '^(cli_e2e_test|runtime_cli_test|service_e2e_test|service_errors_test|serve_e2e_test)$'
 fi
 
 if [[ "${what}" == tsan || "${what}" == all ]]; then

@@ -45,9 +45,9 @@ class ServeE2E : public ::testing::Test {
   // What `seedlm generate --json` gives: token ids (EOS dropped) and text.
   static std::pair<std::vector<int>, std::string> Generate(
       const std::string& model, const std::string& prompt, int max_tokens) {
-    Result r = RunSeedlm("generate " + model + " --prompt '" + prompt +
-                         "' --max-tokens " + std::to_string(max_tokens) +
-                         " --json");
+    Result r =
+        RunSeedlm("generate " + model + " --prompt '" + prompt +
+                  "' --max-tokens " + std::to_string(max_tokens) + " --json");
     EXPECT_EQ(r.code, 0) << r.err;
     json j = json::parse(r.out, nullptr, false);
     std::vector<int> ids = j.value("tokens", std::vector<int>{});
@@ -96,10 +96,12 @@ TEST_F(ServeE2E, TokensMatchGenerateOverGrpcAndHttp) {
       EXPECT_EQ(cj.value("tokens", std::vector<int>{}), ids) << model;
       EXPECT_EQ(cj.value("text", ""), text);
       for (bool stream : {false, true}) {
-        const std::string body =
-            json{{"model", "stories"}, {"prompt", prompt}, {"max_tokens", 40},
-                 {"temperature", 0}, {"stream", stream}}
-                .dump();
+        const std::string body = json{
+            {"model", "stories"},
+            {"prompt", prompt},
+            {"max_tokens", 40},
+            {"temperature", 0},
+            {"stream", stream}}.dump();
         HttpReply r = Post(*s, "/v1/completions", body);
         ASSERT_EQ(r.status, 200) << r.body;
         EXPECT_EQ(TextOf(r, stream), text) << model << " stream " << stream;
@@ -148,12 +150,11 @@ TEST_F(ServeE2E, LoadAtTheCapacityBound) {
   auto s = StartServe(*dir_, Compressed(),
                       {"--max-batch=8", "--max-queue=16", "--ctx=128"});
   ASSERT_NE(s, nullptr);
-  const std::vector<std::string> prompts = {"Once", "Lily", "The sun",
-                                            "A big"};
+  const std::vector<std::string> prompts = {"Once", "Lily", "The sun", "A big"};
   std::map<std::string, std::string> want;
   for (const std::string& p : prompts) {
-    want[p] = TextOf(Post(*s, "/v1/completions", Completion(p, 24, false)),
-                     false);
+    want[p] =
+        TextOf(Post(*s, "/v1/completions", Completion(p, 24, false)), false);
   }
   const int64_t rss_before = PeakRssKiB(s->pid);
   std::atomic<int> ok{0}, refused{0}, wrong{0};
@@ -179,8 +180,7 @@ TEST_F(ServeE2E, LoadAtTheCapacityBound) {
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(ok + refused, 640);
   EXPECT_GT(ok.load(), 0);
-  std::printf("load: %d served, %d refused (429)\n", ok.load(),
-              refused.load());
+  std::printf("load: %d served, %d refused (429)\n", ok.load(), refused.load());
   EXPECT_EQ(Post(*s, "/v1/completions", Completion("Once", 24, false)).status,
             200);
   // KV caches are allocated at start; the load adds threads and buffers.
@@ -216,8 +216,8 @@ TEST_F(ServeE2E, DisconnectFreesTheSlot) {
     httplib::Request req;
     req.method = "POST";
     req.path = "/v1/completions";
-    req.body = json{{"prompt", "Once"}, {"max_tokens", 900}, {"stream", true}}
-                   .dump();
+    req.body =
+        json{{"prompt", "Once"}, {"max_tokens", 900}, {"stream", true}}.dump();
     req.set_header("Content-Type", "application/json");
     req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) {
       got_chunk = true;
@@ -225,8 +225,8 @@ TEST_F(ServeE2E, DisconnectFreesTheSlot) {
     };
     c.send(req);
   });
-  ASSERT_TRUE(WaitFor([&] { return got_chunk.load(); },
-                      std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      WaitFor([&] { return got_chunk.load(); }, std::chrono::seconds(30)));
   EXPECT_EQ(Post(*s, "/v1/completions", Completion("Lily", 4, false)).status,
             429);
   leave = true;
@@ -253,8 +253,7 @@ TEST_F(ServeE2E, RefusalsAndAuth) {
   ASSERT_NE(s, nullptr);
   const std::string ok_body = Completion("Once", 8, false);
   EXPECT_EQ(Post(*s, "/v1/completions", ok_body).status, 401);
-  EXPECT_EQ(Post(*s, "/v1/completions", ok_body, "nope-nope-nope").status,
-            401);
+  EXPECT_EQ(Post(*s, "/v1/completions", ok_body, "nope-nope-nope").status, 401);
   EXPECT_EQ(Post(*s, "/v1/completions", ok_body, "worker-token-456").status,
             403);
   const std::string t = "client-token-123";
@@ -279,9 +278,9 @@ TEST_F(ServeE2E, RefusalsAndAuth) {
     EXPECT_TRUE(r.json()["error"]["message"].is_string()) << r.body;
   }
   // No chat template on stories260K: 400 saying so.
-  HttpReply chat = Post(*s, "/v1/chat/completions",
-                        R"({"messages": [{"role": "user", "content": "hi"}]})",
-                        t);
+  HttpReply chat =
+      Post(*s, "/v1/chat/completions",
+           R"({"messages": [{"role": "user", "content": "hi"}]})", t);
   EXPECT_EQ(chat.status, 400);
   EXPECT_NE(chat.body.find("chat template"), std::string::npos) << chat.body;
   // gRPC: the same tokens.
@@ -312,9 +311,9 @@ TEST_F(ServeE2E, ChatAndOpenAiClientSchema) {
   ASSERT_EQ(c.code, 0) << c.err;
   auto s = StartServe(*dir_, model);
   ASSERT_NE(s, nullptr);
-  HttpReply r = Post(
-      *s, "/v1/chat/completions",
-      R"({"messages": [{"role": "user", "content": "Tell me a story"}],
+  HttpReply r =
+      Post(*s, "/v1/chat/completions",
+           R"({"messages": [{"role": "user", "content": "Tell me a story"}],
           "max_tokens": 12})");
   ASSERT_EQ(r.status, 200) << r.body;
   json j = r.json();
@@ -333,8 +332,8 @@ TEST_F(ServeE2E, ChatAndOpenAiClientSchema) {
 // SIGTERM: the stream in flight ends normally, then the server exits 0.
 TEST_F(ServeE2E, SigtermDrainsStreamsInFlight) {
   auto s = StartServe(*dir_, SlowModel(*dir_),
-                      {"--tokenizer=" + kTokenizer, "--ctx=1024",
-                       "--threads=1", "--drain-seconds=60"});
+                      {"--tokenizer=" + kTokenizer, "--ctx=1024", "--threads=1",
+                       "--drain-seconds=60"});
   ASSERT_NE(s, nullptr);
   std::atomic<bool> got_chunk{false};
   HttpReply reply;
@@ -343,11 +342,12 @@ TEST_F(ServeE2E, SigtermDrainsStreamsInFlight) {
     httplib::Request req;
     req.method = "POST";
     req.path = "/v1/completions";
-    req.body = json{{"prompt", "Once"},
-                    {"max_tokens", 600},
-                    {"stream", true},
-                    {"temperature", 0}}
-                   .dump();
+    req.body = json{
+        {"prompt", "Once"},
+        {"max_tokens", 600},
+        {"stream", true},
+        {"temperature",
+         0}}.dump();
     req.set_header("Content-Type", "application/json");
     req.content_receiver = [&](const char* d, size_t n, uint64_t, uint64_t) {
       reply.body.append(d, n);
@@ -357,8 +357,8 @@ TEST_F(ServeE2E, SigtermDrainsStreamsInFlight) {
     auto res = c.send(req);
     reply.status = res ? res->status : -1;
   });
-  ASSERT_TRUE(WaitFor([&] { return got_chunk.load(); },
-                      std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      WaitFor([&] { return got_chunk.load(); }, std::chrono::seconds(30)));
   s->process->Kill(SIGTERM);
   client.join();
   auto exit = s->process->Wait(std::chrono::seconds(90));

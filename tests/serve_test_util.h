@@ -47,9 +47,8 @@ inline std::unique_ptr<Served> StartServe(
   const std::string ready = dir + "/serve_ready" + std::to_string(++n);
   s->log = dir + "/serve" + std::to_string(n) + ".log";
   std::vector<std::string> argv = {
-      Bin("seedlm-serve"),       "--model=" + model,
-      "--listen=127.0.0.1:0",    "--http=127.0.0.1:0",
-      "--ready-file=" + ready,   "--threads=2"};
+      Bin("seedlm-serve"),  "--model=" + model,      "--listen=127.0.0.1:0",
+      "--http=127.0.0.1:0", "--ready-file=" + ready, "--threads=2"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   SubprocessOptions opt;
   opt.stderr_path = s->log;
@@ -82,8 +81,7 @@ struct HttpReply {
 };
 
 inline HttpReply Post(const Served& s, const std::string& path,
-                      const std::string& body,
-                      const std::string& token = "") {
+                      const std::string& body, const std::string& token = "") {
   httplib::Client c = s.Http();
   httplib::Headers h;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);

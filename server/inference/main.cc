@@ -120,8 +120,8 @@ absl::StatusOr<seedlm::serve::ServeOptions> ServeOptionsFromFlags() {
   }
   o.model_id = absl::GetFlag(FLAGS_model_id);
   if (!absl::GetFlag(FLAGS_chat_template).empty()) {
-    auto text = seedlm::ReadFileToString(absl::GetFlag(FLAGS_chat_template),
-                                         64 << 10);
+    auto text =
+        seedlm::ReadFileToString(absl::GetFlag(FLAGS_chat_template), 64 << 10);
     if (!text.ok()) return text.status();
     o.chat_template_override = std::move(*text);
   }
@@ -185,16 +185,15 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_model), absl::GetFlag(FLAGS_tokenizer), *options);
   if (!core.ok()) return Fail(core.status().ToString());
   const seedlm::serve::ModelInfo& info = (*core)->info();
-  std::fprintf(stderr,
-               "seedlm-serve: %s (%s%s%s, %.2f bits/weight) loaded in %.1f s; "
-               "context %d, max batch %d, queue %d\n",
-               info.model_id.c_str(), info.file_kind.c_str(),
-               info.preset.empty() ? "" : " ", info.preset.c_str(),
-               info.bits_per_weight,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                             t0)
-                   .count(),
-               info.context, info.max_batch, info.max_queue);
+  std::fprintf(
+      stderr,
+      "seedlm-serve: %s (%s%s%s, %.2f bits/weight) loaded in %.1f s; "
+      "context %d, max batch %d, queue %d\n",
+      info.model_id.c_str(), info.file_kind.c_str(),
+      info.preset.empty() ? "" : " ", info.preset.c_str(), info.bits_per_weight,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count(),
+      info.context, info.max_batch, info.max_queue);
 
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<seedlm::serve::InferenceServiceImpl> service;
@@ -204,8 +203,8 @@ int main(int argc, char** argv) {
     grpc::ServerBuilder builder;
     seedlm::rpc::ConfigureServerBuilder(builder);
     builder.AddListeningPort(grpc_addr, *creds, &port);
-    service = seedlm::serve::RegisterInferenceService(builder, core->get(),
-                                                      &tokens);
+    service =
+        seedlm::serve::RegisterInferenceService(builder, core->get(), &tokens);
     server = builder.BuildAndStart();
     if (!server || port == 0) return Fail("cannot listen on " + grpc_addr);
     grpc_bound =
