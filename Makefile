@@ -2,7 +2,8 @@
 # packages, when missing), configures and builds; see README.md.
 #
 #   make demo    compress the real stories260K model, print its table, the
-#                perplexity before/after and a completion
+#                perplexity before/after, a completion, and one HTTP call to
+#                seedlm-serve on the compressed model
 #   make quality regenerate the perplexity/KL table of docs/QUALITY.md
 #   make test    build and run the whole test suite (ctest in build/)
 #   make build   build only            make bench   run the benchmarks
@@ -27,7 +28,7 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev \
   nlohmann-json3-dev libre2-dev zlib1g-dev libicu-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-  libsqlite3-dev libssl-dev openssl python3-jinja2 libcpp-httplib-dev
+  libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
@@ -75,6 +76,8 @@ demo: build
 	$(BUILD)/bin/seedlm perplexity $(DEMO_OUT) $(DEMO_TEXT) --reference $(DEMO_MODEL)
 	@echo; echo "== greedy completion from the compressed model"
 	$(BUILD)/bin/seedlm generate $(DEMO_OUT) --prompt "Once upon a time" --max-tokens 80
+	@echo; echo "== the compressed model served over HTTP (seedlm-serve), called once"
+	BIN=$(BUILD)/bin deploy/local/serve_once.sh $(DEMO_OUT)
 
 # The perplexity/KL table of docs/QUALITY.md (stories260K on TinyStories and
 # WikiText-2, every preset x exponent mode and the RTN baselines).
