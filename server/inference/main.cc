@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/runtime/kv_cache.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
 #include "server/inference/http_server.h"
@@ -188,12 +189,15 @@ int main(int argc, char** argv) {
   std::fprintf(
       stderr,
       "seedlm-serve: %s (%s%s%s, %.2f bits/weight) loaded in %.1f s; "
-      "context %d, max batch %d, queue %d\n",
+      "context %d, max batch %d, queue %d; KV caches %.1f MiB\n",
       info.model_id.c_str(), info.file_kind.c_str(),
       info.preset.empty() ? "" : " ", info.preset.c_str(), info.bits_per_weight,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count(),
-      info.context, info.max_batch, info.max_queue);
+      info.context, info.max_batch, info.max_queue,
+      static_cast<double>(seedlm::KvCache::BytesFor(
+          (*core)->model().config(), info.n_layers, info.context)) *
+          info.max_batch / 1048576.0);
 
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<seedlm::serve::InferenceServiceImpl> service;
