@@ -21,6 +21,9 @@ using internal::Backoff;
 using internal::IsTransient;
 using internal::SleepBackoff;
 
+// How errors name the server (retry.h Annotate).
+constexpr char kServer[] = "coordinator";
+
 // 128 random bits as 32 hex characters: an idempotency key.
 std::string RandomRequestId() {
   std::random_device rd;
@@ -62,18 +65,10 @@ std::string JobStateName(v1::JobState state) {
 
 absl::StatusOr<std::unique_ptr<CompressionClient>> CompressionClient::Connect(
     const ClientOptions& options) {
-  if (options.address.empty()) {
-    return absl::InvalidArgumentError("no coordinator address given");
-  }
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> creds,
-                   rpc::ChannelCredentials(options.tls_ca_path));
-  std::shared_ptr<grpc::Channel> channel = rpc::Dial(options.address, creds);
-  const absl::Time deadline = absl::Now() + options.connect_timeout;
-  if (!channel->WaitForConnected(internal::ToGrpcDeadline(deadline))) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach the coordinator at ", options.address, " within ",
-        absl::FormatDuration(options.connect_timeout)));
-  }
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::Channel> channel,
+      internal::ConnectChannel(kServer, options.address, options.tls_ca_path,
+                               options.connect_timeout));
   return std::make_unique<CompressionClient>(options, std::move(channel));
 }
 
@@ -91,23 +86,13 @@ void CompressionClient::Prepare(grpc::ClientContext& context,
 
 namespace {
 
-// Runs `attempt` (one unary call with a fresh context and the given
-// deadline) until it succeeds, fails with something other than
-// UNAVAILABLE, or `timeout` has passed. `attempts` (may be null) counts.
+// The shared retry loop (retry.h), naming the coordinator.
 absl::Status RetryUnary(
     const std::function<grpc::Status(absl::Time deadline)>& attempt,
     absl::Duration timeout, const std::string& address, const char* what,
     int* attempts = nullptr) {
-  const absl::Time deadline = absl::Now() + timeout;
-  Backoff backoff;
-  while (true) {
-    if (attempts != nullptr) ++*attempts;
-    const absl::Status s = rpc::FromGrpcStatus(attempt(deadline));
-    if (s.ok()) return s;
-    if (!IsTransient(s, /*stream=*/false) || !SleepBackoff(backoff, deadline)) {
-      return Annotate(s, address, what);
-    }
-  }
+  return internal::RetryUnary(attempt, timeout, kServer, address, what,
+                              attempts);
 }
 
 }  // namespace
@@ -225,7 +210,7 @@ absl::StatusOr<v1::Job> CompressionClient::WatchJob(const std::string& job_id,
       s = absl::UnavailableError("the watch stream ended before the job did");
     }
     if (!IsTransient(s, /*stream=*/true)) {
-      return Annotate(s, options_.address, "WatchJob");
+      return Annotate(s, kServer, options_.address, "WatchJob");
     }
     if (!SleepBackoff(backoff, deadline)) {
       return absl::DeadlineExceededError(absl::StrCat(

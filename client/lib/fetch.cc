@@ -263,7 +263,8 @@ absl::Status CompressionClient::FetchResult(
     if (!internal::IsTransient(s, /*stream=*/true) ||
         !internal::SleepBackoff(backoff, deadline)) {
       if (!st.known) ::unlink(st.part.c_str());  // holds nothing worth keeping
-      return internal::Annotate(s, options_.address, "FetchResult");
+      return internal::Annotate(s, "coordinator", options_.address,
+                                "FetchResult");
     }
   }
   const int fd = st.fd;

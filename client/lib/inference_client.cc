@@ -11,22 +11,8 @@
 namespace seedlm::client {
 namespace {
 
-// `status` with context for the errors the client raises itself:
-// UNAVAILABLE names the server, DEADLINE_EXCEEDED the call.
-absl::Status Annotate(const absl::Status& status, const std::string& address,
-                      const char* what) {
-  if (absl::IsUnavailable(status)) {
-    return absl::Status(status.code(),
-                        absl::StrCat("inference server ", address,
-                                     " unavailable: ", status.message()));
-  }
-  if (absl::IsDeadlineExceeded(status)) {
-    return absl::Status(
-        status.code(),
-        absl::StrCat(what, ": deadline exceeded (", status.message(), ")"));
-  }
-  return status;
-}
+// How errors name the server (retry.h Annotate).
+constexpr char kServer[] = "inference server";
 
 absl::Status ProtocolError(const std::string& what) {
   return absl::InternalError(
@@ -37,18 +23,10 @@ absl::Status ProtocolError(const std::string& what) {
 
 absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Connect(
     const InferenceClientOptions& options) {
-  if (options.address.empty()) {
-    return absl::InvalidArgumentError("no server address given");
-  }
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> creds,
-                   rpc::ChannelCredentials(options.tls_ca_path));
-  std::shared_ptr<grpc::Channel> channel = rpc::Dial(options.address, creds);
-  const absl::Time deadline = absl::Now() + options.connect_timeout;
-  if (!channel->WaitForConnected(internal::ToGrpcDeadline(deadline))) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach the inference server at ", options.address, " within ",
-        absl::FormatDuration(options.connect_timeout)));
-  }
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::Channel> channel,
+      internal::ConnectChannel(kServer, options.address, options.tls_ca_path,
+                               options.connect_timeout));
   return std::make_unique<InferenceClient>(options, std::move(channel));
 }
 
@@ -67,20 +45,13 @@ void InferenceClient::Prepare(grpc::ClientContext& context,
 absl::Status InferenceClient::RetryUnary(
     const std::function<grpc::Status(grpc::ClientContext&)>& attempt,
     const char* what) const {
-  const absl::Time deadline = absl::Now() + options_.call_timeout;
-  internal::Backoff backoff;
-  while (true) {
-    grpc::ClientContext ctx;
-    Prepare(ctx, deadline);
-    const absl::Status s = rpc::FromGrpcStatus(attempt(ctx));
-    if (s.ok()) return s;
-    // A retry with no time left would only say DEADLINE_EXCEEDED: the
-    // server's UNAVAILABLE is the better answer.
-    if (!internal::IsTransient(s, /*stream=*/false) ||
-        !internal::SleepBackoff(backoff, deadline) || absl::Now() >= deadline) {
-      return Annotate(s, options_.address, what);
-    }
-  }
+  return internal::RetryUnary(
+      [&](absl::Time deadline) {
+        grpc::ClientContext ctx;
+        Prepare(ctx, deadline);
+        return attempt(ctx);
+      },
+      options_.call_timeout, kServer, options_.address, what);
 }
 
 absl::StatusOr<v1::GenerateSummary> InferenceClient::Generate(
@@ -113,7 +84,8 @@ absl::StatusOr<v1::GenerateSummary> InferenceClient::Generate(
     return failure;
   }
   const absl::Status s = rpc::FromGrpcStatus(reader->Finish());
-  if (!s.ok()) return Annotate(s, options_.address, "Generate");
+  if (!s.ok())
+    return internal::Annotate(s, kServer, options_.address, "Generate");
   if (!have_summary) return ProtocolError("the stream ended without a summary");
   return summary;
 }

@@ -290,7 +290,8 @@ absl::StatusOr<UploadResult> CompressionClient::UploadModel(
   }
   if (stream_ok) writer->WritesDone();
   RETURN_IF_ERROR(internal::Annotate(rpc::FromGrpcStatus(writer->Finish()),
-                                     options_.address, "UploadModel"));
+                                     "coordinator", options_.address,
+                                     "UploadModel"));
   if (!stream_ok) {  // the server ended the stream early yet said OK
     return absl::UnknownError(
         "UploadModel: the coordinator closed the upload "
