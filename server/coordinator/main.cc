@@ -15,6 +15,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
 #include "server/coordinator/coordinator.h"
@@ -64,17 +65,8 @@ int main(int argc, char** argv) {
       "seedlm-coordinator --state-dir DIR [--listen ADDR] [--model-root DIR] "
       "[--worker-listen ADDR] [--lease-timeout S] [--verify-blocks N] "
       "[--tls-cert F --tls-key F] [--auth-tokens FILE] [--retain-hours H]");
-  // Flags are spelled with dashes (--state-dir); absl's names use
-  // underscores, so dashes in a flag's name are mapped before parsing.
-  std::vector<std::string> args(argv, argv + argc);
-  std::vector<char*> cargs;
-  for (std::string& a : args) {
-    if (a.rfind("--", 0) == 0) {
-      const size_t end = std::min(a.find('='), a.size());
-      std::replace(a.begin() + 2, a.begin() + static_cast<long>(end), '-', '_');
-    }
-    cargs.push_back(a.data());
-  }
+  std::vector<std::string> storage;
+  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
   std::vector<char*> rest =
       absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
   if (rest.size() > 1)

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/runtime/kv_cache.h"
+#include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
 #include "server/inference/http_server.h"
@@ -79,22 +80,6 @@ absl::Status SplitHostPort(const std::string& addr, std::string* host,
   return absl::OkStatus();
 }
 
-// Flags are spelled with dashes (--max-batch); absl's names use
-// underscores, so dashes in a flag's name are mapped before parsing.
-std::vector<char*> ParseFlags(int argc, char** argv,
-                              std::vector<std::string>* storage) {
-  storage->assign(argv, argv + argc);
-  std::vector<char*> cargs;
-  for (std::string& a : *storage) {
-    if (a.rfind("--", 0) == 0) {
-      const size_t end = std::min(a.find('='), a.size());
-      std::replace(a.begin() + 2, a.begin() + static_cast<long>(end), '-', '_');
-    }
-    cargs.push_back(a.data());
-  }
-  return absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
-}
-
 // The options the flags give, or the error (exit 2).
 absl::StatusOr<seedlm::serve::ServeOptions> ServeOptionsFromFlags() {
   seedlm::serve::ServeOptions o;
@@ -137,7 +122,9 @@ int main(int argc, char** argv) {
       "[--max-batch N] [--max-queue N] [--ctx N] [--model-id NAME] "
       "[--chat-template FILE] [--tls-cert F --tls-key F] [--auth-tokens F]");
   std::vector<std::string> storage;
-  std::vector<char*> rest = ParseFlags(argc, argv, &storage);
+  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
   if (rest.size() > 1) {
     return Fail("unexpected argument " + std::string(rest[1]), 2);
   }
