@@ -54,10 +54,6 @@ class Stream : public CompletionStream {
   std::shared_ptr<SharedState> s_;
 };
 
-double SecondsSince(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 }  // namespace
 
 EngineImpl::EngineImpl(const LlamaModel* model, const Tokenizer* tokenizer,

@@ -23,6 +23,10 @@ namespace seedlm::batch_internal {
 
 using Clock = std::chrono::steady_clock;
 
+inline double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
 // `deadline` on the steady clock (at most a year ahead).
 inline Clock::time_point SteadyDeadline(absl::Time deadline) {
   const absl::Duration left = deadline - absl::Now();

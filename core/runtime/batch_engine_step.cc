@@ -12,10 +12,6 @@
 namespace seedlm::batch_internal {
 namespace {
 
-double SecondsSince(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 // log of the softmax denominator of `logits` (n values), in double.
 double LogSumExp(const float* logits, int n) {
   const float max = *std::max_element(logits, logits + n);

@@ -90,8 +90,8 @@ absl::Status LlamaForward::CheckLayers(int begin, int end) const {
 absl::Status LlamaForward::RunLayers(int begin, int end, int pos,
                                      absl::Span<float> hidden, KvCache* cache) {
   ASSIGN_OR_RETURN(const int n, Tokens(hidden.size()));
-  one_.assign(1, SequenceRows{cache, pos, n});
-  return RunLayersBatch(begin, end, one_, hidden);
+  const SequenceRows one{cache, pos, n};
+  return RunLayersBatch(begin, end, absl::MakeConstSpan(&one, 1), hidden);
 }
 
 absl::Status LlamaForward::RunLayersBatch(int begin, int end,

@@ -122,7 +122,6 @@ class LlamaForward {
   std::vector<float> xb_, q_, k_, v_, att_out_, h1_, h3_;
   std::vector<float> rope_cos_, rope_sin_;  // batch x head_dim / 2
   std::vector<float> scores_;               // n_heads x positions attended
-  std::vector<SequenceRows> one_;           // RunLayers' single sequence
 };
 
 }  // namespace seedlm
