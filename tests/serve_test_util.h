@@ -38,7 +38,7 @@ struct Served {
 };
 
 // Starts seedlm-serve --model `model` with `extra` flags; waits (60 s) for
-// its ready file. Fails the test otherwise.
+// its ready file, or until it exits. Fails the test otherwise.
 inline std::unique_ptr<Served> StartServe(
     const std::string& dir, const std::string& model,
     const std::vector<std::string>& extra = {}) {
@@ -57,8 +57,14 @@ inline std::unique_ptr<Served> StartServe(
   EXPECT_TRUE(p.ok()) << p.status();
   if (!p.ok()) return nullptr;
   s->process = std::move(*p);
-  const bool up = WaitFor([&] { return std::filesystem::exists(ready); },
-                          std::chrono::seconds(60));
+  // Stops waiting early when the server exits (a bad flag, a missing file).
+  WaitFor(
+      [&] {
+        return std::filesystem::exists(ready) ||
+               s->process->Wait(std::chrono::milliseconds(0)).ok();
+      },
+      std::chrono::seconds(60));
+  const bool up = std::filesystem::exists(ready);
   EXPECT_TRUE(up) << "seedlm-serve did not start:\n" << ReadFile(s->log);
   if (!up) return nullptr;
   auto j = nlohmann::json::parse(ReadFile(ready), nullptr, false);
@@ -87,7 +93,10 @@ inline HttpReply Post(const Served& s, const std::string& path,
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
   auto res = c.Post(path.c_str(), h, body, "application/json");
   HttpReply r;
-  if (!res) return r;
+  if (!res) {
+    r.body = "client error: " + httplib::to_string(res.error());
+    return r;
+  }
   r.status = res->status;
   r.body = res->body;
   r.retry_after = res->get_header_value("Retry-After");

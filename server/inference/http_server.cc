@@ -129,6 +129,15 @@ absl::StatusOr<int> HttpApiServer::Start(const std::string& host, int port) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", host, ":", port));
   }
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients
+  // beyond that is dropped or reset by the kernel before the server sees
+  // it, instead of being answered (or refused with 429). listen() again
+  // on a listening socket only changes its backlog.
+  if (::listen(listen_fd_, SOMAXCONN) != 0) {
+    server_.reset();
+    return absl::InternalError(
+        absl::StrCat("cannot widen the listen backlog on ", host, ":", port));
+  }
   port_ = port;
   started_ = true;
   listen_thread_ = std::thread([this] { server_->listen_after_bind(); });
