@@ -4,10 +4,12 @@
 #include "core/runtime/batch_engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/runtime/batch_engine_internal.h"
+#include "core/runtime/cpu_executor.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm {
@@ -57,14 +59,15 @@ class Stream : public CompletionStream {
 }  // namespace
 
 EngineImpl::EngineImpl(const LlamaModel* model, const Tokenizer* tokenizer,
-                       const EngineOptions& options,
-                       std::vector<KvCache> caches)
+                       const EngineOptions& options, LayerPipeline* pipeline,
+                       std::unique_ptr<LayerPipeline> owned)
     : model_(model),
       tokenizer_(tokenizer),
       options_(options),
       pool_(options.threads),
       forward_(model, &pool_),
-      caches_(std::move(caches)) {
+      owned_pipeline_(std::move(owned)),
+      pipeline_(pipeline) {
   {
     MutexLock lock(&mu_);
     for (int i = options_.max_batch - 1; i >= 0; --i) free_slots_.push_back(i);
@@ -166,16 +169,24 @@ absl::StatusOr<std::unique_ptr<CompletionStream>> EngineImpl::Submit(
   return stream;
 }
 
-bool EngineImpl::Schedule() {
+EngineImpl::Next EngineImpl::Schedule() {
   // Requests dropped while waiting finish outside the lock.
   std::vector<std::unique_ptr<Sequence>> dropped;
+  bool replan = false;
   {
     MutexLock lock(&mu_);
     idle_ = running_.empty() && waiting_.empty();
-    mu_.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stop_ || !running_.empty() || !waiting_.empty();
-    });
-    if (stop_) return false;
+    // A pipeline's re-plan request is not a mutex event: poll it.
+    for (;;) {
+      replan = pipeline_->ReplanPending();
+      if (replan || stop_ || !running_.empty() || !waiting_.empty()) break;
+      mu_.AwaitWithDeadline(
+          [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            return stop_ || !running_.empty() || !waiting_.empty();
+          },
+          Clock::now() + std::chrono::milliseconds(50));
+    }
+    if (stop_) return Next::kStop;
     const absl::Time now = absl::Now();
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if ((*it)->shared->cancelled.load() || now >= (*it)->req.deadline) {
@@ -185,13 +196,14 @@ bool EngineImpl::Schedule() {
         ++it;
       }
     }
-    while (!waiting_.empty() && !free_slots_.empty()) {
+    // While a re-plan waits, the running sequences finish on the old plan
+    // and the waiting ones stay queued.
+    while (!replan && !waiting_.empty() && !free_slots_.empty()) {
       std::unique_ptr<Sequence> s = std::move(waiting_.front());
       waiting_.pop_front();
       s->slot = free_slots_.back();
       free_slots_.pop_back();
       s->queue_seconds = SecondsSince(s->submitted);
-      caches_[s->slot].Clear();
       running_.push_back(std::move(s));
     }
     running_count_ = static_cast<int>(running_.size());
@@ -206,11 +218,19 @@ bool EngineImpl::Schedule() {
                              "the request's deadline passed while it waited"),
              "");
   }
-  return true;
+  return replan && running_.empty() ? Next::kReplan : Next::kStep;
 }
 
 void EngineImpl::Loop() {
-  while (Schedule()) {
+  for (Next next = Schedule(); next != Next::kStop; next = Schedule()) {
+    if (next == Next::kReplan) {
+      // No sequence is open: the pipeline may change its chain.
+      const absl::Status st = pipeline_->Replan();
+      if (!st.ok()) {
+        std::fprintf(stderr, "seedlm: re-plan: %s\n", st.ToString().c_str());
+      }
+      continue;
+    }
     if (!running_.empty()) Step();
     // Release the slots of the sequences that finished.
     MutexLock lock(&mu_);
@@ -273,7 +293,7 @@ BatchEngine::~BatchEngine() = default;
 
 absl::StatusOr<std::unique_ptr<BatchEngine>> BatchEngine::Create(
     const LlamaModel* model, const Tokenizer* tokenizer,
-    const EngineOptions& options) {
+    const EngineOptions& options, LayerPipeline* pipeline) {
   if (!model->is_complete()) {
     return absl::FailedPreconditionError(
         "the engine needs a complete model (every layer, embedding, head)");
@@ -298,16 +318,22 @@ absl::StatusOr<std::unique_ptr<BatchEngine>> BatchEngine::Create(
         absl::StrCat("context ", o.context, " exceeds the model's ",
                      c.max_seq_len, " positions"));
   }
-  std::vector<KvCache> caches;
-  caches.reserve(o.max_batch);
-  for (int i = 0; i < o.max_batch; ++i) {
-    ASSIGN_OR_RETURN(KvCache cache,
-                     KvCache::Create(c, 0, c.n_layers, o.context));
-    cache.Reserve(o.context);  // up front: load cannot grow memory
-    caches.push_back(std::move(cache));
+  std::unique_ptr<LayerPipeline> owned;
+  if (pipeline == nullptr) {
+    // The embedded default: every layer in-process, KV caches allocated up
+    // front so that load cannot grow memory.
+    CpuExecutorOptions eo;
+    eo.context = o.context;
+    eo.max_sequences = o.max_batch;
+    eo.max_step_tokens = o.prefill_chunk;
+    eo.threads = o.threads;
+    ASSIGN_OR_RETURN(std::unique_ptr<CpuExecutor> local,
+                     CpuExecutor::Create(model, 0, c.n_layers, eo));
+    owned = std::make_unique<LocalPipeline>(std::move(local));
+    pipeline = owned.get();
   }
-  auto impl = std::make_unique<batch_internal::EngineImpl>(model, tokenizer, o,
-                                                           std::move(caches));
+  auto impl = std::make_unique<batch_internal::EngineImpl>(
+      model, tokenizer, o, pipeline, std::move(owned));
   return std::unique_ptr<BatchEngine>(new BatchEngine(std::move(impl), o));
 }
 

@@ -15,9 +15,17 @@
 // Capacity: at most max_batch sequences run; while the batch is full, up to
 // max_queue more requests wait (first come, first served). Beyond that,
 // Submit fails at once with RESOURCE_EXHAUSTED. Each running sequence owns
-// one of max_batch KV caches of `context` positions, all allocated when the
-// engine starts, so load cannot grow memory past
+// a KV cache of `context` positions in every executor of the layer pipeline
+// (layer_pipeline.h); the in-process default allocates max_batch of them
+// when the engine starts, so load cannot grow memory past
 // KvCache::BytesFor(config, n_layers, context) * max_batch.
+//
+// Executors: the layers run through a LayerPipeline, by default one
+// in-process CpuExecutor. When the pipeline asks for a re-plan (executors
+// attached or left), the engine admits nothing new, lets the running
+// sequences finish, re-plans, then admits the waiting requests. A step the
+// pipeline fails (an executor died: UNAVAILABLE) fails every sequence of
+// that step with that status.
 //
 // Fairness: a waiting request enters the batch in arrival order as soon as a
 // slot frees. A prefilling sequence feeds at most prefill_chunk prompt
@@ -38,6 +46,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/runtime/layer_pipeline.h"
 #include "core/runtime/llama_model.h"
 #include "core/runtime/sampler.h"
 #include "core/tokenizer/tokenizer.h"
@@ -160,14 +169,17 @@ class BatchEngine {
   // Starts the engine over `model` (complete: every layer, embedding and
   // head) and `tokenizer` (for the text of events; its vocabulary must fit
   // the model's; null: events carry no text, EOS is not known, and stop
-  // strings are refused: for benchmarks). Both are not owned and must
-  // outlive the engine.
+  // strings are refused: for benchmarks). The layers run through
+  // `pipeline` (layer_pipeline.h; built for this model with max_batch
+  // sequences of `context` positions), or, when it is null, in-process on a
+  // CpuExecutor whose KV caches are allocated now. Model, tokenizer and
+  // pipeline are not owned and must outlive the engine.
   // INVALID_ARGUMENT for bad options or a context above max_seq_len;
   // FAILED_PRECONDITION for a partial model; RESOURCE_EXHAUSTED when the
   // KV caches cannot be allocated.
   static absl::StatusOr<std::unique_ptr<BatchEngine>> Create(
       const LlamaModel* model, const Tokenizer* tokenizer,
-      const EngineOptions& options);
+      const EngineOptions& options, LayerPipeline* pipeline = nullptr);
 
   // Stops at once: requests still running or waiting finish with
   // UNAVAILABLE. Streams may outlive the engine.

@@ -15,6 +15,7 @@
 
 #include "core/runtime/batch_engine.h"
 #include "core/runtime/kv_cache.h"
+#include "core/runtime/layer_pipeline.h"
 #include "core/runtime/llama_forward.h"
 #include "core/runtime/stop_text.h"
 #include "core/util/mutex.h"
@@ -63,7 +64,9 @@ struct Sequence {
   std::shared_ptr<SharedState> shared;
   CompletionRequest req;
   Clock::time_point submitted;
-  int slot = -1;      // KV cache index while running
+  int slot = -1;      // batch slot while running
+  int64_t seq_id = 0;  // the pipeline's sequence id (from 1) once opened
+  bool opened = false;
   int fed = 0;        // prompt tokens fed so far
   int generated = 0;  // tokens sampled (a stopping one included)
   int32_t last = -1;  // the latest sampled token, fed next step
@@ -82,8 +85,11 @@ struct Sequence {
 
 class EngineImpl {
  public:
+  // `pipeline` (not owned) runs the layers; `owned` is kept alive with it
+  // (the default LocalPipeline) or null.
   EngineImpl(const LlamaModel* model, const Tokenizer* tokenizer,
-             const EngineOptions& options, std::vector<KvCache> caches);
+             const EngineOptions& options, LayerPipeline* pipeline,
+             std::unique_ptr<LayerPipeline> owned);
   ~EngineImpl();
 
   absl::StatusOr<std::unique_ptr<CompletionStream>> Submit(
@@ -94,9 +100,11 @@ class EngineImpl {
  private:
   absl::Status Validate(const CompletionRequest& r) const;
   void Loop() ABSL_LOCKS_EXCLUDED(mu_);
-  // Admits waiting requests into free slots and drops the cancelled and
-  // expired ones. Returns false when the engine stops.
-  bool Schedule() ABSL_LOCKS_EXCLUDED(mu_);
+  enum class Next { kStop, kStep, kReplan };
+  // Admits waiting requests into free slots (none while a re-plan is
+  // pending) and drops the cancelled and expired ones. kReplan when the
+  // pipeline waits for a re-plan and no sequence runs.
+  Next Schedule() ABSL_LOCKS_EXCLUDED(mu_);
   // One forward pass over the running sequences, and what follows from it.
   void Step();
   // The outcome of one sequence's rows of the step; `logits` holds the
@@ -113,8 +121,10 @@ class EngineImpl {
   const Tokenizer* tokenizer_;
   const EngineOptions options_;
   ThreadPool pool_;
-  LlamaForward forward_;  // engine thread only
-  std::vector<KvCache> caches_;
+  LlamaForward forward_;  // engine thread only: Embed and Head
+  std::unique_ptr<LayerPipeline> owned_pipeline_;
+  LayerPipeline* pipeline_;  // engine thread only (ReplanPending: any)
+  int64_t next_seq_id_ = 1;
 
   // Engine-thread state.
   std::vector<std::unique_ptr<Sequence>> running_;

@@ -51,7 +51,7 @@ struct StepRows {
 void EngineImpl::Step() {
   const LlamaConfig& c = model_->config();
   std::vector<StepRows> plan;
-  std::vector<SequenceRows> seqs;
+  std::vector<ExecutorRows> seqs;
   std::vector<int32_t> tokens;
   const absl::Time now = absl::Now();
   for (auto& owned : running_) {
@@ -65,6 +65,15 @@ void EngineImpl::Step() {
                "");
       continue;
     }
+    if (!s->opened) {
+      s->seq_id = next_seq_id_++;
+      const absl::Status st = pipeline_->Open(s->seq_id);
+      if (!st.ok()) {
+        Complete(s, st, "");
+        continue;
+      }
+      s->opened = true;
+    }
     StepRows r{s, 1, 1};
     if (s->prefilling()) {
       r.chunk = std::min(options_.prefill_chunk, s->prompt_len() - s->fed);
@@ -72,11 +81,10 @@ void EngineImpl::Step() {
       r.selected = s->req.prompt_logprobs ? r.chunk : (last ? 1 : 0);
       tokens.insert(tokens.end(), s->req.prompt_ids.begin() + s->fed,
                     s->req.prompt_ids.begin() + s->fed + r.chunk);
-      seqs.push_back({&caches_[s->slot], s->fed, r.chunk});
+      seqs.push_back({s->seq_id, s->fed, r.chunk});
     } else {
       tokens.push_back(s->last);
-      seqs.push_back(
-          {&caches_[s->slot], s->prompt_len() + s->generated - 1, 1});
+      seqs.push_back({s->seq_id, s->prompt_len() + s->generated - 1, 1});
     }
     plan.push_back(r);
   }
@@ -84,8 +92,10 @@ void EngineImpl::Step() {
   const size_t n = tokens.size();
   hidden_.resize(n * c.dim);
   absl::Status st = forward_.Embed(tokens, absl::MakeSpan(hidden_));
+  bool layers_failed = false;
   if (st.ok()) {
-    st = forward_.RunLayersBatch(0, c.n_layers, seqs, absl::MakeSpan(hidden_));
+    st = pipeline_->Run(seqs, absl::MakeSpan(hidden_));
+    layers_failed = !st.ok();
   }
   // The selected rows (each sequence's last `selected` rows), in order.
   size_t rows = 0, picked = 0;
@@ -104,12 +114,14 @@ void EngineImpl::Step() {
     st = forward_.Head(selected_, absl::MakeSpan(logits_));
   }
   if (!st.ok()) {
-    for (const StepRows& r : plan) {
-      Complete(r.s,
-               absl::InternalError(
-                   absl::StrCat("forward pass failed: ", st.ToString())),
-               "");
-    }
+    // An executor that went away fails the step with UNAVAILABLE and a
+    // message naming it: the requests get exactly that.
+    const absl::Status failed =
+        layers_failed && absl::IsUnavailable(st)
+            ? st
+            : absl::InternalError(
+                  absl::StrCat("forward pass failed: ", st.ToString()));
+    for (const StepRows& r : plan) Complete(r.s, failed, "");
     return;
   }
   {
@@ -242,6 +254,10 @@ void EngineImpl::Complete(Sequence* s, absl::Status status,
   sum.queue_seconds = s->queue_seconds;
   sum.first_token_seconds = s->first_token_seconds;
   sum.total_seconds = SecondsSince(s->submitted);
+  if (s->opened) {
+    pipeline_->Close(s->seq_id);
+    s->opened = false;
+  }
   {
     // The slot is free before the consumer can see the end, so that its
     // next request finds room.

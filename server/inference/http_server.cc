@@ -191,6 +191,9 @@ void HttpApiServer::Route() {
                [this](const Request& q, Response& r) { HandleModels(q, r); });
   server_->Get(R"(/v1/models/(.+))",
                [this](const Request& q, Response& r) { HandleModel(q, r); });
+  server_->Get("/v1/executors", [this](const Request& q, Response& r) {
+    HandleExecutors(q, r);
+  });
   server_->Get("/healthz", [this](const Request&, Response& r) {
     ++requests_;
     if (stopping_) {
@@ -282,6 +285,20 @@ void HttpApiServer::HandleModel(const httplib::Request& req,
   absl::Status found = CheckModel(id, core_->info().model_id);
   if (!found.ok()) return SendError(res, found);
   SendJson(res, 200, ModelObject(core_->info().model_id, created_));
+}
+
+void HttpApiServer::HandleExecutors(const httplib::Request& req,
+                                    httplib::Response& res) {
+  if (!Admit(req, res)) return;
+  nlohmann::json list = nlohmann::json::array();
+  for (const ExecutorPlacementInfo& e : core_->Executors()) {
+    list.push_back({{"id", e.id},
+                    {"kind", e.kind},
+                    {"name", e.name},
+                    {"layers", {e.layers.begin, e.layers.end}},
+                    {"bytes", e.weight_bytes}});
+  }
+  SendJson(res, 200, nlohmann::json{{"executors", std::move(list)}});
 }
 
 void HttpApiServer::HandleMetrics(httplib::Response& res) {

@@ -125,6 +125,8 @@ class HttpApiServer {
   bool Admit(const httplib::Request& req, httplib::Response& res);
   void HandleCompletions(const httplib::Request& req, httplib::Response& res);
   void HandleChat(const httplib::Request& req, httplib::Response& res);
+  // GET /v1/executors: the attached executors and their layers.
+  void HandleExecutors(const httplib::Request& req, httplib::Response& res);
   void HandleModels(const httplib::Request& req, httplib::Response& res);
   void HandleModel(const httplib::Request& req, httplib::Response& res);
   void HandleMetrics(httplib::Response& res);

@@ -63,9 +63,24 @@ absl::StatusOr<std::unique_ptr<InferenceCore>> InferenceCore::Load(
     core->chat_.emplace(std::move(*parsed));
   }
   core->chat_tokens_ = {meta.chat_bos_token, meta.chat_eos_token};
-  ASSIGN_OR_RETURN(core->engine_,
-                   BatchEngine::Create(core->model_.get(),
-                                       core->tokenizer_.get(), options.engine));
+  // The layers run through the executor pool: in-process until executors
+  // attach (server/executor/executor_pool.h).
+  EngineOptions engine = options.engine;
+  if (engine.context <= 0) engine.context = core->model_->config().max_seq_len;
+  ASSIGN_OR_RETURN(core->weights_, WeightSource::Open(model_path));
+  ExecutorPoolOptions po;
+  po.build.n_layers = core->model_->config().n_layers;
+  po.build.context = engine.context;
+  po.build.max_sequences = engine.max_batch;
+  po.build.max_step_tokens = engine.prefill_chunk;
+  po.local_threads = engine.threads;
+  ASSIGN_OR_RETURN(core->pool_,
+                   ExecutorPool::Create(core->model_.get(),
+                                        core->weights_.get(), po));
+  ASSIGN_OR_RETURN(
+      core->engine_,
+      BatchEngine::Create(core->model_.get(), core->tokenizer_.get(), engine,
+                          core->pool_.get()));
   ASSIGN_OR_RETURN(const std::string preset,
                    ContainerPreset(*core->model_, model_path));
   core->info_ = Describe(*core->model_, model_path, preset, options,

@@ -24,7 +24,9 @@
 #include "core/runtime/batch_engine.h"
 #include "core/runtime/llama_model.h"
 #include "core/tokenizer/chat_template.h"
+#include "core/runtime/weight_stream.h"
 #include "core/tokenizer/tokenizer.h"
+#include "server/executor/executor_pool.h"
 
 namespace seedlm::serve {
 
@@ -117,11 +119,21 @@ class InferenceCore {
 
   // See BatchEngine::Drain.
   void Drain(absl::Time deadline) { engine_->Drain(deadline); }
+
+  // The pool the layers run through; ExecutorService attaches executors to
+  // it. Lives as long as the core.
+  ExecutorPool* executor_pool() const { return pool_.get(); }
+  // The attached executors and their layers (ModelInfo, /v1/executors).
+  std::vector<ExecutorPlacementInfo> Executors() const {
+    return pool_->Placements();
+  }
   EngineStats stats() const { return engine_->stats(); }
 
  private:
   InferenceCore() = default;
   std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<WeightSource> weights_;  // the model file, for executors
+  std::unique_ptr<ExecutorPool> pool_;     // outlives engine_
   std::unique_ptr<Tokenizer> tokenizer_;
   std::optional<ChatTemplate> chat_;
   ChatTemplateTokens chat_tokens_;

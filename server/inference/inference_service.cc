@@ -231,6 +231,14 @@ grpc::Status InferenceServiceImpl::ModelInfo(
     return ToGrpcStatus(s);
   }
   *response = ModelInfoToProto(core_->info());
+  for (const ExecutorPlacementInfo& e : core_->Executors()) {
+    v1::ExecutorPlacement* p = response->add_executors();
+    p->set_id(e.id);
+    p->set_kind(e.kind);
+    p->set_layer_begin(e.layers.begin);
+    p->set_layer_end(e.layers.end);
+    p->set_weight_bytes(static_cast<int64_t>(e.weight_bytes));
+  }
   return grpc::Status::OK;
 }
 
