@@ -22,9 +22,11 @@ constexpr size_t kMaxTokenFileBytes = 4 << 20;
 absl::StatusOr<Role> ParseRole(absl::string_view name) {
   if (name == "client") return Role::kClient;
   if (name == "worker") return Role::kWorker;
+  if (name == "executor") return Role::kExecutor;
   if (name == "admin") return Role::kAdmin;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown role \"", name, "\" (expected client, worker or admin)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown role \"", name,
+                   "\" (expected client, worker, executor or admin)"));
 }
 
 }  // namespace
@@ -102,6 +104,8 @@ absl::string_view RoleName(Role role) {
       return "client";
     case Role::kWorker:
       return "worker";
+    case Role::kExecutor:
+      return "executor";
     case Role::kAdmin:
       return "admin";
   }

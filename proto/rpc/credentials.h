@@ -58,9 +58,10 @@ void AttachToken(grpc::ClientContext& context, const std::string& token);
 // The bearer token a call carries, or "" when it carries none.
 std::string BearerToken(const grpc::ServerContextBase& context);
 
-enum class Role { kClient, kWorker, kAdmin };
+// kExecutor: a seedlm-executor attaching to a server (ExecutorService).
+enum class Role { kClient, kWorker, kExecutor, kAdmin };
 
-// "client", "worker", "admin".
+// "client", "worker", "executor", "admin".
 absl::string_view RoleName(Role role);
 
 struct Principal {

@@ -27,7 +27,8 @@ TEST(TokenTableTest, ChecksRoles) {
   auto table = TokenTable::Load(
       WriteTemp("tokens",
                 "# comment\nclient-token-1 client alice\n\n"
-                "worker-token-1 worker\nadmin-token-1 admin root\n"));
+                "worker-token-1 worker\nadmin-token-1 admin root\n"
+                "executor-token-1 executor\n"));
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_EQ(table->Check("", Role::kClient).status().code(),
             absl::StatusCode::kUnauthenticated);
@@ -46,6 +47,16 @@ TEST(TokenTableTest, ChecksRoles) {
   auto admin = table->Check("admin-token-1", Role::kWorker);
   ASSERT_TRUE(admin.ok());
   EXPECT_EQ(admin->role, Role::kAdmin);
+  auto executor = table->Check("executor-token-1", Role::kExecutor);
+  ASSERT_TRUE(executor.ok());
+  EXPECT_EQ(executor->role, Role::kExecutor);
+  EXPECT_EQ(executor->name, "executor6");
+  EXPECT_EQ(table->Check("executor-token-1", Role::kClient).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(table->Check("worker-token-1", Role::kExecutor).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(table->Check("admin-token-1", Role::kExecutor).ok());
+  EXPECT_EQ(RoleName(Role::kExecutor), "executor");
 }
 
 TEST(TokenTableTest, RejectsBadLines) {

@@ -86,6 +86,22 @@ class ExecutorPool final : public LayerPipeline {
                const ExecutorPoolOptions& options,
                std::unique_ptr<CpuExecutor> local);
 
+  // Replan's parts. PlanFor: PlanLayers over the candidates' announcements
+  // (per layer: its weights and its KV caches; fixed: the step buffers).
+  absl::StatusOr<std::vector<LayerRange>> PlanFor(
+      absl::Span<const uint64_t> layer_bytes,
+      const std::vector<std::shared_ptr<AttachedExecutor>>& candidates) const;
+  // Loads plan[i] on candidates[i]; the first that fails is failed, removed
+  // from `candidates` and its error returned.
+  absl::Status LoadPlan(
+      const std::vector<LayerRange>& plan,
+      std::vector<std::shared_ptr<AttachedExecutor>>& candidates);
+  // Makes the loaded plan the chain (CheckChain'ed; on an error the chain
+  // stays in-process) and records its placements.
+  absl::Status InstallPlan(
+      const std::vector<LayerRange>& plan,
+      const std::vector<std::shared_ptr<AttachedExecutor>>& candidates);
+
   const LlamaModel* model_;
   const WeightSource* weights_;
   const ExecutorPoolOptions options_;
