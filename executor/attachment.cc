@@ -86,7 +86,7 @@ absl::Status Attachment::Apply(const v1::ServerMessage& message,
       s = OnAssign(message.assign(), replies);
       break;
     case v1::ServerMessage::kTensor:
-      s = OnTensor(message.tensor());
+      s = OnTensor(message.tensor(), replies);
       break;
     case v1::ServerMessage::kChunk:
       s = OnChunk(message.chunk(), replies);
@@ -208,7 +208,8 @@ absl::Status Attachment::OnAssign(const v1::Assign& a,
   return MaybeBuild(replies);
 }
 
-absl::Status Attachment::OnTensor(const v1::TensorHeader& t) {
+absl::Status Attachment::OnTensor(const v1::TensorHeader& t,
+                                  std::vector<v1::ExecutorMessage>* replies) {
   if (!loading_ || t.plan_id() != assign_.plan_id()) {
     return absl::InvalidArgumentError(
         absl::StrCat("TensorHeader of plan ", t.plan_id(),
@@ -224,12 +225,7 @@ absl::Status Attachment::OnTensor(const v1::TensorHeader& t) {
   RETURN_IF_ERROR(assembler_->BeginTensor(entry));
   current_index_ = t.index();
   // A tensor without payload is complete at once.
-  if (assembler_->tensors_complete() ==
-      static_cast<size_t>(assign_.tensor_count())) {
-    std::vector<v1::ExecutorMessage> none;
-    return MaybeBuild(&none);
-  }
-  return absl::OkStatus();
+  return MaybeBuild(replies);
 }
 
 absl::Status Attachment::OnChunk(const v1::WeightChunk& c,

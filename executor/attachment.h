@@ -77,7 +77,8 @@ class Attachment {
   absl::Status OnAssign(const v1::Assign& a,
                         std::vector<v1::ExecutorMessage>* replies);
   absl::Status CheckAssign(const v1::Assign& a);
-  absl::Status OnTensor(const v1::TensorHeader& t);
+  absl::Status OnTensor(const v1::TensorHeader& t,
+                        std::vector<v1::ExecutorMessage>* replies);
   absl::Status OnChunk(const v1::WeightChunk& c,
                        std::vector<v1::ExecutorMessage>* replies);
   // Builds the model and executor once every tensor arrived.
