@@ -97,13 +97,6 @@ class ContainerFetcher : public TensorFetcher {
   const ContainerReader* reader_;
 };
 
-bool IsContainerFile(const std::string& path) {
-  char magic[sizeof(kContainerMagic)] = {};
-  const absl::StatusOr<size_t> n = ReadFileHead(path, magic, sizeof(magic));
-  return n.ok() && *n == sizeof(magic) &&
-         std::memcmp(magic, kContainerMagic, sizeof(magic)) == 0;
-}
-
 absl::Status ShapeError(const std::string& name,
                         const std::vector<int64_t>& got,
                         const std::vector<int64_t>& want) {
@@ -223,6 +216,13 @@ class LlamaModel::Builder {
   TensorFetcher* fetcher_;
   const LoadModelOptions& options_;
 };
+
+bool IsContainerFile(const std::string& path) {
+  char magic[sizeof(kContainerMagic)] = {};
+  const absl::StatusOr<size_t> n = ReadFileHead(path, magic, sizeof(magic));
+  return n.ok() && *n == sizeof(magic) &&
+         std::memcmp(magic, kContainerMagic, sizeof(magic)) == 0;
+}
 
 absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Load(
     const std::string& path, const LoadModelOptions& options) {

@@ -169,6 +169,10 @@ class LlamaModel {
   WeightStats stats_;
 };
 
+// Whether `path` is a .seedlm container (starts with its magic); false for
+// anything else, including a file that cannot be read.
+bool IsContainerFile(const std::string& path);
+
 }  // namespace seedlm
 
 #endif  // SEEDLM_CORE_RUNTIME_LLAMA_MODEL_H_

@@ -62,6 +62,12 @@ class WeightSource {
   absl::StatusOr<std::vector<uint64_t>> LayerBytes() const;
 
  protected:
+  // Tensor `name`'s entry as Get gives it, without reading or checking the
+  // payload (crc may be 0). NOT_FOUND for an unknown name; UNIMPLEMENTED as
+  // Get.
+  virtual absl::StatusOr<TensorEntry> Describe(
+      const std::string& name) const = 0;
+
   LlamaConfig config_;
 };
 
@@ -94,6 +100,7 @@ class WeightAssembler {
   uint64_t max_bytes_;
   uint64_t bytes_ = 0;
   bool open_ = false;  // a tensor is being received
+  uint32_t crc_ = 0;   // CRC-32 of current_'s payload so far
   OwnedTensor current_;
   std::vector<OwnedTensor> done_;
 };
