@@ -122,11 +122,12 @@ bazel:
 	bazel test $(BAZEL_FLAGS) --test_output=errors //...
 
 # What CI runs with Bazel: the core library, the protos and RPC helpers, the
-# CLI and client library, the coordinator, the worker and their tests.
+# CLI and client library, the coordinator, the worker, the executor and their
+# tests.
 bazel-core:
 	$(call apt_install,$(DEB_PKGS) $(BAZEL_PKGS))
 	bazel test $(BAZEL_FLAGS) --test_output=errors //core/... //proto/... \
-	  //client/... //server/... //worker/...
+	  //client/... //server/... //worker/... //executor/...
 
 clean:
 	rm -rf $(BUILD) build-clang build-tsan out

@@ -1,0 +1,156 @@
+// seedlm-executor: attaches to a seedlm-serve server's ExecutorService and
+// runs the model layers it assigns (executor/agent.h). Flags live here
+// only. Exit status: 0 after SIGTERM / SIGINT, 1 when the attachment fails
+// for good (refused, or weights that fail their check), 2 for a usage
+// error. A second signal exits at once (128 + signal).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "core/util/dashed_flags.h"
+#include "executor/agent.h"
+
+ABSL_FLAG(std::string, server, "",
+          "host:port of the server's ExecutorService (required)");
+ABSL_FLAG(std::string, kind, "cpu",
+          "executor kind: cpu (fpga-sim comes with the FPGA simulator)");
+ABSL_FLAG(int, threads, 1, "compute threads, 1..1024");
+ABSL_FLAG(std::string, max_memory, "0",
+          "bytes it may hold (weights + KV caches), with an optional K, M or "
+          "G suffix (powers of 1024); 0 = no limit");
+ABSL_FLAG(std::string, token, "", "bearer token of role executor (or admin)");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: dial TLS");
+ABSL_FLAG(std::string, name, "", "name for the server's listings (host name)");
+
+namespace {
+
+constexpr char kUsage[] =
+    "seedlm-executor --server ADDR [--kind cpu] [--threads N] "
+    "[--max-memory BYTES[K|M|G]] [--token T] [--tls-ca F] [--name NAME]";
+
+std::mutex g_mu;
+seedlm::executor::ExecutorAgent* g_agent = nullptr;
+bool g_stop_requested = false;  // a signal came before the agent existed
+
+void SignalLoop(sigset_t set) {
+  for (int count = 0;; ++count) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (count > 0) std::_Exit(128 + sig);
+    std::fprintf(stderr, "seedlm-executor: signal %d: stopping\n", sig);
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_stop_requested = true;
+    if (g_agent != nullptr) g_agent->Stop();
+  }
+}
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr, "seedlm-executor: %s\nusage: %s\n", why.c_str(), kUsage);
+  return 2;
+}
+
+// "123", "64K", "512M", "2G" (powers of 1024). False when malformed or
+// past 2^62.
+bool ParseBytes(std::string text, uint64_t* out) {
+  uint64_t unit = 1;
+  if (!text.empty()) {
+    switch (absl::ascii_toupper(static_cast<unsigned char>(text.back()))) {
+      case 'K':
+        unit = uint64_t{1} << 10;
+        break;
+      case 'M':
+        unit = uint64_t{1} << 20;
+        break;
+      case 'G':
+        unit = uint64_t{1} << 30;
+        break;
+      default:
+        break;
+    }
+    if (unit != 1) text.pop_back();
+  }
+  uint64_t n = 0;
+  if (text.empty() || !absl::SimpleAtoi(text, &n)) return false;
+  if (n > (uint64_t{1} << 62) / unit) return false;
+  *out = n * unit;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<std::string> storage;
+  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
+  if (rest.size() > 1) {
+    return Usage("unexpected argument " + std::string(rest[1]));
+  }
+  seedlm::executor::ExecutorAgentOptions o;
+  o.server = absl::GetFlag(FLAGS_server);
+  o.kind = absl::GetFlag(FLAGS_kind);
+  o.threads = absl::GetFlag(FLAGS_threads);
+  o.token = absl::GetFlag(FLAGS_token);
+  o.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  o.name = absl::GetFlag(FLAGS_name);
+  if (o.server.empty()) return Usage("--server is required");
+  if (o.kind != "cpu") {
+    return Usage("unknown --kind '" + o.kind +
+                 "': this build runs cpu (fpga-sim comes with the FPGA "
+                 "simulator)");
+  }
+  if (o.threads < 1 || o.threads > 1024) {
+    return Usage("--threads must be in 1..1024");
+  }
+  const std::string memory = absl::GetFlag(FLAGS_max_memory);
+  if (!ParseBytes(memory, &o.max_memory_bytes)) {
+    return Usage(
+        "--max-memory: bytes with an optional K, M or G suffix, got '" +
+        memory + "'");
+  }
+  if (o.name.size() > 128) return Usage("--name: at most 128 bytes");
+
+  // Block the signals before any thread starts, so only SignalLoop sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread(SignalLoop, set).detach();
+
+  auto agent = seedlm::executor::ExecutorAgent::Create(o);
+  if (!agent.ok()) {
+    std::fprintf(stderr, "seedlm-executor: %s\n",
+                 agent.status().ToString().c_str());
+    return agent.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_agent = agent->get();
+    if (g_stop_requested) g_agent->Stop();
+  }
+  const absl::Status s = (*agent)->Run();
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_agent = nullptr;
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "seedlm-executor: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
