@@ -23,6 +23,7 @@
 #include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
+#include "server/executor/executor_service.h"
 #include "server/inference/http_server.h"
 #include "server/inference/inference_core.h"
 #include "server/inference/inference_service.h"
@@ -56,6 +57,11 @@ ABSL_FLAG(std::string, auth_tokens, "",
 ABSL_FLAG(double, request_timeout, 0,
           "seconds an HTTP completion may take (0: no limit)");
 ABSL_FLAG(double, drain_seconds, 20, "how long SIGTERM waits for streams");
+ABSL_FLAG(double, executor_timeout, 5,
+          "seconds an attached executor may stay silent (heartbeats are "
+          "every second) before it is dropped");
+ABSL_FLAG(bool, testing_corrupt_weights, false,
+          "test hook: flip one byte of the weights streamed to executors");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write the bound addresses here as JSON");
 
@@ -120,7 +126,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "seedlm-serve --model FILE [--listen ADDR] [--http ADDR] [--threads N] "
       "[--max-batch N] [--max-queue N] [--ctx N] [--model-id NAME] "
-      "[--chat-template FILE] [--tls-cert F --tls-key F] [--auth-tokens F]");
+      "[--chat-template FILE] [--tls-cert F --tls-key F] [--auth-tokens F] "
+      "[--executor-timeout SECONDS]");
   std::vector<std::string> storage;
   std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
   std::vector<char*> rest =
@@ -135,6 +142,10 @@ int main(int argc, char** argv) {
   const double drain = absl::GetFlag(FLAGS_drain_seconds);
   if (!(timeout >= 0 && timeout <= 86400) || !(drain >= 0 && drain <= 3600)) {
     return Fail("--request-timeout: 0..86400, --drain-seconds: 0..3600", 2);
+  }
+  const double executor_timeout = absl::GetFlag(FLAGS_executor_timeout);
+  if (!(executor_timeout >= 0.5 && executor_timeout <= 3600)) {
+    return Fail("--executor-timeout: 0.5..3600 seconds", 2);
   }
   const std::string grpc_addr = absl::GetFlag(FLAGS_listen);
   const std::string http_addr = absl::GetFlag(FLAGS_http);
@@ -188,6 +199,12 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<seedlm::serve::InferenceServiceImpl> service;
+  std::unique_ptr<seedlm::serve::ExecutorServiceImpl> executor_service;
+  seedlm::serve::ExecutorServiceOptions executor_options;
+  executor_options.heartbeat_timeout =
+      absl::Seconds(absl::GetFlag(FLAGS_executor_timeout));
+  executor_options.corrupt_weights_for_testing =
+      absl::GetFlag(FLAGS_testing_corrupt_weights);
   std::string grpc_bound;
   if (!grpc_addr.empty()) {
     int port = 0;
@@ -196,6 +213,8 @@ int main(int argc, char** argv) {
     builder.AddListeningPort(grpc_addr, *creds, &port);
     service =
         seedlm::serve::RegisterInferenceService(builder, core->get(), &tokens);
+    executor_service = seedlm::serve::RegisterExecutorService(
+        builder, (*core)->executor_pool(), &tokens, executor_options);
     server = builder.BuildAndStart();
     if (!server || port == 0) return Fail("cannot listen on " + grpc_addr);
     grpc_bound =
@@ -238,7 +257,12 @@ int main(int argc, char** argv) {
   // The engine refuses new requests and finishes those in flight; the
   // adapters then end their streams.
   const absl::Time deadline = absl::Now() + absl::Seconds(drain);
-  std::thread engine_drain([&] { (*core)->Drain(deadline); });
+  // Then the executors' attachments end, which lets the gRPC server's
+  // Shutdown finish without waiting for its deadline.
+  std::thread engine_drain([&] {
+    (*core)->Drain(deadline);
+    (*core)->executor_pool()->Shutdown();
+  });
   if (http) http->Stop(absl::Seconds(drain));
   if (server) server->Shutdown(absl::ToChronoTime(deadline));
   engine_drain.join();
