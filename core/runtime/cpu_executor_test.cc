@@ -311,6 +311,16 @@ TEST_F(ExecutorErrors, CapacityCloseAndReopen) {
   ex_->Close(1);
   ASSERT_TRUE(ex_->Open(2).ok());
   EXPECT_EQ(Expect({{2, 0, 3}}, 3, absl::StatusCode::kOk), first);
+  // On a pool the caller owns, with two threads: the same.
+  ThreadPool pool(2);
+  CpuExecutorOptions o = Options(1);
+  o.pool = &pool;
+  auto shared = CpuExecutor::Create(model_.get(), 1, 3, o);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  ASSERT_TRUE((*shared)->Open(1).ok());
+  std::vector<float> h(input_.begin(), input_.begin() + first.size());
+  ASSERT_TRUE((*shared)->Step({{1, 0, 3}}, absl::MakeSpan(h)).ok());
+  EXPECT_EQ(h, first);
 }
 
 TEST_F(ExecutorErrors, CreateRejectsBadArguments) {
