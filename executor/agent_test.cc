@@ -229,6 +229,14 @@ void SendAll(FakeExecutorService& service, const Plan& plan) {
   }
 }
 
+// Sends the messages of `plan` until the agent ends the stream (it refuses
+// the plan part way).
+void SendUntilClosed(FakeExecutorService& service, const Plan& plan) {
+  for (const v1::ServerMessage& m : plan.messages) {
+    if (!service.Send(m)) return;
+  }
+}
+
 // Reads plan.chunks WeightAcks (1, 2, ... of plan_id), then Loaded.
 v1::Loaded ExpectAcksThenLoaded(FakeExecutorService& service, const Plan& plan,
                                 int64_t plan_id) {
@@ -287,6 +295,12 @@ TEST_F(AgentPackedTest, LoadsStreamedLayersAndStepsBitForBit) {
   // Small chunks: every tensor arrives in several.
   const Plan plan = MakePlan(**src, 1, begin, end, 1000);
   ASSERT_GT(plan.chunks, static_cast<int64_t>(plan.messages.size()) / 2);
+  int packed = 0;  // the matrices travel packed
+  for (const v1::ServerMessage& m : plan.messages) {
+    packed +=
+        m.has_tensor() && m.tensor().storage() == v1::TENSOR_STORAGE_SEEDLM;
+  }
+  EXPECT_EQ(packed, 7 * (end - begin));
   SendAll(service_, plan);
   const v1::Loaded loaded = ExpectAcksThenLoaded(service_, plan, 1);
   EXPECT_TRUE(Logged("loading layers [1, "));
@@ -348,7 +362,7 @@ TEST_F(AgentTest, TamperedChunkFailsTheAttachmentWithDataLoss) {
       break;
     }
   }
-  SendAll(service_, plan);
+  SendUntilClosed(service_, plan);
   // Acks up to the chunk that completes the tampered tensor, then the error.
   std::optional<v1::ExecutorMessage> m;
   for (;;) {
@@ -430,7 +444,7 @@ TEST_F(AgentTest, PlanOverTheMemoryLimitIsRefused) {
   std::optional<v1::ExecutorMessage> m = service_.Next();
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->hello().memory_bytes(), 4096);
-  SendAll(service_, MakePlan(**src, 1, 0, 1, 1 << 20));
+  SendUntilClosed(service_, MakePlan(**src, 1, 0, 1, 1 << 20));
   m = service_.Next();
   ASSERT_TRUE(m.has_value());
   ASSERT_TRUE(m->has_error()) << m->DebugString();
