@@ -266,14 +266,14 @@ TEST_F(ExecutorPoolTest, StepFailureIsUnavailableNamingTheExecutor) {
   pool->Attach(a);
   pool->Attach(b);
   ASSERT_TRUE(pool->Replan().ok());
-  ASSERT_EQ(Ranges(*pool), (std::vector<LayerRange>{{0, 2}, {2, 5}}));
+  ASSERT_EQ(Ranges(*pool), (std::vector<LayerRange>{{0, 3}, {3, 5}}));
   ASSERT_TRUE(pool->Open(7).ok());
   b->fail_next_step = true;
   std::vector<float> hidden(model_->config().dim, 0.25f);
   const std::vector<ExecutorRows> rows = {{7, 0, 1}};
   const absl::Status st = pool->Run(rows, absl::MakeSpan(hidden));
   EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
-  EXPECT_NE(st.message().find("executor ex-2 (host-ex-2, layers [2, 5))"),
+  EXPECT_NE(st.message().find("executor ex-2 (host-ex-2, layers [3, 5))"),
             std::string::npos)
       << st;
   EXPECT_NE(st.message().find("connection reset"), std::string::npos) << st;

@@ -434,6 +434,35 @@ void RemoteExecutor::Close(int64_t seq) {
   }
 }
 
+absl::Status RemoteExecutor::CheckStep(absl::Span<const ExecutorRows> rows,
+                                       size_t floats) const {
+  const int64_t bytes = static_cast<int64_t>(floats * sizeof(float));
+  int64_t total = 0;
+  std::set<int64_t> seen;
+  for (const ExecutorRows& r : rows) {
+    if (r.n < 1 || r.pos < 0 || !seen.insert(r.seq).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("rows of sequence ", r.seq, ": n ", r.n, ", pos ", r.pos,
+                       " (n >= 1, pos >= 0, each sequence once)"));
+    }
+    if (open_.count(r.seq) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("sequence ", r.seq, " is not open on ", Who()));
+    }
+    total += r.n;
+  }
+  if (rows.empty() || static_cast<int64_t>(floats) != total * dim_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hidden states of ", floats, " floats for ", total, " rows of ", dim_));
+  }
+  if (bytes + kStepOverheadBytes > rpc::kMaxMessageBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a step of ", bytes, " bytes of hidden states exceeds the ",
+        rpc::kMaxMessageBytes, "-byte message limit"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RemoteExecutor::Step(absl::Span<const ExecutorRows> rows,
                                   absl::Span<float> hidden) {
   v1::ServerMessage m;
@@ -443,30 +472,7 @@ absl::Status RemoteExecutor::Step(absl::Span<const ExecutorRows> rows,
   {
     MutexLock l(&mu_);
     if (dead_) return DeadError("running a step");
-    int64_t total = 0;
-    std::set<int64_t> seen;
-    for (const ExecutorRows& r : rows) {
-      if (r.n < 1 || r.pos < 0 || !seen.insert(r.seq).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("rows of sequence ", r.seq, ": n ", r.n, ", pos ",
-                         r.pos, " (n >= 1, pos >= 0, each sequence once)"));
-      }
-      if (open_.count(r.seq) == 0) {
-        return absl::NotFoundError(
-            absl::StrCat("sequence ", r.seq, " is not open on ", Who()));
-      }
-      total += r.n;
-    }
-    if (rows.empty() || static_cast<int64_t>(hidden.size()) != total * dim_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("hidden states of ", hidden.size(), " floats for ",
-                       total, " rows of ", dim_));
-    }
-    if (bytes + kStepOverheadBytes > rpc::kMaxMessageBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "a step of ", bytes, " bytes of hidden states exceeds the ",
-          rpc::kMaxMessageBytes, "-byte message limit"));
-    }
+    RETURN_IF_ERROR(CheckStep(rows, hidden.size()));
     id = ++next_step_;
     step_pending_ = id;
     step_result_.reset();

@@ -129,6 +129,11 @@ class RemoteExecutor final : public AttachedExecutor {
                            const std::vector<std::string>& names,
                            Clock::time_point deadline);
   absl::Status AwaitLoaded(int64_t plan, Clock::time_point deadline);
+  // Step's checks before anything is sent: INVALID_ARGUMENT (rows, their
+  // size, the message limit), NOT_FOUND (a sequence not open).
+  absl::Status CheckStep(absl::Span<const ExecutorRows> rows,
+                         size_t floats) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error a waiting call returns once the attachment ended.
   absl::Status DeadError(absl::string_view doing) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
