@@ -3,6 +3,8 @@
 #include "server/executor/executor_pool.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <utility>
 
 #include "absl/memory/memory.h"
@@ -33,6 +35,15 @@ ExecutorPoolOptions WithLayers(ExecutorPoolOptions options,
 }
 
 // "executor ex-2 (host, layers [3, 6))".
+// Weights (elements) of one layer: the seven matrices and two norms.
+int64_t LayerElements(const LlamaConfig& c) {
+  const int64_t q = static_cast<int64_t>(c.n_heads) * c.head_dim;
+  const int64_t kv = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
+  return c.dim * (2 * q + 2 * kv) +
+         3 * static_cast<int64_t>(c.dim) * c.hidden_dim +
+         2 * static_cast<int64_t>(c.dim);
+}
+
 std::string Named(const AttachedExecutor& e) {
   return absl::StrCat("executor ", e.id(), " (",
                       e.announcement().name.empty() ? e.announcement().kind
@@ -248,8 +259,24 @@ absl::Status ExecutorPool::LoadPlan(
     const std::vector<LayerRange>& plan,
     std::vector<std::shared_ptr<AttachedExecutor>>& candidates) {
   for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
     const absl::Status st =
         candidates[i]->Load(plan[i], *weights_, options_.build);
+    if (st.ok() && !plan[i].empty()) {
+      // What the wire carried against the same layers' dense sizes.
+      const double weights =
+          static_cast<double>(LayerElements(model_->config()) * plan[i].size());
+      std::fprintf(
+          stderr,
+          "seedlm-serve: %s loaded in %.2f s: %.1f MiB of weights streamed "
+          "as stored (the same layers: %.1f MiB as bf16, %.1f MiB as "
+          "fp32)\n",
+          Named(*candidates[i]).c_str(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count(),
+          static_cast<double>(candidates[i]->weight_bytes()) / 1048576.0,
+          weights * 2 / 1048576.0, weights * 4 / 1048576.0);
+    }
     if (st.ok()) continue;
     const std::string name = Named(*candidates[i]);
     candidates[i]->Fail(st);
@@ -282,9 +309,17 @@ absl::Status ExecutorPool::InstallPlan(
     return checked;
   }
   placements.insert(placements.end(), standby.begin(), standby.end());
+  std::string summary;
+  for (const ExecutorPlacementInfo& p : placements) {
+    absl::StrAppend(&summary, summary.empty() ? "" : ", ", p.id, " [",
+                    p.layers.begin, ", ", p.layers.end, ")");
+  }
   MutexLock l(&mu_);
   placements_ = std::move(placements);
   ++plans_;
+  std::fprintf(stderr, "seedlm-serve: plan %lld: %s\n",
+               static_cast<long long>(plans_),
+               summary.empty() ? "every layer in-process" : summary.c_str());
   return absl::OkStatus();
 }
 
