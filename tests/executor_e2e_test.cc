@@ -234,8 +234,8 @@ absl::Status StreamTokens(const Served& s, int max_tokens,
 // re-planned executor with the tokens the in-process server gives.
 TEST_F(ExecutorE2E, KilledExecutorFailsItsRequestAndTheServerReplans) {
   auto s = StartServe(*dir_, SlowModel(*dir_),
-                      {"--tokenizer=" + kTokenizer, "--ctx=1024",
-                       "--threads=1", "--executor-timeout=3"});
+                      {"--tokenizer=" + kTokenizer, "--ctx=1024", "--threads=1",
+                       "--executor-timeout=3"});
   ASSERT_NE(s, nullptr);
   std::vector<int> want;
   ASSERT_TRUE(StreamTokens(*s, 64, nullptr, &want).ok());
@@ -258,11 +258,10 @@ TEST_F(ExecutorE2E, KilledExecutorFailsItsRequestAndTheServerReplans) {
   std::atomic<int> http_status{0};
   std::thread killer;
   std::thread streamer([&] {
-    HttpReply r = Post(*s, "/v1/completions",
-                       json{{"prompt", "Once"},
-                            {"max_tokens", 900},
-                            {"temperature", 0}}
-                           .dump());
+    HttpReply r =
+        Post(*s, "/v1/completions",
+             json{{"prompt", "Once"}, {"max_tokens", 900}, {"temperature", 0}}
+                 .dump());
     http_status = r.status;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -278,16 +277,16 @@ TEST_F(ExecutorE2E, KilledExecutorFailsItsRequestAndTheServerReplans) {
 // An executor attaching while requests run: they complete with the tokens
 // of the old plan (identical anyway); the next ones use the new plan.
 TEST_F(ExecutorE2E, AttachWhileRequestsRun) {
-  auto s = StartServe(*dir_, SlowModel(*dir_),
-                      {"--tokenizer=" + kTokenizer, "--ctx=1024",
-                       "--threads=1"});
+  auto s =
+      StartServe(*dir_, SlowModel(*dir_),
+                 {"--tokenizer=" + kTokenizer, "--ctx=1024", "--threads=1"});
   ASSERT_NE(s, nullptr);
   std::vector<int> want;
   ASSERT_TRUE(StreamTokens(*s, 200, nullptr, &want).ok());
   std::vector<int> got;
   Executor e;
-  const absl::Status st =
-      StreamTokens(*s, 200, [&] { e = StartExecutor(*s); }, &got);
+  const absl::Status st = StreamTokens(
+      *s, 200, [&] { e = StartExecutor(*s); }, &got);
   EXPECT_TRUE(st.ok()) << st;
   EXPECT_EQ(got, want);
   ASSERT_TRUE(WaitForPlan(*s, 1, 4)) << ReadFile(e.log);

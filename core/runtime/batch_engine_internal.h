@@ -64,7 +64,7 @@ struct Sequence {
   std::shared_ptr<SharedState> shared;
   CompletionRequest req;
   Clock::time_point submitted;
-  int slot = -1;      // batch slot while running
+  int slot = -1;       // batch slot while running
   int64_t seq_id = 0;  // the pipeline's sequence id (from 1) once opened
   bool opened = false;
   int fed = 0;        // prompt tokens fed so far

@@ -74,9 +74,8 @@ absl::StatusOr<std::unique_ptr<InferenceCore>> InferenceCore::Load(
   po.build.max_sequences = engine.max_batch;
   po.build.max_step_tokens = engine.prefill_chunk;
   po.local_threads = engine.threads;
-  ASSIGN_OR_RETURN(core->pool_,
-                   ExecutorPool::Create(core->model_.get(),
-                                        core->weights_.get(), po));
+  ASSIGN_OR_RETURN(core->pool_, ExecutorPool::Create(core->model_.get(),
+                                                     core->weights_.get(), po));
   ASSIGN_OR_RETURN(
       core->engine_,
       BatchEngine::Create(core->model_.get(), core->tokenizer_.get(), engine,

@@ -23,8 +23,8 @@
 #include "absl/types/span.h"
 #include "core/runtime/batch_engine.h"
 #include "core/runtime/llama_model.h"
-#include "core/tokenizer/chat_template.h"
 #include "core/runtime/weight_stream.h"
+#include "core/tokenizer/chat_template.h"
 #include "core/tokenizer/tokenizer.h"
 #include "server/executor/executor_pool.h"
 
