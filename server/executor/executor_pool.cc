@@ -232,6 +232,9 @@ absl::Status ExecutorPool::Replan() {
   MutexLock l(&mu_);
   placements_ = std::move(placements);
   ++plans_;
+  std::fprintf(stderr, "seedlm-serve: plan %lld: every layer in-process%s%s\n",
+               static_cast<long long>(plans_), why.ok() ? "" : ": ",
+               why.ok() ? "" : why.ToString().c_str());
   return why;
 }
 
