@@ -66,7 +66,7 @@ attached() {  # attached N: N executors hold layers
 
 decode_rate() {  # prints "tokens/s ms/token", median of $runs runs
   "$bin/seedlm" complete --server "$grpc" --prompt "Once upon a time" \
-    --max-tokens 4 --temperature 0 > /dev/null
+    --max-tokens 4 --temperature 0 > /dev/null 2>&1
   local rates=()
   for _ in $(seq "$runs"); do
     rates+=("$("$bin/seedlm" complete --server "$grpc" \
