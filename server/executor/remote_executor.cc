@@ -190,10 +190,12 @@ absl::Status RemoteExecutor::Serve() {
     closed_ = true;
     // No Write may outlive Serve (the handler then ends the stream); one
     // stuck on flow control ends when the call is cancelled.
-    if (!mu_.AwaitWithDeadline([this] { return !writing_; },
-                               Clock::now() + std::chrono::seconds(2))) {
+    if (!mu_.AwaitWithDeadline(
+            [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; },
+            Clock::now() + std::chrono::seconds(2))) {
       context_->TryCancel();
-      mu_.Await([this] { return !writing_; });
+      mu_.Await([this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; });
     }
   }
   heartbeat.join();
@@ -204,7 +206,8 @@ void RemoteExecutor::Heartbeat() {
   for (int64_t nonce = 1;; ++nonce) {
     {
       MutexLock l(&mu_);
-      mu_.AwaitWithDeadline([this] { return closed_ || dead_; },
+      mu_.AwaitWithDeadline([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                mu_) { return closed_ || dead_; },
                             Clock::now() + ToChrono(options_.ping_interval));
       if (closed_ || dead_) return;
       const Clock::duration silent = Clock::now() - last_read_;
@@ -360,7 +363,7 @@ absl::Status RemoteExecutor::SendWeights(int64_t plan,
       {
         MutexLock l(&mu_);
         const bool ready = mu_.AwaitWithDeadline(
-            [this] {
+            [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
               return dead_ ||
                      chunks_sent_ - chunks_acked_ < options_.window_chunks;
             },
@@ -395,8 +398,10 @@ absl::Status RemoteExecutor::SendWeights(int64_t plan,
 absl::Status RemoteExecutor::AwaitLoaded(int64_t plan,
                                          Clock::time_point deadline) {
   MutexLock l(&mu_);
-  const bool ready = mu_.AwaitWithDeadline(
-      [this] { return dead_ || loaded_.has_value(); }, deadline);
+  const bool ready =
+      mu_.AwaitWithDeadline([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                mu_) { return dead_ || loaded_.has_value(); },
+                            deadline);
   if (dead_) return final_;
   if (!ready) {
     return absl::DeadlineExceededError(
@@ -498,7 +503,9 @@ absl::Status RemoteExecutor::Step(absl::Span<const ExecutorRows> rows,
                /*cancel=*/true);
   }
   const bool ready = mu_.AwaitWithDeadline(
-      [this] { return dead_ || step_result_.has_value(); },
+      [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return dead_ || step_result_.has_value();
+      },
       Clock::now() + ToChrono(options_.step_timeout));
   step_pending_ = 0;
   if (!dead_ && !ready) {
