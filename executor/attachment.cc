@@ -18,28 +18,11 @@
 namespace seedlm::executor {
 namespace {
 
-absl::StatusOr<Storage> StorageFromProto(v1::TensorStorage s) {
-  switch (s) {
-    case v1::TENSOR_STORAGE_F32:
-      return Storage::kF32;
-    case v1::TENSOR_STORAGE_F16:
-      return Storage::kF16;
-    case v1::TENSOR_STORAGE_BF16:
-      return Storage::kBF16;
-    case v1::TENSOR_STORAGE_SEEDLM:
-      return Storage::kSeedLM;
-    default:
-      break;
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "TensorHeader.storage: unknown value ", static_cast<int>(s)));
-}
-
 absl::StatusOr<TensorEntry> EntryFromProto(const v1::TensorHeader& t) {
   TensorEntry e;
   e.name = t.name();
   e.shape.assign(t.shape().begin(), t.shape().end());
-  ASSIGN_OR_RETURN(e.storage, StorageFromProto(t.storage()));
+  ASSIGN_OR_RETURN(e.storage, rpc::FromProto(t.storage()));
   if (e.storage == Storage::kSeedLM) {
     ASSIGN_OR_RETURN(e.codec, rpc::FromProto(t.codec()));
     e.exponent_bias = t.exponent_bias();

@@ -124,20 +124,6 @@ class FakeExecutorService final : public v1::ExecutorService::Service {
   grpc::ServerContext* ctx_ = nullptr;
 };
 
-inline v1::TensorStorage StorageToProto(Storage s) {
-  switch (s) {
-    case Storage::kF32:
-      return v1::TENSOR_STORAGE_F32;
-    case Storage::kF16:
-      return v1::TENSOR_STORAGE_F16;
-    case Storage::kBF16:
-      return v1::TENSOR_STORAGE_BF16;
-    case Storage::kSeedLM:
-      return v1::TENSOR_STORAGE_SEEDLM;
-  }
-  return v1::TENSOR_STORAGE_UNSPECIFIED;
-}
-
 inline constexpr int kContext = 16;
 inline constexpr int kMaxSequences = 3;
 inline constexpr int kMaxStepTokens = 8;
@@ -183,7 +169,7 @@ inline Plan MakePlan(const WeightSource& src, int64_t plan_id, int begin,
     t->set_index(static_cast<int>(i));
     t->set_name(e.name);
     for (int64_t d : e.shape) t->add_shape(d);
-    t->set_storage(StorageToProto(e.storage));
+    t->set_storage(rpc::ToProto(e.storage));
     if (e.storage == Storage::kSeedLM) {
       *t->mutable_codec() = rpc::ToProto(e.codec);
       t->set_exponent_bias(e.exponent_bias);

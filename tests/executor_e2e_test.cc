@@ -191,20 +191,6 @@ TEST_F(ExecutorE2E, OutputsDoNotDependOnTheSplit) {
   }
 }
 
-// A synthetic model slow enough that a long stream runs for seconds.
-std::string SlowModel(const std::string& dir) {
-  const std::string out = dir + "/slow";
-  if (std::filesystem::exists(out)) return out;
-  SynthOptions so;
-  so.dim = 384;
-  so.hidden = 1024;
-  so.layers = 4;
-  so.heads = 6;
-  so.vocab = 512;
-  EXPECT_TRUE(WriteSyntheticModel(out, so).ok());
-  return out;
-}
-
 // Streams `max_tokens` greedy tokens over gRPC; `on_first` runs once the
 // first token arrived. Returns the status and the tokens.
 absl::Status StreamTokens(const Served& s, int max_tokens,

@@ -187,20 +187,6 @@ TEST_F(ServeE2E, LoadAtTheCapacityBound) {
   EXPECT_LT(PeakRssKiB(s->pid) - rss_before, 64 * 1024);
 }
 
-// A synthetic model slow enough that a 900-token stream runs for seconds.
-std::string SlowModel(const std::string& dir) {
-  const std::string out = dir + "/slow";
-  if (std::filesystem::exists(out)) return out;
-  SynthOptions so;
-  so.dim = 384;
-  so.hidden = 1024;
-  so.layers = 4;
-  so.heads = 6;
-  so.vocab = 512;  // tok512.bin's
-  EXPECT_TRUE(WriteSyntheticModel(out, so).ok());
-  return out;
-}
-
 // A client that goes away mid-stream frees its slot: with one slot and no
 // queue, a request sent while the stream runs is refused, one sent after
 // the client left is served.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/synth.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "tests/service_test_util.h"
@@ -74,6 +75,21 @@ inline std::unique_ptr<Served> StartServe(
   s->http_port = std::stoi(http.substr(http.rfind(':') + 1));
   s->pid = j.value("pid", 0);
   return s;
+}
+
+// A synthetic model (dim 384, 4 layers, tok512.bin's 512-token vocabulary)
+// slow enough that a long stream runs for seconds; written once into `dir`.
+inline std::string SlowModel(const std::string& dir) {
+  const std::string out = dir + "/slow";
+  if (std::filesystem::exists(out)) return out;
+  SynthOptions so;
+  so.dim = 384;
+  so.hidden = 1024;
+  so.layers = 4;
+  so.heads = 6;
+  so.vocab = 512;
+  EXPECT_TRUE(WriteSyntheticModel(out, so).ok());
+  return out;
 }
 
 // POSTs `body` to `path`; the response (status -1 when it failed).

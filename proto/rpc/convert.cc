@@ -94,6 +94,36 @@ absl::StatusOr<DType> FromProto(v1::DType dtype) {
   }
 }
 
+v1::TensorStorage ToProto(Storage storage) {
+  switch (storage) {
+    case Storage::kF32:
+      return v1::TENSOR_STORAGE_F32;
+    case Storage::kF16:
+      return v1::TENSOR_STORAGE_F16;
+    case Storage::kBF16:
+      return v1::TENSOR_STORAGE_BF16;
+    case Storage::kSeedLM:
+      return v1::TENSOR_STORAGE_SEEDLM;
+  }
+  return v1::TENSOR_STORAGE_UNSPECIFIED;
+}
+
+absl::StatusOr<Storage> FromProto(v1::TensorStorage storage) {
+  switch (storage) {
+    case v1::TENSOR_STORAGE_F32:
+      return Storage::kF32;
+    case v1::TENSOR_STORAGE_F16:
+      return Storage::kF16;
+    case v1::TENSOR_STORAGE_BF16:
+      return Storage::kBF16;
+    case v1::TENSOR_STORAGE_SEEDLM:
+      return Storage::kSeedLM;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "TensorHeader.storage: unknown value ", static_cast<int>(storage)));
+  }
+}
+
 v1::CodecHandshake ToProto(const CodecHandshake& h) {
   v1::CodecHandshake p;
   p.set_codec_id(h.codec_id);

@@ -1,5 +1,6 @@
 // Conversions between the seedlm.v1 protos and the core's value types that
-// both sides of WorkService need (codec, exponent mode, dtype, handshake).
+// both sides of WorkService need (codec, exponent mode, dtype, handshake),
+// and ExecutorService's tensor storage kind.
 // Decoding is checked: an out-of-range enum or codec becomes
 // INVALID_ARGUMENT naming the field, never a crash.
 #ifndef SEEDLM_PROTO_RPC_CONVERT_H_
@@ -8,8 +9,10 @@
 #include "absl/status/statusor.h"
 #include "core/codec/codec.h"
 #include "core/compress/handshake.h"
+#include "core/format/container.h"
 #include "core/util/dtype.h"
 #include "seedlm/v1/common.pb.h"
+#include "seedlm/v1/executor.pb.h"
 
 namespace seedlm::rpc {
 
@@ -24,6 +27,11 @@ absl::StatusOr<ExponentMode> FromProto(v1::ExponentMode mode);
 
 v1::DType ToProto(DType dtype);
 absl::StatusOr<DType> FromProto(v1::DType dtype);
+
+// A tensor's storage kind in a TensorHeader; unknown values ->
+// INVALID_ARGUMENT naming TensorHeader.storage.
+v1::TensorStorage ToProto(Storage storage);
+absl::StatusOr<Storage> FromProto(v1::TensorStorage storage);
 
 v1::CodecHandshake ToProto(const CodecHandshake& h);
 CodecHandshake FromProto(const v1::CodecHandshake& h);

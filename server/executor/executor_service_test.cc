@@ -43,19 +43,6 @@ v1::Hello GoodHello(int threads = 1) {
   return h;
 }
 
-Storage StorageFromProto(v1::TensorStorage s) {
-  switch (s) {
-    case v1::TENSOR_STORAGE_F16:
-      return Storage::kF16;
-    case v1::TENSOR_STORAGE_BF16:
-      return Storage::kBF16;
-    case v1::TENSOR_STORAGE_SEEDLM:
-      return Storage::kSeedLM;
-    default:
-      return Storage::kF32;
-  }
-}
-
 // The executor's side of one attachment, on its own thread.
 class TestExecutor {
  public:
@@ -111,7 +98,7 @@ class TestExecutor {
         TensorEntry e;
         e.name = h.name();
         e.shape.assign(h.shape().begin(), h.shape().end());
-        e.storage = StorageFromProto(h.storage());
+        e.storage = rpc::FromProto(h.storage()).value_or(Storage::kF32);
         if (e.storage == Storage::kSeedLM) {
           absl::StatusOr<CodecConfig> codec = rpc::FromProto(h.codec());
           if (!codec.ok()) return codec.status();

@@ -25,27 +25,13 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
       absl::ToChronoNanoseconds(d));
 }
 
-v1::TensorStorage StorageToProto(Storage s) {
-  switch (s) {
-    case Storage::kF32:
-      return v1::TENSOR_STORAGE_F32;
-    case Storage::kF16:
-      return v1::TENSOR_STORAGE_F16;
-    case Storage::kBF16:
-      return v1::TENSOR_STORAGE_BF16;
-    case Storage::kSeedLM:
-      return v1::TENSOR_STORAGE_SEEDLM;
-  }
-  return v1::TENSOR_STORAGE_UNSPECIFIED;
-}
-
 void FillHeader(int64_t plan, int index, const StoredWeight& w,
                 v1::TensorHeader* h) {
   h->set_plan_id(plan);
   h->set_index(index);
   h->set_name(w.entry.name);
   for (int64_t d : w.entry.shape) h->add_shape(d);
-  h->set_storage(StorageToProto(w.entry.storage));
+  h->set_storage(rpc::ToProto(w.entry.storage));
   if (w.entry.storage == Storage::kSeedLM) {
     *h->mutable_codec() = rpc::ToProto(w.entry.codec);
     h->set_exponent_bias(w.entry.exponent_bias);
