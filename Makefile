@@ -28,7 +28,8 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev \
   nlohmann-json3-dev libre2-dev zlib1g-dev libicu-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-  libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev
+  libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev \
+  prometheus-cpp-dev libspdlog-dev
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap

@@ -16,6 +16,7 @@
 #include "executor/attachment.h"
 #include "proto/rpc/credentials.h"
 #include "proto/rpc/status.h"
+#include "server/common/logging.h"
 
 namespace seedlm::executor {
 namespace {
@@ -243,7 +244,7 @@ void ExecutorAgent::Log(const std::string& line) const {
   if (options_.log) {
     options_.log(line);
   } else {
-    std::fprintf(stderr, "seedlm-executor: %s\n", line.c_str());
+    obs::LogInfo(line);
   }
 }
 

@@ -35,6 +35,10 @@
 #include "grpcpp/grpcpp.h"
 #include "seedlm/v1/executor.grpc.pb.h"
 
+namespace seedlm::obs {
+class MetricsRegistry;
+}  // namespace seedlm::obs
+
 namespace seedlm::executor {
 
 struct ExecutorAgentOptions {
@@ -51,8 +55,11 @@ struct ExecutorAgentOptions {
   // After a fatal error, how long to wait for the server to end the stream
   // before cancelling it.
   absl::Duration close_timeout = absl::Seconds(5);
-  // Where log lines go; null: stderr, prefixed "seedlm-executor: ".
+  // Where log lines go; null: obs::LogInfo (server/common/logging.h).
   std::function<void(const std::string&)> log;
+  // Where the agent registers its seedlm_executor_* metrics (not owned;
+  // must outlive the agent). Null: no metrics.
+  obs::MetricsRegistry* metrics = nullptr;
 };
 
 // Counters, for logs and tests.

@@ -22,6 +22,9 @@
 #include "absl/strings/numbers.h"
 #include "core/util/dashed_flags.h"
 #include "executor/agent.h"
+#include "server/common/http_endpoint.h"
+#include "server/common/logging.h"
+#include "server/common/metrics.h"
 
 ABSL_FLAG(std::string, server, "",
           "host:port of the server's ExecutorService (required)");
@@ -34,12 +37,18 @@ ABSL_FLAG(std::string, max_memory, "0",
 ABSL_FLAG(std::string, token, "", "bearer token of role executor (or admin)");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: dial TLS");
 ABSL_FLAG(std::string, name, "", "name for the server's listings (host name)");
+ABSL_FLAG(std::string, http, "",
+          "serve /metrics and /healthz on this host:port (port 0 picks a "
+          "free one); off when empty");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
+ABSL_FLAG(std::string, log_format, "text", "text, json or logfmt");
 
 namespace {
 
 constexpr char kUsage[] =
     "seedlm-executor --server ADDR [--kind cpu] [--threads N] "
-    "[--max-memory BYTES[K|M|G]] [--token T] [--tls-ca F] [--name NAME]";
+    "[--max-memory BYTES[K|M|G]] [--token T] [--tls-ca F] [--name NAME] "
+    "[--http ADDR] [--log-level L] [--log-format text|json|logfmt]";
 
 std::mutex g_mu;
 seedlm::executor::ExecutorAgent* g_agent = nullptr;
@@ -50,7 +59,7 @@ void SignalLoop(sigset_t set) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (count > 0) std::_Exit(128 + sig);
-    std::fprintf(stderr, "seedlm-executor: signal %d: stopping\n", sig);
+    seedlm::obs::LogInfo("stopping (again to exit now)", {{"signal", sig}});
     std::lock_guard<std::mutex> lock(g_mu);
     g_stop_requested = true;
     if (g_agent != nullptr) g_agent->Stop();
@@ -100,6 +109,12 @@ int main(int argc, char** argv) {
   if (rest.size() > 1) {
     return Usage("unexpected argument " + std::string(rest[1]));
   }
+  if (absl::Status s = seedlm::obs::InitLoggingFromFlags(
+          "seedlm-executor", absl::GetFlag(FLAGS_log_level),
+          absl::GetFlag(FLAGS_log_format));
+      !s.ok()) {
+    return Usage(std::string(s.message()));
+  }
   seedlm::executor::ExecutorAgentOptions o;
   o.server = absl::GetFlag(FLAGS_server);
   o.kind = absl::GetFlag(FLAGS_kind);
@@ -132,10 +147,23 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread(SignalLoop, set).detach();
 
+  // /metrics and /healthz on --http.
+  seedlm::obs::MetricsRegistry metrics("seedlm-executor");
+  o.metrics = &metrics;
+  seedlm::obs::HttpEndpoint endpoint(&metrics);
+  if (!absl::GetFlag(FLAGS_http).empty()) {
+    auto bound = endpoint.Start(absl::GetFlag(FLAGS_http));
+    if (!bound.ok()) {
+      seedlm::obs::LogError(bound.status().ToString());
+      return bound.status().code() == absl::StatusCode::kInvalidArgument ? 2
+                                                                         : 1;
+    }
+    seedlm::obs::LogInfo("serving HTTP", {{"http", *bound}});
+  }
+
   auto agent = seedlm::executor::ExecutorAgent::Create(o);
   if (!agent.ok()) {
-    std::fprintf(stderr, "seedlm-executor: %s\n",
-                 agent.status().ToString().c_str());
+    seedlm::obs::LogError(agent.status().ToString());
     return agent.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   {
@@ -149,7 +177,7 @@ int main(int argc, char** argv) {
     g_agent = nullptr;
   }
   if (!s.ok()) {
-    std::fprintf(stderr, "seedlm-executor: %s\n", s.ToString().c_str());
+    seedlm::obs::LogError(s.ToString());
     return 1;
   }
   return 0;

@@ -15,13 +15,17 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/http_endpoint.h"
+#include "server/common/logging.h"
+#include "server/common/metrics.h"
 #include "worker/worker.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: seedlm-worker --coordinator ADDR [--threads N] [--model-root DIR] "
-    "[--token T] [--tls-ca F] [--name S] [--drain-seconds S]";
+    "[--token T] [--tls-ca F] [--name S] [--drain-seconds S] [--http ADDR] "
+    "[--log-level debug|info|warn|error] [--log-format text|json|logfmt]";
 
 // The worker the signal thread stops; cleared before it is destroyed.
 std::mutex g_mu;
@@ -35,9 +39,7 @@ void SignalLoop(sigset_t set) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (count > 0) std::_Exit(128 + sig);
-    std::fprintf(stderr,
-                 "seedlm-worker: signal %d: draining (again to exit now)\n",
-                 sig);
+    seedlm::obs::LogInfo("draining (again to exit now)", {{"signal", sig}});
     std::lock_guard<std::mutex> lock(g_mu);
     g_stop_requested = true;
     if (g_worker != nullptr) g_worker->Stop();
@@ -53,12 +55,20 @@ int Usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   seedlm::worker::WorkerOptions o;
-  std::string threads, drain, corrupt;
+  std::string threads, drain, corrupt, http;
+  std::string log_level = "info", log_format = "text";
   const std::map<std::string, std::string*> flags = {
-      {"coordinator", &o.coordinator}, {"threads", &threads},
-      {"model-root", &o.model_root},   {"token", &o.token},
-      {"tls-ca", &o.tls_ca},           {"name", &o.name},
-      {"drain-seconds", &drain},       {"testing-corrupt-units", &corrupt}};
+      {"coordinator", &o.coordinator},
+      {"threads", &threads},
+      {"model-root", &o.model_root},
+      {"token", &o.token},
+      {"tls-ca", &o.tls_ca},
+      {"name", &o.name},
+      {"drain-seconds", &drain},
+      {"testing-corrupt-units", &corrupt},
+      {"http", &http},
+      {"log-level", &log_level},
+      {"log-format", &log_format}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -79,6 +89,11 @@ int main(int argc, char** argv) {
     auto it = flags.find(name);
     if (it == flags.end()) return Usage("unknown flag --" + name);
     *it->second = value;
+  }
+  if (absl::Status s = seedlm::obs::InitLoggingFromFlags("seedlm-worker",
+                                                         log_level, log_format);
+      !s.ok()) {
+    return Usage(std::string(s.message()));
   }
   if (o.coordinator.empty()) return Usage("--coordinator is required");
   if (!threads.empty() && (!absl::SimpleAtoi(threads, &o.threads) ||
@@ -109,10 +124,23 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread(SignalLoop, set).detach();
 
+  // /metrics and /healthz on --http.
+  seedlm::obs::MetricsRegistry metrics("seedlm-worker");
+  o.metrics = &metrics;
+  seedlm::obs::HttpEndpoint endpoint(&metrics);
+  if (!http.empty()) {
+    auto bound = endpoint.Start(http);
+    if (!bound.ok()) {
+      seedlm::obs::LogError(bound.status().ToString());
+      return bound.status().code() == absl::StatusCode::kInvalidArgument ? 2
+                                                                         : 1;
+    }
+    seedlm::obs::LogInfo("serving HTTP", {{"http", *bound}});
+  }
+
   auto worker = seedlm::worker::Worker::Create(o);
   if (!worker.ok()) {
-    std::fprintf(stderr, "seedlm-worker: %s\n",
-                 worker.status().ToString().c_str());
+    seedlm::obs::LogError(worker.status().ToString());
     return worker.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   {
@@ -126,7 +154,7 @@ int main(int argc, char** argv) {
     g_worker = nullptr;
   }
   if (!s.ok()) {
-    std::fprintf(stderr, "seedlm-worker: %s\n", s.ToString().c_str());
+    seedlm::obs::LogError(s.ToString());
     return 1;
   }
   return 0;

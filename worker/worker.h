@@ -38,6 +38,10 @@
 #include "seedlm/v1/work.grpc.pb.h"
 #include "worker/unit_runner.h"
 
+namespace seedlm::obs {
+class MetricsRegistry;
+}  // namespace seedlm::obs
+
 namespace seedlm::worker {
 
 struct WorkerOptions {
@@ -60,6 +64,9 @@ struct WorkerOptions {
   // payloads (with a matching CRC), as a worker with a broken search or bad
   // memory would; the coordinator's verification must catch it.
   int testing_corrupt_units = 0;
+  // Where the worker registers its seedlm_worker_* metrics (not owned; must
+  // outlive the worker). Null: no metrics.
+  obs::MetricsRegistry* metrics = nullptr;
 };
 
 // Counters, for logs and tests.

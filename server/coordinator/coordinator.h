@@ -40,6 +40,10 @@
 #include "server/coordinator/job_store.h"
 #include "server/coordinator/upload_receiver.h"
 
+namespace seedlm::obs {
+class MetricsRegistry;
+}  // namespace seedlm::obs
+
 namespace seedlm::coordinator {
 
 struct CoordinatorOptions {
@@ -58,6 +62,9 @@ struct CoordinatorOptions {
   // Tests only: a pause before each assembly (to kill the coordinator
   // during one).
   absl::Duration testing_assembly_delay = absl::ZeroDuration();
+  // Where the coordinator registers its seedlm_coordinator_* metrics (not
+  // owned; must outlive the coordinator). Null: no metrics.
+  obs::MetricsRegistry* metrics = nullptr;
 };
 
 // Who is calling (from the RPC layer's token check).

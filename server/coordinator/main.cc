@@ -18,6 +18,9 @@
 #include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
+#include "server/common/http_endpoint.h"
+#include "server/common/logging.h"
+#include "server/common/metrics.h"
 #include "server/coordinator/coordinator.h"
 #include "server/coordinator/services.h"
 
@@ -42,6 +45,12 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
 ABSL_FLAG(std::string, auth_tokens, "",
           "file of 'TOKEN ROLE [NAME]' lines (roles client, worker, admin); "
           "without it auth is off");
+ABSL_FLAG(std::string, http, "",
+          "serve /metrics (Prometheus), the dashboard at / and the JSON API "
+          "/api/v1/ on this host:port (port 0 picks a free one); off when "
+          "empty");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
+ABSL_FLAG(std::string, log_format, "text", "text, json or logfmt");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write the bound addresses here as JSON");
 ABSL_FLAG(double, drain_seconds, 20, "how long SIGTERM waits for calls");
@@ -54,7 +63,7 @@ namespace {
 using seedlm::coordinator::Coordinator;
 
 int Fail(const std::string& message, int code = 1) {
-  std::fprintf(stderr, "seedlm-coordinator: %s\n", message.c_str());
+  seedlm::obs::LogError(message);
   return code;
 }
 
@@ -69,6 +78,12 @@ int main(int argc, char** argv) {
   std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
   std::vector<char*> rest =
       absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
+  if (absl::Status s = seedlm::obs::InitLoggingFromFlags(
+          "seedlm-coordinator", absl::GetFlag(FLAGS_log_level),
+          absl::GetFlag(FLAGS_log_format));
+      !s.ok()) {
+    return Fail(s.ToString(), 2);
+  }
   if (rest.size() > 1)
     return Fail("unexpected argument " + std::string(rest[1]), 2);
   if (absl::GetFlag(FLAGS_state_dir).empty())
@@ -100,9 +115,7 @@ int main(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status().ToString(), 2);
     tokens = std::move(*loaded);
   } else {
-    std::fprintf(stderr,
-                 "seedlm-coordinator: WARNING: no --auth-tokens: every caller "
-                 "is an admin\n");
+    seedlm::obs::LogWarn("no --auth-tokens: every caller is an admin");
   }
   auto creds = seedlm::rpc::ServerCredentials(absl::GetFlag(FLAGS_tls_cert),
                                               absl::GetFlag(FLAGS_tls_key));
@@ -120,6 +133,8 @@ int main(int argc, char** argv) {
     return Fail("--testing-assembly-delay-ms: 0..600000", 2);
   }
   options.testing_assembly_delay = absl::Milliseconds(delay);
+  seedlm::obs::MetricsRegistry metrics("seedlm-coordinator");
+  options.metrics = &metrics;
   auto coordinator = Coordinator::Start(options);
   if (!coordinator.ok()) return Fail(coordinator.status().ToString());
 
@@ -159,19 +174,29 @@ int main(int argc, char** argv) {
       worker_addr.empty()
           ? listen
           : absl::StrCat(host_of(worker_addr), ":", worker_port);
-  std::fprintf(stderr, "seedlm-coordinator: serving on %s (workers: %s)\n",
-               listen.c_str(), wlisten.c_str());
+  // The HTTP port: /metrics, /healthz, the dashboard and its JSON API.
+  seedlm::obs::HttpEndpoint http(&metrics, {.threads = 8});
+  std::string http_addr;
+  if (!absl::GetFlag(FLAGS_http).empty()) {
+    auto bound = http.Start(absl::GetFlag(FLAGS_http));
+    if (!bound.ok()) return Fail(bound.status().ToString());
+    http_addr = *bound;
+  }
+  seedlm::obs::LogInfo(
+      "serving",
+      {{"listen", listen}, {"worker_listen", wlisten}, {"http", http_addr}});
   if (!absl::GetFlag(FLAGS_ready_file).empty()) {
     absl::Status s = seedlm::WriteFileAtomically(
         absl::GetFlag(FLAGS_ready_file),
         absl::StrCat("{\"listen\": \"", listen, "\", \"worker_listen\": \"",
-                     wlisten, "\", \"pid\": ", getpid(), "}\n"));
+                     wlisten, "\", \"http\": \"", http_addr,
+                     "\", \"pid\": ", getpid(), "}\n"));
     if (!s.ok()) return Fail(s.ToString());
   }
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::fprintf(stderr, "seedlm-coordinator: signal %d: draining\n", sig);
+  seedlm::obs::LogInfo("draining", {{"signal", sig}});
   server->GetHealthCheckService()->SetServingStatus(false);
   if (worker_server)
     worker_server->GetHealthCheckService()->SetServingStatus(false);
@@ -183,6 +208,7 @@ int main(int argc, char** argv) {
   (*coordinator)->Shutdown();
   server->Shutdown(deadline);
   if (worker_server) worker_server->Shutdown(deadline);
-  std::fprintf(stderr, "seedlm-coordinator: stopped\n");
+  http.Stop();
+  seedlm::obs::LogInfo("stopped");
   return 0;
 }
