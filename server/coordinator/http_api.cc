@@ -79,8 +79,7 @@ class HttpApi {
   void ListJobs(const httplib::Request& req, httplib::Response& res) const {
     absl::StatusOr<Caller> caller = Authorize(req);
     if (!caller.ok()) return SetError(res, caller.status());
-    absl::StatusOr<std::vector<JobView>> jobs =
-        coordinator_->ListJobs(*caller);
+    absl::StatusOr<std::vector<JobView>> jobs = coordinator_->ListJobs(*caller);
     if (!jobs.ok()) return SetError(res, jobs.status());
     v1::ListJobsResponse out;
     for (const JobView& j : *jobs) *out.add_jobs() = JobToProto(j);

@@ -28,13 +28,14 @@ std::string WriteModel(const ScratchDir& dir) {
   absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(w.data()),
                                   w.size() * 4);
   const std::string path = dir.File("m.safetensors");
-  EXPECT_TRUE(WriteSafetensors(
-                  path, {{TensorInfo{"layers.0.attention.wq.weight", {64, 32},
-                                     DType::kF32},
-                          bytes},
-                         {TensorInfo{kHostile, {64, 32}, DType::kF32}, bytes}},
-                  {})
-                  .ok());
+  EXPECT_TRUE(
+      WriteSafetensors(
+          path,
+          {{TensorInfo{"layers.0.attention.wq.weight", {64, 32}, DType::kF32},
+            bytes},
+           {TensorInfo{kHostile, {64, 32}, DType::kF32}, bytes}},
+          {})
+          .ok());
   return path;
 }
 
@@ -77,7 +78,8 @@ class HttpApiTest : public ::testing::Test {
                             const std::string& token = "") {
     httplib::Result r;
     if (method == "GET") r = client_->Get(path, Auth(token));
-    if (method == "POST") r = client_->Post(path, Auth(token), "", "text/plain");
+    if (method == "POST")
+      r = client_->Post(path, Auth(token), "", "text/plain");
     if (method == "DELETE") r = client_->Delete(path, Auth(token));
     if (method == "PUT") r = client_->Put(path, Auth(token), "", "text/plain");
     EXPECT_TRUE(r) << method << " " << path;
@@ -132,10 +134,9 @@ TEST_F(HttpApiTest, ShapesOfJobsJobDetailAndWorkers) {
   EXPECT_EQ(job["id"], id);
   EXPECT_EQ(job["state"], "JOB_STATE_RUNNING");
   EXPECT_EQ(job["display_name"], "<b>job</b>");
-  EXPECT_EQ(job["error"], "");  // defaults present
+  EXPECT_EQ(job["error"], "");                               // defaults present
   EXPECT_TRUE(job["progress"]["blocks_total"].is_string());  // int64
-  EXPECT_GT(std::stoll(job["progress"]["blocks_total"].get<std::string>()),
-            0);
+  EXPECT_GT(std::stoll(job["progress"]["blocks_total"].get<std::string>()), 0);
   EXPECT_EQ(list["next_page_token"], "");
 
   auto [dcode, detail] = Call("GET", "/api/v1/jobs/" + id);

@@ -78,8 +78,8 @@ v1::WorkerStatus WorkerToProto(const WorkerView& view) {
   w.set_id(view.id);
   w.set_name(view.name);
   w.set_threads(view.threads);
-  w.set_last_seen_time_seconds(absl::ToDoubleSeconds(
-      view.last_seen - absl::UnixEpoch()));
+  w.set_last_seen_time_seconds(
+      absl::ToDoubleSeconds(view.last_seen - absl::UnixEpoch()));
   w.set_blocks_searched(view.blocks);
   w.set_units_done(view.units_done);
   w.set_results_rejected(view.rejected);
