@@ -76,12 +76,14 @@ class HttpApiTest : public ::testing::Test {
   // status, parsed body (null when not JSON).
   std::pair<int, Json> Call(const std::string& method, const std::string& path,
                             const std::string& token = "") {
-    httplib::Result r;
-    if (method == "GET") r = client_->Get(path, Auth(token));
-    if (method == "POST")
-      r = client_->Post(path, Auth(token), "", "text/plain");
-    if (method == "DELETE") r = client_->Delete(path, Auth(token));
-    if (method == "PUT") r = client_->Put(path, Auth(token), "", "text/plain");
+    httplib::Result r = [&] {
+      if (method == "GET") return client_->Get(path, Auth(token));
+      if (method == "POST") {
+        return client_->Post(path, Auth(token), "", "text/plain");
+      }
+      if (method == "DELETE") return client_->Delete(path, Auth(token));
+      return client_->Put(path, Auth(token), "", "text/plain");
+    }();
     EXPECT_TRUE(r) << method << " " << path;
     if (!r) return {0, nullptr};
     auto j = ParseJson(r->body, "response");
