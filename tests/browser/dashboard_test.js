@@ -111,7 +111,7 @@ async function saveShot(page, name) {
 }
 
 async function main() {
-  const rows = Number(process.env.DASH_ROWS || 1024);
+  const rows = Number(process.env.DASH_ROWS || 2048);
   const names = writeModel(path.join(work, 'model.safetensors'), rows, 256);
   fs.writeFileSync(path.join(work, 'tokens'),
     `${TOKENS.admin} admin boss\n${TOKENS.client} client alice\n${TOKENS.worker} worker w\n`);
@@ -216,8 +216,9 @@ async function watchInBrowser(browser, http, jobId, names) {
   check(workers.body.workers.length === 2, `API workers ${workers.body.workers.length}`);
   await page.waitForFunction(() => document.getElementById('worker-count').textContent === '2');
   check(await page.locator('[data-testid="worker-row"]').count() === 2, 'worker rows');
-  const searched = workers.body.workers.reduce((s, w) => s + Number(w.blocks_searched), 0);
-  check(searched >= Number(prog.blocks_total), `workers searched ${searched} < ${prog.blocks_total}`);
+  const shownWorkers = await page.$$eval('[data-testid="worker-row"]', (trs) => trs.map((tr) => tr.dataset.workerId));
+  check(JSON.stringify(shownWorkers.sort()) === JSON.stringify(workers.body.workers.map((w) => w.id).sort()),
+    `worker ids shown ${shownWorkers}`);
   const shownTensors = await page.locator('[data-testid="tensor-name"]').allTextContents();
   const apiTensors = prog.tensors.map((t) => t.name);
   check(JSON.stringify(shownTensors) === JSON.stringify(apiTensors), `tensor names ${shownTensors}`);
