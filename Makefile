@@ -29,12 +29,12 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   nlohmann-json3-dev libre2-dev zlib1g-dev libicu-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev \
-  prometheus-cpp-dev libspdlog-dev
+  prometheus-cpp-dev libspdlog-dev chromium nodejs prometheus
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
 
-.PHONY: all deps configure build test demo quality bench verify bazel \
+.PHONY: all deps browser-deps configure build test demo quality bench verify bazel \
   bazel-core fuzz sanitize format clean
 
 all: build
@@ -62,7 +62,13 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# playwright-core for the dashboard's browser test (tests/browser; the
+# browser itself is Debian's chromium, never downloaded).
+browser-deps: deps
+	@[ -d tests/browser/node_modules/playwright-core ] || \
+	  npm ci --prefix tests/browser --no-audit --no-fund
+
+test: build browser-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 DEMO_MODEL := $(SHARED)/data/stories260K/stories260K.bin

@@ -17,6 +17,7 @@
 #include "core/util/json_util.h"
 #include "core/util/sha256.h"
 #include "gtest/gtest.h"
+#include "proto/rpc/json.h"
 #include "tests/util/subprocess.h"
 
 namespace seedlm {
@@ -114,6 +115,33 @@ TEST_F(CliServiceTest, SubmitUploadsWatchesAndFetches) {
   ASSERT_EQ(req.options().include_size(), 1);
   EXPECT_EQ(req.display_name(), "tiny");
   EXPECT_FALSE(req.request_id().empty());
+}
+
+// `watch --json` prints one line per update in the JSON API's shape: the
+// very text the coordinator's GET /api/v1/jobs/{id} gives for that job.
+TEST_F(CliServiceTest, WatchJsonPrintsTheApiShapePerUpdate) {
+  auto r = Run({"watch", "job-1", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = r.out.find('\n', start)) != std::string::npos;
+       start = nl + 1) {
+    lines.push_back(r.out.substr(start, nl - start));
+  }
+  EXPECT_EQ(start, r.out.size()) << "a partial last line";
+  ASSERT_EQ(lines.size(), state_.steps.size()) << r.out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    absl::StatusOr<std::string> want = rpc::ToJson(state_.steps[i]);
+    ASSERT_TRUE(want.ok());
+    EXPECT_EQ(lines[i], *want) << i;
+    auto j = ParseJson(lines[i], "watch line");
+    ASSERT_TRUE(j.ok()) << j.status();
+    EXPECT_TRUE((*j)["progress"]["blocks_done"].is_string());
+  }
+  EXPECT_NE(lines[1].find("\"state\":\"JOB_STATE_RUNNING\""),
+            std::string::npos);
+  EXPECT_NE(lines[1].find("\"name\":\"layers.0.attention.wq.weight\""),
+            std::string::npos);
 }
 
 TEST_F(CliServiceTest, DetachPrintsTheJobIdAndFetchesNothing) {

@@ -38,7 +38,7 @@ absl::Status RunPerplexity(int argc, char** argv);
 absl::Status RunSubmit(int argc, char** argv);
 // seedlm jobs [--json]
 absl::Status RunJobs(int argc, char** argv);
-// seedlm watch JOB
+// seedlm watch JOB [--json]
 absl::Status RunWatch(int argc, char** argv);
 // seedlm cancel JOB
 absl::Status RunCancel(int argc, char** argv);

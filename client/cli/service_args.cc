@@ -105,6 +105,9 @@ absl::StatusOr<JobCommand> ParseJobCommandArgs(int argc, char** argv) {
     spec.boolean = {"json"};
     positionals = 0;
     usage = "seedlm jobs [--json]";
+  } else if (command == "watch") {
+    spec.boolean = {"json"};
+    usage = "seedlm watch JOB [--json]";
   } else if (command == "fetch") {
     positionals = 2;
     usage = "seedlm fetch JOB OUT.seedlm";

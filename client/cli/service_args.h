@@ -47,14 +47,14 @@ absl::StatusOr<SubmitCommand> ParseSubmitArgs(int argc, char** argv);
 absl::StatusOr<v1::CompressionOptions> CompressionOptionsFromArgs(
     const Args& args);
 
-// `seedlm jobs [--json]`, `seedlm watch JOB`, `seedlm cancel JOB`,
+// `seedlm jobs [--json]`, `seedlm watch JOB [--json]`, `seedlm cancel JOB`,
 // `seedlm delete JOB`, `seedlm fetch JOB OUT`: the connection flags plus
 // the command's positionals.
 struct JobCommand {
   client::ClientOptions connection;
   std::string job_id;  // "" for `jobs`
   std::string out;     // `fetch` only
-  bool json = false;   // `jobs` only
+  bool json = false;   // `jobs` and `watch` only
 };
 
 // Parses `seedlm <command> ...` for the commands above; INVALID_ARGUMENT

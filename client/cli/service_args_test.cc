@@ -146,6 +146,10 @@ TEST(JobCommandArgsTest, PositionalsPerCommand) {
   auto watch = Job("watch", {"j2", "--coordinator", "h:1"});
   ASSERT_TRUE(watch.ok()) << watch.status();
   EXPECT_EQ(watch->job_id, "j2");
+  EXPECT_FALSE(watch->json);
+  auto watch_json = Job("watch", {"j2", "--json", "--coordinator", "h:1"});
+  ASSERT_TRUE(watch_json.ok()) << watch_json.status();
+  EXPECT_TRUE(watch_json->json);
   for (auto bad :
        {Job("jobs", {"x", "--coordinator", "h:1"}),
         Job("watch", {"--coordinator", "h:1"}),

@@ -17,6 +17,7 @@
 #include "core/util/file_util.h"
 #include "core/util/json_util.h"
 #include "core/util/status_macros.h"
+#include "proto/rpc/json.h"
 
 namespace seedlm::cli {
 namespace {
@@ -41,20 +42,35 @@ std::string ProgressLabel(const v1::Job& job) {
   return first_open != nullptr ? first_open->name() : "running";
 }
 
-// Follows `job_id` with the progress bar until it ends; OK only when it
+// Follows `job_id` until it ends, with the progress bar or (`json`) one
+// line per update on stdout in the JSON API's shape (proto/rpc/json.h: the
+// same v1.Job as GET /api/v1/jobs/{id}'s "job"); OK only when it
 // SUCCEEDED. FAILED: the job's error; CANCELLED: says so (both exit 1).
 absl::StatusOr<v1::Job> Follow(const CompressionClient& client,
-                               const std::string& job_id) {
+                               const std::string& job_id, bool json = false) {
   ProgressBar bar;
+  absl::Status print_error;
   absl::StatusOr<v1::Job> job = client.WatchJob(
       job_id,
-      [&bar](const v1::Job& j) {
-        bar.Update(ProgressLabel(j), j.progress().blocks_done(),
-                   j.progress().blocks_total());
+      [&](const v1::Job& j) {
+        if (!json) {
+          bar.Update(ProgressLabel(j), j.progress().blocks_done(),
+                     j.progress().blocks_total());
+          return;
+        }
+        absl::StatusOr<std::string> line = rpc::ToJson(j);
+        if (line.ok()) {
+          line->push_back('\n');
+          if (absl::Status s = WriteStdout(*line); !s.ok()) print_error = s;
+          std::fflush(stdout);
+        } else {
+          print_error = line.status();
+        }
       },
       absl::Now() + kWatchTimeout);
-  bar.Clear();
+  if (!json) bar.Clear();
   if (!job.ok()) return job.status();
+  RETURN_IF_ERROR(print_error);
   if (job->state() == v1::JOB_STATE_FAILED) {
     return absl::UnknownError(
         absl::StrCat("job ", job_id, " failed: ", job->error()));
@@ -146,7 +162,8 @@ absl::Status RunWatch(int argc, char** argv) {
   ASSIGN_OR_RETURN(const JobCommand cmd, ParseJobCommandArgs(argc, argv));
   ASSIGN_OR_RETURN(std::unique_ptr<CompressionClient> client,
                    CompressionClient::Connect(cmd.connection));
-  ASSIGN_OR_RETURN(const v1::Job job, Follow(*client, cmd.job_id));
+  ASSIGN_OR_RETURN(const v1::Job job, Follow(*client, cmd.job_id, cmd.json));
+  if (cmd.json) return absl::OkStatus();
   return WriteStdout(
       absl::StrFormat("job %s %s\n", job.id(), JobStateName(job.state())));
 }

@@ -7,6 +7,8 @@
 #   SEEDLM_LISTEN  coordinator address (default: 127.0.0.1:50051)
 #   SEEDLM_MODEL_ROOT  models jobs may name with --server-path (optional)
 #   SEEDLM_WORKER_THREADS  search threads per worker (default: all cores / N)
+#   SEEDLM_HTTP    the coordinator's HTTP port: dashboard, JSON API, /metrics
+#                  (default: 127.0.0.1:0, any free port; the URL is printed)
 #
 # Then:  build/bin/seedlm submit --coordinator 127.0.0.1:50051 MODEL OUT.seedlm
 # Stop everything with deploy/local/down.sh (by the PIDs recorded here).
@@ -29,7 +31,8 @@ if [[ -f "$DIR/coordinator.pid" ]] && kill -0 "$(cat "$DIR/coordinator.pid")" 2>
   exit 1
 fi
 rm -f "$DIR/ready.json"
-args=(--state-dir "$DIR/state" --listen "$LISTEN" --ready-file "$DIR/ready.json")
+args=(--state-dir "$DIR/state" --listen "$LISTEN" --ready-file "$DIR/ready.json"
+  --http "${SEEDLM_HTTP:-127.0.0.1:0}")
 [[ -n "${SEEDLM_MODEL_ROOT:-}" ]] && args+=(--model-root "$SEEDLM_MODEL_ROOT")
 "$BIN/seedlm-coordinator" "${args[@]}" 2>"$DIR/coordinator.log" &
 echo $! >"$DIR/coordinator.pid"
@@ -42,6 +45,7 @@ done
 [[ -f "$DIR/ready.json" ]] || { echo "the coordinator did not start in 30 s" >&2; exit 1; }
 # The address it bound (SEEDLM_LISTEN may say port 0).
 LISTEN="$(sed -n 's/.*"listen": "\([^"]*\)".*/\1/p' "$DIR/ready.json")"
+HTTP="$(sed -n 's/.*"http": "\([^"]*\)".*/\1/p' "$DIR/ready.json")"
 threads="${SEEDLM_WORKER_THREADS:-$(( $(nproc) / (N > 0 ? N : 1) ))}"
 (( threads >= 1 )) || threads=1
 for i in $(seq 1 "$N"); do
@@ -50,3 +54,4 @@ for i in $(seq 1 "$N"); do
   echo $! >"$DIR/worker$i.pid"
 done
 echo "coordinator on $LISTEN (log $DIR/coordinator.log), $N worker(s) of $threads thread(s)"
+echo "dashboard: http://$HTTP/  (JSON API http://$HTTP/api/v1/jobs, metrics http://$HTTP/metrics)"

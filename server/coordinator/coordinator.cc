@@ -384,12 +384,7 @@ JobView Coordinator::Impl::ViewLocked(const JobEntry& job) const {
     v.units_total = static_cast<int64_t>(a.plan.units.size());
     v.units_done = a.units_done;
     v.tensors = TensorViewsLocked(a);
-    if (a.rate.size() >= 2) {
-      const auto& [t0, b0] = a.rate.front();
-      const auto& [t1, b1] = a.rate.back();
-      const double secs = absl::ToDoubleSeconds(t1 - t0);
-      if (secs > 0) v.blocks_per_second = static_cast<double>(b1 - b0) / secs;
-    }
+    v.blocks_per_second = RatePerSecond(a.rate);
     if (v.blocks_per_second > 0) {
       v.eta_seconds = static_cast<double>(v.blocks_total - v.blocks_done) /
                       v.blocks_per_second;
@@ -431,6 +426,10 @@ absl::StatusOr<JobView> Coordinator::WaitJob(const Caller& caller,
 absl::StatusOr<JobView> Coordinator::Cancel(const Caller& caller,
                                             const std::string& id) {
   return impl_->Cancel(caller, id);
+}
+absl::StatusOr<std::vector<ProgressPoint>> Coordinator::JobHistory(
+    const Caller& caller, const std::string& id) {
+  return impl_->JobHistory(caller, id);
 }
 absl::Status Coordinator::Delete(const Caller& caller, const std::string& id) {
   return impl_->Delete(caller, id);

@@ -38,6 +38,7 @@
 #include "core/compress/handshake.h"
 #include "server/coordinator/job_spec.h"
 #include "server/coordinator/job_store.h"
+#include "server/coordinator/progress_history.h"
 #include "server/coordinator/upload_receiver.h"
 
 namespace seedlm::obs {
@@ -110,10 +111,11 @@ struct WorkerView {
   std::string name;
   int threads = 0;
   absl::Time last_seen;
-  int64_t blocks = 0;      // searched, as reported by heartbeats
-  int64_t units_done = 0;  // accepted
-  int64_t rejected = 0;    // results that failed checks
-  int64_t leases = 0;      // held now
+  int64_t blocks = 0;            // searched, as reported by heartbeats
+  int64_t units_done = 0;        // accepted
+  int64_t rejected = 0;          // results that failed checks
+  int64_t leases = 0;            // held now
+  double blocks_per_second = 0;  // heartbeats over the last minute
 };
 
 // A unit leased to a worker.
@@ -198,6 +200,10 @@ class Coordinator {
   // Removes a job (cancelling it first if it runs), its units, result and
   // upload (unless another job uses it).
   absl::Status Delete(const Caller& caller, const std::string& id);
+  // The job's progress samples, oldest first (ProgressHistory: about one per
+  // second while it runs, at most 600).
+  absl::StatusOr<std::vector<ProgressPoint>> JobHistory(const Caller& caller,
+                                                        const std::string& id);
   // FAILED_PRECONDITION unless the job SUCCEEDED.
   absl::StatusOr<ResultFile> Result(const Caller& caller,
                                     const std::string& id);

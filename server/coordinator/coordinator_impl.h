@@ -55,12 +55,14 @@ struct JobEntry {
   int64_t final_blocks = 0;
   int64_t final_done = 0;
   std::vector<TensorView> final_tensors;
+  ProgressHistory history;  // sampled by TickerLoop while active
 };
 
 struct WorkerEntry {
   WorkerView view;
   WorkerHello hello;
   std::set<std::string> codec_ids;  // handshakes that match ours
+  RateWindow rate;                  // (heartbeat time, view.blocks)
 };
 
 class Coordinator::Impl {
@@ -82,6 +84,8 @@ class Coordinator::Impl {
   absl::Status Delete(const Caller& caller, const std::string& id);
   absl::StatusOr<ResultFile> Result(const Caller& caller,
                                     const std::string& id);
+  absl::StatusOr<std::vector<ProgressPoint>> JobHistory(const Caller& caller,
+                                                        const std::string& id);
 
   // coordinator_work.cc
   absl::StatusOr<std::string> RegisterWorker(const WorkerHello& hello);
@@ -108,6 +112,8 @@ class Coordinator::Impl {
   absl::Status Activate(const std::string& id);
   absl::Status Assemble(const std::string& id);
   void SweepRetention();
+  // Adds a ProgressHistory sample to every active job.
+  void SampleProgress();
   // The job ends with `phase` (and `error`); its leases are revoked.
   void EndJobLocked(JobEntry& job, JobPhase phase, const std::string& error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

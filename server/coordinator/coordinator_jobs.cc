@@ -311,11 +311,29 @@ void Coordinator::Impl::TickerLoop() {
       ++work_epoch_;
       LogLine(absl::StrCat(expired, " lease(s) expired"));
     }
+    SampleProgress();
     if (absl::Now() >= next_sweep) {
       SweepRetention();
       next_sweep = absl::Now() + absl::Minutes(1);
     }
   }
+}
+
+void Coordinator::Impl::SampleProgress() {
+  const absl::Time now = absl::Now();
+  MutexLock lock(&mu_);
+  for (auto& [id, job] : jobs_) {
+    if (!job.active) continue;
+    job.history.Add(now, job.active->blocks_done,
+                    RatePerSecond(job.active->rate));
+  }
+}
+
+absl::StatusOr<std::vector<ProgressPoint>> Coordinator::Impl::JobHistory(
+    const Caller& caller, const std::string& id) {
+  MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(JobEntry * job, FindLocked(caller, id));
+  return job->history.samples();
 }
 
 void Coordinator::Impl::SweepRetention() {

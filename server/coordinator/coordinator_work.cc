@@ -83,6 +83,7 @@ absl::StatusOr<std::vector<std::string>> Coordinator::Impl::Heartbeat(
   WorkerView& v = it->second.view;
   v.last_seen = absl::Now();
   v.blocks += std::max<int64_t>(0, blocks_searched);
+  AddToRateWindow(it->second.rate, v.last_seen, v.blocks);
   std::vector<std::string> lost = leases_.Heartbeat(worker_id, lease_ids);
   v.leases = static_cast<int64_t>(lease_ids.size() - lost.size());
   return lost;
@@ -101,7 +102,10 @@ void Coordinator::Impl::WorkerDisconnected(const std::string& worker_id) {
 std::vector<WorkerView> Coordinator::Impl::Workers() const {
   MutexLock lock(&mu_);
   std::vector<WorkerView> out;
-  for (const auto& [id, w] : workers_) out.push_back(w.view);
+  for (const auto& [id, w] : workers_) {
+    out.push_back(w.view);
+    out.back().blocks_per_second = RatePerSecond(w.rate);
+  }
   return out;
 }
 

@@ -22,6 +22,7 @@
 #include "server/common/logging.h"
 #include "server/common/metrics.h"
 #include "server/coordinator/coordinator.h"
+#include "server/coordinator/http_api.h"
 #include "server/coordinator/services.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
   seedlm::obs::HttpEndpoint http(&metrics, {.threads = 8});
   std::string http_addr;
   if (!absl::GetFlag(FLAGS_http).empty()) {
+    seedlm::coordinator::RegisterHttpApi(http, coordinator->get(), &tokens);
     auto bound = http.Start(absl::GetFlag(FLAGS_http));
     if (!bound.ok()) return Fail(bound.status().ToString());
     http_addr = *bound;

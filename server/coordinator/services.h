@@ -16,6 +16,7 @@
 #include "seedlm/v1/compression.grpc.pb.h"
 #include "seedlm/v1/work.grpc.pb.h"
 #include "server/coordinator/coordinator.h"
+#include "server/coordinator/job_proto.h"
 
 namespace seedlm::coordinator {
 
@@ -89,8 +90,6 @@ class WorkServiceImpl final : public v1::WorkService::Service {
   std::atomic<bool> stopping_{false};
 };
 
-// The proto form of a job view (exposed for tests).
-v1::Job JobToProto(const JobView& view);
 // A SubmitJobRequest as a JobSpec (not yet validated: ValidateJobSpec).
 absl::StatusOr<JobSpec> JobSpecFromProto(const v1::SubmitJobRequest& request);
 
