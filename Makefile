@@ -30,6 +30,8 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev \
   prometheus-cpp-dev libspdlog-dev
+# Prometheus server and promtool: prometheus_scrape_test, prometheus_rules_test.
+DEB_PKGS += prometheus
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
