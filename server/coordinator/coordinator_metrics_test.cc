@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "core/compress/plan_test_util.h"
 #include "core/compress/unit_compressor.h"
 #include "core/compress/unit_rows.h"
 #include "core/model/model_test_util.h"

@@ -45,7 +45,7 @@ absl::StatusOr<std::string> Coordinator::Impl::RegisterWorker(
     if (!s.ok()) {
       obs::LogWarn("worker refused", {{"name", hello.name},
                                       {"build", hello.build_id},
-                                      {"error", s.message()}});
+                                      {"error", std::string(s.message())}});
       return absl::FailedPreconditionError(absl::StrCat(
           "this worker's build would compress differently from the "
           "coordinator's: ",
@@ -236,7 +236,7 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
       obs::LogWarn("unit rejected", {{"worker", worker_id},
                                      {"lease", lease_id},
                                      {"reason", "stale"},
-                                     {"error", current.status().message()}});
+                                     {"error", std::string(current.status().message())}});
       return CompleteResult{false, std::string(current.status().message())};
     }
     ref = *current;
