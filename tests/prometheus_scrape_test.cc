@@ -5,8 +5,8 @@
 // through Prometheus's HTTP API must then show every target up, the
 // workers' blocks searched at least the job's block count, and the
 // coordinator's accepted row blocks equal to it.
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -151,9 +151,9 @@ class PrometheusScrapeTest : public ::testing::Test {
     auto j = nlohmann::json::parse(r->body, nullptr, false);
     if (!j.is_object() || j.value("status", "") != "success") return out;
     for (const auto& s : j["data"]["result"]) {
-      out.emplace_back(s["metric"],
-                       std::strtod(s["value"][1].get<std::string>().c_str(),
-                                   nullptr));
+      out.emplace_back(
+          s["metric"],
+          std::strtod(s["value"][1].get<std::string>().c_str(), nullptr));
     }
     return out;
   }

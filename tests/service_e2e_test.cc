@@ -84,9 +84,9 @@ TEST_F(ServiceTest, ThreeWorkersMatchLocalCompression) {
   ASSERT_FALSE(c.address.empty());
   std::vector<std::unique_ptr<Subprocess>> workers;
   for (int i = 0; i < 3; ++i) {
-    workers.push_back(StartWorker(
-        c.address, dir_ + "/w" + std::to_string(i) + ".log",
-        {"--log-level=debug"}));
+    workers.push_back(StartWorker(c.address,
+                                  dir_ + "/w" + std::to_string(i) + ".log",
+                                  {"--log-level=debug"}));
   }
   for (const char* preset : {"4bit-p4", "4bit"}) {
     const std::string out = dir_ + "/" + preset + ".seedlm";
@@ -106,8 +106,9 @@ TEST_F(ServiceTest, ThreeWorkersMatchLocalCompression) {
   // Units of both jobs were spread over the workers.
   int busy = 0;
   for (int i = 0; i < 3; ++i) {
-    busy += ReadFile(dir_ + "/w" + std::to_string(i) + ".log").find("unit done") !=
-            std::string::npos;
+    busy +=
+        ReadFile(dir_ + "/w" + std::to_string(i) + ".log").find("unit done") !=
+        std::string::npos;
   }
   EXPECT_GE(busy, 2);
 }

@@ -134,11 +134,11 @@ void Worker::Stop() {
   if (stopping_) return;
   stopping_ = true;
   drain_deadline_ = absl::Now() + options_.drain_deadline;
-  obs::LogInfo("drain started",
-               {{"worker", worker_id_},
-                {"deadline_seconds",
-                 absl::ToDoubleSeconds(options_.drain_deadline)},
-                {"unit_in_hand", !current_lease_.empty()}});
+  obs::LogInfo(
+      "drain started",
+      {{"worker", worker_id_},
+       {"deadline_seconds", absl::ToDoubleSeconds(options_.drain_deadline)},
+       {"unit_in_hand", !current_lease_.empty()}});
   CancelCalls(/*all=*/false);
   cv_.notify_all();
 }
@@ -210,13 +210,12 @@ absl::Status Worker::RegisterOnce() {
               : absl::Milliseconds(std::clamp<int64_t>(ms, 10, 60000));
   ++stats_.registrations;
   cv_.notify_all();
-  obs::LogInfo("registered",
-               {{"worker", worker_id_},
-                {"name", options_.name},
-                {"coordinator", options_.coordinator},
-                {"threads", pool_.num_threads()},
-                {"heartbeat_seconds",
-                 absl::ToDoubleSeconds(heartbeat_interval_)}});
+  obs::LogInfo("registered", {{"worker", worker_id_},
+                              {"name", options_.name},
+                              {"coordinator", options_.coordinator},
+                              {"threads", pool_.num_threads()},
+                              {"heartbeat_seconds",
+                               absl::ToDoubleSeconds(heartbeat_interval_)}});
   return absl::OkStatus();
 }
 
@@ -326,13 +325,13 @@ void Worker::RunLease(const std::string& worker_id,
            outcome.status().code() == absl::StatusCode::kCancelled;
     if (drop) {
       ++stats_.units_dropped;
-      obs::LogWarn("unit dropped",
-                   {{"job", lease.unit().job_id()},
-                    {"unit", lease.unit().unit_index()},
-                    {"lease", lease_id},
-                    {"seconds", seconds},
-                    {"reason",
-                     current_revoked_ ? "lease revoked" : "stopping"}});
+      obs::LogWarn(
+          "unit dropped",
+          {{"job", lease.unit().job_id()},
+           {"unit", lease.unit().unit_index()},
+           {"lease", lease_id},
+           {"seconds", seconds},
+           {"reason", current_revoked_ ? "lease revoked" : "stopping"}});
       current_lease_.clear();
     }
   }
@@ -365,8 +364,7 @@ void Worker::RunLease(const std::string& worker_id,
 }
 
 void Worker::Complete(v1::CompleteWorkRequest request, const UnitLog& unit) {
-  const std::string done =
-      absl::StrCat("job ", unit.job, " unit ", unit.unit);
+  const std::string done = absl::StrCat("job ", unit.job, " unit ", unit.unit);
   Backoff backoff(options_.backoff_initial, options_.backoff_max);
   for (;;) {
     absl::Time deadline = absl::Now() + options_.rpc_deadline;
@@ -388,11 +386,13 @@ void Worker::Complete(v1::CompleteWorkRequest request, const UnitLog& unit) {
     if (s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       ++(resp.accepted() ? stats_.units_completed : stats_.units_rejected);
-      const obs::LogFields fields = {
-          {"worker", request.worker_id()}, {"job", unit.job},
-          {"unit", unit.unit},           {"lease", request.lease_id()},
-          {"blocks", unit.blocks},       {"seconds", unit.seconds},
-          {"result", unit.result}};
+      const obs::LogFields fields = {{"worker", request.worker_id()},
+                                     {"job", unit.job},
+                                     {"unit", unit.unit},
+                                     {"lease", request.lease_id()},
+                                     {"blocks", unit.blocks},
+                                     {"seconds", unit.seconds},
+                                     {"result", unit.result}};
       if (unit.failed) {
         obs::LogWarn("unit failed", fields);
       } else if (!resp.accepted()) {

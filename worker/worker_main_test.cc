@@ -67,10 +67,10 @@ TEST(WorkerMainTest, ServesUnitsThenDrainsOnSigterm) {
   SubprocessOptions o;
   o.timeout = milliseconds(120000);
   o.stderr_path = dir.File("worker.log");
-  auto p = Subprocess::Start({kWorker, "--coordinator", fake.address(),
-                              "--threads", "2", "--name", "main-test",
-                              "--log-level", "debug"},
-                             o);
+  auto p =
+      Subprocess::Start({kWorker, "--coordinator", fake.address(), "--threads",
+                         "2", "--name", "main-test", "--log-level", "debug"},
+                        o);
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_TRUE(s.WaitUntil([&] { return s.completed_.size() == 3; }));
   for (size_t i = 0; i < 3; ++i) {

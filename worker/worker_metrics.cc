@@ -10,14 +10,16 @@ std::unique_ptr<WorkerMetrics> WorkerMetrics::Create(
   m->blocks_searched_ =
       &prometheus::BuildCounter()
            .Name("seedlm_worker_blocks_searched_total")
-           .Help("Blocks searched by this worker (every unit it ran, "
-                 "accepted or not).")
+           .Help(
+               "Blocks searched by this worker (every unit it ran, "
+               "accepted or not).")
            .Register(r)
            .Add({});
   auto& done = prometheus::BuildCounter()
                    .Name("seedlm_worker_units_done_total")
-                   .Help("Units this worker completed and the coordinator "
-                         "accepted, by kind.")
+                   .Help(
+                       "Units this worker completed and the coordinator "
+                       "accepted, by kind.")
                    .Register(r);
   m->units_done_rows_ = &done.Add({{"kind", "rows"}});
   m->units_done_bias_ = &done.Add({{"kind", "bias"}});
@@ -37,12 +39,11 @@ std::unique_ptr<WorkerMetrics> WorkerMetrics::Create(
                             .Help("Search time of one unit.")
                             .Register(r)
                             .Add({}, obs::DurationBucketsSeconds());
-  m->search_seconds_total_ =
-      &prometheus::BuildCounter()
-           .Name("seedlm_worker_search_seconds_total")
-           .Help("Search time of all units.")
-           .Register(r)
-           .Add({});
+  m->search_seconds_total_ = &prometheus::BuildCounter()
+                                  .Name("seedlm_worker_search_seconds_total")
+                                  .Help("Search time of all units.")
+                                  .Register(r)
+                                  .Add({});
   return m;
 }
 

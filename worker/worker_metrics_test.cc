@@ -75,21 +75,20 @@ TEST(WorkerMetricsTest, CountsWhatTheWorkerDid) {
   auto worker = Worker::Create(o);
   ASSERT_TRUE(worker.ok()) << worker.status();
   std::string text = registry.Render();
-  for (const char* s : {"seedlm_worker_blocks_searched_total",
-                        "seedlm_worker_units_done_total{kind=\"rows\"}",
-                        "seedlm_worker_units_done_total{kind=\"bias\"}",
-                        "seedlm_worker_busy_threads",
-                        "seedlm_worker_search_seconds_count",
-                        "seedlm_worker_search_seconds_total"}) {
+  for (const char* s :
+       {"seedlm_worker_blocks_searched_total",
+        "seedlm_worker_units_done_total{kind=\"rows\"}",
+        "seedlm_worker_units_done_total{kind=\"bias\"}",
+        "seedlm_worker_busy_threads", "seedlm_worker_search_seconds_count",
+        "seedlm_worker_search_seconds_total"}) {
     EXPECT_EQ(Value(text, s), 0) << s << "\n" << text;
   }
   EXPECT_EQ(Value(text, "seedlm_worker_threads"), 2);
 
   auto run = std::async(std::launch::async, [&] { return (*worker)->Run(); });
   FakeWorkService& s = fake.service;
-  const bool all = s.WaitUntil([&] {
-    return static_cast<int64_t>(s.completed_.size()) == units;
-  });
+  const bool all = s.WaitUntil(
+      [&] { return static_cast<int64_t>(s.completed_.size()) == units; });
   // Every searched block reaches the fake through a heartbeat.
   const double searched = [&] {
     for (int i = 0; i < 200; ++i) {

@@ -28,8 +28,7 @@ std::chrono::steady_clock::time_point SteadyIn(absl::Duration d) {
 void Coordinator::Impl::Recover() {
   absl::StatusOr<std::vector<JobRecord>> records = store_->ListJobs();
   if (!records.ok()) {
-    obs::LogError("cannot list jobs",
-                  {{"error", records.status().ToString()}});
+    obs::LogError("cannot list jobs", {{"error", records.status().ToString()}});
     return;
   }
   MutexLock lock(&mu_);
@@ -187,10 +186,11 @@ absl::Status Coordinator::Impl::Activate(const std::string& id) {
   SaveLocked(job);
   BumpLocked(job);
   ++work_epoch_;
-  obs::LogInfo("job planned", {{"job", id},
-                               {"units", static_cast<int64_t>(n_units)},
-                               {"already_done", static_cast<int64_t>(done.size())},
-                               {"blocks", plan.total_blocks}});
+  obs::LogInfo("job planned",
+               {{"job", id},
+                {"units", static_cast<int64_t>(n_units)},
+                {"already_done", static_cast<int64_t>(done.size())},
+                {"blocks", plan.total_blocks}});
   return absl::OkStatus();
 }
 
@@ -291,14 +291,14 @@ void Coordinator::Impl::EndJobLocked(JobEntry& job, JobPhase phase,
                                      const std::string& error) {
   job.record.phase = phase;
   job.record.error = error;
-  obs::Log(phase == JobPhase::kFailed ? obs::LogLevel::kWarn
-                                      : obs::LogLevel::kInfo,
-           "job finished",
-           {{"job", job.record.id},
-            {"state", JobStateLabel(phase)},
-            {"seconds", static_cast<double>(absl::ToUnixSeconds(absl::Now()) -
-                                            job.record.create_time)},
-            {"error", error}});
+  obs::Log(
+      phase == JobPhase::kFailed ? obs::LogLevel::kWarn : obs::LogLevel::kInfo,
+      "job finished",
+      {{"job", job.record.id},
+       {"state", JobStateLabel(phase)},
+       {"seconds", static_cast<double>(absl::ToUnixSeconds(absl::Now()) -
+                                       job.record.create_time)},
+       {"error", error}});
   if (job.active) {
     job.final_blocks = job.active->plan.total_blocks;
     job.final_done = job.active->blocks_done;

@@ -58,9 +58,8 @@ std::unique_ptr<CoordinatorMetrics> CoordinatorMetrics::Create(
       r, "seedlm_coordinator_blocks_searched_total",
       "Blocks the workers report searched (heartbeat deltas; retries and "
       "bias choice included).");
-  m->blocks_accepted =
-      NewCounter(r, "seedlm_coordinator_blocks_accepted_total",
-                 "Blocks of accepted row units.");
+  m->blocks_accepted = NewCounter(r, "seedlm_coordinator_blocks_accepted_total",
+                                  "Blocks of accepted row units.");
   auto& accepted = prometheus::BuildCounter()
                        .Name("seedlm_coordinator_units_accepted_total")
                        .Help("Work units accepted and recorded, by kind.")
@@ -75,9 +74,10 @@ std::unique_ptr<CoordinatorMetrics> CoordinatorMetrics::Create(
   auto& rejected =
       prometheus::BuildCounter()
           .Name("seedlm_coordinator_completions_rejected_total")
-          .Help("Completions not accepted: stale (late, duplicate or unknown "
-                "lease), invalid (size, CRC, verification), failed "
-                "(worker-reported failure).")
+          .Help(
+              "Completions not accepted: stale (late, duplicate or unknown "
+              "lease), invalid (size, CRC, verification), failed "
+              "(worker-reported failure).")
           .Register(r);
   m->completions_rejected[0] = &rejected.Add({{"reason", "stale"}});
   m->completions_rejected[1] = &rejected.Add({{"reason", "invalid"}});

@@ -205,8 +205,9 @@ TEST_F(CoordinatorMetricsTest, CountersFollowAJob) {
                                                : UnitOutcome::Kind::kBias;
   ASSERT_FALSE(c->CompleteWork(w, a.lease_id, wrong)->accepted);
   a = Lease(*c, w);
-  EXPECT_EQ(Value(registry.Render(), "seedlm_coordinator_units{state=\"leased\"}"),
-            1);
+  EXPECT_EQ(
+      Value(registry.Render(), "seedlm_coordinator_units{state=\"leased\"}"),
+      1);
   UnitOutcome failure;
   failure.kind = UnitOutcome::Kind::kFailure;
   failure.message = "test failure";
@@ -244,17 +245,28 @@ TEST_F(CoordinatorMetricsTest, CountersFollowAJob) {
   EXPECT_EQ(Value(text, "seedlm_coordinator_blocks_searched_total"), 123);
   EXPECT_EQ(Value(text, "seedlm_coordinator_blocks_accepted_total"),
             blocks_total);
-  EXPECT_EQ(Value(text, "seedlm_coordinator_units_accepted_total{kind=\"rows\"}") +
-                Value(text, "seedlm_coordinator_units_accepted_total{kind=\"bias\"}"),
-            units_total);
-  EXPECT_GT(Value(text, "seedlm_coordinator_units_accepted_total{kind=\"bias\"}"),
-            0);
+  EXPECT_EQ(
+      Value(text, "seedlm_coordinator_units_accepted_total{kind=\"rows\"}") +
+          Value(text, "seedlm_coordinator_units_accepted_total{kind=\"bias\"}"),
+      units_total);
+  EXPECT_GT(
+      Value(text, "seedlm_coordinator_units_accepted_total{kind=\"bias\"}"), 0);
   EXPECT_EQ(Value(text, "seedlm_coordinator_lease_grants_total"), grants_);
   EXPECT_EQ(grants_, units_total + 3);
   EXPECT_EQ(Value(text, "seedlm_coordinator_lease_expiries_total"), 1);
-  EXPECT_EQ(Value(text, "seedlm_coordinator_completions_rejected_total{reason=\"stale\"}"), 1);
-  EXPECT_EQ(Value(text, "seedlm_coordinator_completions_rejected_total{reason=\"invalid\"}"), 1);
-  EXPECT_EQ(Value(text, "seedlm_coordinator_completions_rejected_total{reason=\"failed\"}"), 1);
+  EXPECT_EQ(
+      Value(text,
+            "seedlm_coordinator_completions_rejected_total{reason=\"stale\"}"),
+      1);
+  EXPECT_EQ(
+      Value(
+          text,
+          "seedlm_coordinator_completions_rejected_total{reason=\"invalid\"}"),
+      1);
+  EXPECT_EQ(
+      Value(text,
+            "seedlm_coordinator_completions_rejected_total{reason=\"failed\"}"),
+      1);
   EXPECT_EQ(Value(text, "seedlm_coordinator_jobs{state=\"succeeded\"}"), 1);
   EXPECT_EQ(Value(text, "seedlm_coordinator_jobs{state=\"running\"}"), 0);
   for (const char* state : {"waiting", "ready", "leased", "done"}) {

@@ -233,10 +233,11 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
     absl::StatusOr<UnitRef> current = leases_.Current(worker_id, lease_id);
     if (!current.ok()) {
       CountRejected(RejectReason::kStale);
-      obs::LogWarn("unit rejected", {{"worker", worker_id},
-                                     {"lease", lease_id},
-                                     {"reason", "stale"},
-                                     {"error", std::string(current.status().message())}});
+      obs::LogWarn("unit rejected",
+                   {{"worker", worker_id},
+                    {"lease", lease_id},
+                    {"reason", "stale"},
+                    {"error", std::string(current.status().message())}});
       return CompleteResult{false, std::string(current.status().message())};
     }
     ref = *current;
@@ -347,15 +348,16 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
 void Coordinator::Impl::CountAccepted(const WorkUnit& wu,
                                       const CompressionPlan& plan) {
   if (!metrics_) return;
-  metrics_->last_progress->Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  metrics_->last_progress->Set(
+      absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   if (wu.kind == UnitKind::kChooseBias) {
     metrics_->units_accepted_bias->Increment();
     return;
   }
   metrics_->units_accepted_rows->Increment();
-  metrics_->blocks_accepted->Increment(static_cast<double>(
-      (wu.row_end - wu.row_begin) *
-      plan.tensors[wu.tensor].geometry.blocks_per_row()));
+  metrics_->blocks_accepted->Increment(
+      static_cast<double>((wu.row_end - wu.row_begin) *
+                          plan.tensors[wu.tensor].geometry.blocks_per_row()));
 }
 
 CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job, ActiveJob& active,
@@ -365,11 +367,12 @@ CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job, ActiveJob& active,
                                                const UnitOutcome& outcome) {
   if (!leases_.Current(worker_id, lease_id).ok()) {
     CountRejected(RejectReason::kStale);
-    obs::LogWarn("unit rejected", {{"job", job.record.id},
-                                   {"unit", unit},
-                                   {"worker", worker_id},
-                                   {"reason", "stale"},
-                                   {"error", "lease expired during the checks"}});
+    obs::LogWarn("unit rejected",
+                 {{"job", job.record.id},
+                  {"unit", unit},
+                  {"worker", worker_id},
+                  {"reason", "stale"},
+                  {"error", "lease expired during the checks"}});
     return CompleteResult{false, "the lease expired during the checks"};
   }
   const WorkUnit& wu = active.plan.units[unit];
@@ -391,9 +394,9 @@ CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job, ActiveJob& active,
   if (!s.ok()) {
     (void)leases_.Release(worker_id, lease_id);
     ++work_epoch_;
-    obs::LogError("cannot record unit", {{"job", job.record.id},
-                                         {"unit", unit},
-                                         {"error", s.ToString()}});
+    obs::LogError(
+        "cannot record unit",
+        {{"job", job.record.id}, {"unit", unit}, {"error", s.ToString()}});
     return CompleteResult{false, absl::StrCat("not recorded: ", s.message())};
   }
   (void)leases_.Complete(worker_id, lease_id);
