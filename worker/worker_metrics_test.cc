@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "core/compress/plan_test_util.h"
+#include "core/compress/unit_rows_test_util.h"
 #include "gtest/gtest.h"
 #include "worker/fake_work_service.h"
 #include "worker/work_proto.h"
