@@ -84,8 +84,9 @@ TEST_F(ServiceTest, ThreeWorkersMatchLocalCompression) {
   ASSERT_FALSE(c.address.empty());
   std::vector<std::unique_ptr<Subprocess>> workers;
   for (int i = 0; i < 3; ++i) {
-    workers.push_back(
-        StartWorker(c.address, dir_ + "/w" + std::to_string(i) + ".log"));
+    workers.push_back(StartWorker(c.address,
+                                  dir_ + "/w" + std::to_string(i) + ".log",
+                                  {"--log-level=debug"}));
   }
   for (const char* preset : {"4bit-p4", "4bit"}) {
     const std::string out = dir_ + "/" + preset + ".seedlm";
@@ -105,8 +106,9 @@ TEST_F(ServiceTest, ThreeWorkersMatchLocalCompression) {
   // Units of both jobs were spread over the workers.
   int busy = 0;
   for (int i = 0; i < 3; ++i) {
-    busy += ReadFile(dir_ + "/w" + std::to_string(i) + ".log").find("unit") !=
-            std::string::npos;
+    busy +=
+        ReadFile(dir_ + "/w" + std::to_string(i) + ".log").find("unit done") !=
+        std::string::npos;
   }
   EXPECT_GE(busy, 2);
 }
@@ -168,7 +170,8 @@ TEST_F(ServiceTest, CoordinatorKilledMidJobAndDuringAssemblyResumes) {
       << ReadFile(c2.log);
   // Units recorded before the kill were not redone.
   const std::string log2 = ReadFile(c2.log);
-  EXPECT_NE(log2.find("already done"), std::string::npos) << log2;
+  EXPECT_NE(log2.find("job planned"), std::string::npos) << log2;
+  EXPECT_EQ(log2.find("already_done=0 "), std::string::npos) << log2;
   EXPECT_GE(done_before, 1);
   c2.process->Kill(SIGKILL);
   ASSERT_TRUE(c2.process->Wait(std::chrono::seconds(10)).ok());

@@ -4,6 +4,7 @@
 // usage error. A second SIGTERM / SIGINT exits at once (128 + signal).
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/file_util.h"
 #include "server/common/http_endpoint.h"
 #include "server/common/logging.h"
 #include "server/common/metrics.h"
@@ -25,6 +27,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: seedlm-worker --coordinator ADDR [--threads N] [--model-root DIR] "
     "[--token T] [--tls-ca F] [--name S] [--drain-seconds S] [--http ADDR] "
+    "[--ready-file F] "
     "[--log-level debug|info|warn|error] [--log-format text|json|logfmt]";
 
 // The worker the signal thread stops; cleared before it is destroyed.
@@ -55,7 +58,7 @@ int Usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   seedlm::worker::WorkerOptions o;
-  std::string threads, drain, corrupt, http;
+  std::string threads, drain, corrupt, http, ready_file;
   std::string log_level = "info", log_format = "text";
   const std::map<std::string, std::string*> flags = {
       {"coordinator", &o.coordinator},
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
       {"drain-seconds", &drain},
       {"testing-corrupt-units", &corrupt},
       {"http", &http},
+      {"ready-file", &ready_file},
       {"log-level", &log_level},
       {"log-format", &log_format}};
   for (int i = 1; i < argc; ++i) {
@@ -136,6 +140,18 @@ int main(int argc, char** argv) {
                                                                          : 1;
     }
     seedlm::obs::LogInfo("serving HTTP", {{"http", *bound}});
+    http = *bound;
+  }
+  // {"http": "host:port" ("" without --http), "pid": N}, written once the
+  // HTTP port is bound (tests read the port from it).
+  if (!ready_file.empty()) {
+    absl::Status s = seedlm::WriteFileAtomically(
+        ready_file,
+        absl::StrCat("{\"http\": \"", http, "\", \"pid\": ", getpid(), "}\n"));
+    if (!s.ok()) {
+      seedlm::obs::LogError(s.ToString());
+      return 1;
+    }
   }
 
   auto worker = seedlm::worker::Worker::Create(o);

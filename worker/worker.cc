@@ -104,16 +104,13 @@ Worker::Worker(const WorkerOptions& options,
       model_root_(std::move(model_root)),
       channel_(std::move(channel)),
       stub_(v1::WorkService::NewStub(channel_)),
-      pool_(options.threads) {}
+      pool_(options.threads),
+      metrics_(WorkerMetrics::Create(options.metrics, pool_.num_threads())) {}
 
 Worker::~Worker() = default;
 
-void Worker::Log(const std::string& line) const {
-  const std::string text =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                    absl::UTCTimeZone()),
-                   " seedlm-worker ", options_.name, ": ", line, "\n");
-  std::fputs(text.c_str(), stderr);
+void Worker::Log(const std::string& line, obs::LogLevel level) const {
+  obs::Log(level, line, {{"name", options_.name}});
 }
 
 std::string Worker::WorkerId() const {
@@ -137,6 +134,11 @@ void Worker::Stop() {
   if (stopping_) return;
   stopping_ = true;
   drain_deadline_ = absl::Now() + options_.drain_deadline;
+  obs::LogInfo(
+      "drain started",
+      {{"worker", worker_id_},
+       {"deadline_seconds", absl::ToDoubleSeconds(options_.drain_deadline)},
+       {"unit_in_hand", !current_lease_.empty()}});
   CancelCalls(/*all=*/false);
   cv_.notify_all();
 }
@@ -208,9 +210,12 @@ absl::Status Worker::RegisterOnce() {
               : absl::Milliseconds(std::clamp<int64_t>(ms, 10, 60000));
   ++stats_.registrations;
   cv_.notify_all();
-  Log(absl::StrCat("registered with ", options_.coordinator, " as ", worker_id_,
-                   " (", pool_.num_threads(), " threads, heartbeat every ",
-                   absl::FormatDuration(heartbeat_interval_), ")"));
+  obs::LogInfo("registered", {{"worker", worker_id_},
+                              {"name", options_.name},
+                              {"coordinator", options_.coordinator},
+                              {"threads", pool_.num_threads()},
+                              {"heartbeat_seconds",
+                               absl::ToDoubleSeconds(heartbeat_interval_)}});
   return absl::OkStatus();
 }
 
@@ -301,14 +306,18 @@ void Worker::RunLease(const std::string& worker_id,
   SearchCallbacks cb;
   cb.cancel = &cancel_unit_;
   cb.progress = [&](int64_t done, int64_t) {
-    blocks_searched_ += done >= last_done ? done - last_done : done;
+    const int64_t delta = done >= last_done ? done - last_done : done;
+    blocks_searched_ += delta;
+    if (metrics_) metrics_->AddBlocksSearched(delta);
     last_done = done;
   };
+  if (metrics_) metrics_->UnitStarted(pool_.num_threads());
   absl::StatusOr<UnitOutcome> outcome = [&]() -> absl::StatusOr<UnitOutcome> {
     ASSIGN_OR_RETURN(const UnitTask task, TaskFromProto(lease.unit()));
     return RunUnit(task, model_root_.get(), &pool_, cb, options_.algorithm);
   }();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (metrics_) metrics_->UnitFinished(seconds);
   bool drop;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -316,8 +325,13 @@ void Worker::RunLease(const std::string& worker_id,
            outcome.status().code() == absl::StatusCode::kCancelled;
     if (drop) {
       ++stats_.units_dropped;
-      Log(absl::StrFormat("%s: dropped after %.3f s (%s)", what, seconds,
-                          current_revoked_ ? "lease revoked" : "stopping"));
+      obs::LogWarn(
+          "unit dropped",
+          {{"job", lease.unit().job_id()},
+           {"unit", lease.unit().unit_index()},
+           {"lease", lease_id},
+           {"seconds", seconds},
+           {"reason", current_revoked_ ? "lease revoked" : "stopping"}});
       current_lease_.clear();
     }
   }
@@ -336,14 +350,21 @@ void Worker::RunLease(const std::string& worker_id,
     Log(absl::StrCat(what,
                      ": corrupting the payload (--testing-corrupt-units)"));
   }
-  Complete(std::move(req), absl::StrFormat("%s: %s, %d blocks in %.3f s", what,
-                                           result, blocks, seconds));
+  UnitLog log;
+  log.job = lease.unit().job_id();
+  log.unit = lease.unit().unit_index();
+  log.result = result;
+  log.blocks = blocks;
+  log.seconds = seconds;
+  log.bias = outcome.ok() && outcome->kind == UnitOutcome::Kind::kBias;
+  log.failed = !outcome.ok();
+  Complete(std::move(req), log);
   std::lock_guard<std::mutex> lock(mu_);
   current_lease_.clear();
 }
 
-void Worker::Complete(v1::CompleteWorkRequest request,
-                      const std::string& done) {
+void Worker::Complete(v1::CompleteWorkRequest request, const UnitLog& unit) {
+  const std::string done = absl::StrCat("job ", unit.job, " unit ", unit.unit);
   Backoff backoff(options_.backoff_initial, options_.backoff_max);
   for (;;) {
     absl::Time deadline = absl::Now() + options_.rpc_deadline;
@@ -365,9 +386,22 @@ void Worker::Complete(v1::CompleteWorkRequest request,
     if (s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       ++(resp.accepted() ? stats_.units_completed : stats_.units_rejected);
-      Log(resp.accepted()
-              ? done
-              : absl::StrCat(done, ": not accepted (", resp.reason(), ")"));
+      const obs::LogFields fields = {{"worker", request.worker_id()},
+                                     {"job", unit.job},
+                                     {"unit", unit.unit},
+                                     {"lease", request.lease_id()},
+                                     {"blocks", unit.blocks},
+                                     {"seconds", unit.seconds},
+                                     {"result", unit.result}};
+      if (unit.failed) {
+        obs::LogWarn("unit failed", fields);
+      } else if (!resp.accepted()) {
+        obs::Log(obs::LogLevel::kWarn,
+                 absl::StrCat("unit not accepted: ", resp.reason()), fields);
+      } else {
+        if (metrics_) metrics_->UnitDone(unit.bias);
+        obs::LogDebug("unit done", fields);
+      }
       return;
     }
     if (!Transient(s.code())) {

@@ -13,8 +13,10 @@
 // finished and completed within the drain deadline (else dropped: closing
 // the heartbeat stream frees it at the coordinator), then Run() returns.
 //
-// Logs (stderr): one line per unit (job, unit, blocks, seconds) and every
-// reconnect or re-registration.
+// Logs (server/common/logging.h, keys worker, job, unit, lease): registered
+// (info), unit done (debug: job, unit, blocks, seconds), unit failed or not
+// accepted (warn), drain, and every reconnect or re-registration.
+// Metrics (worker_metrics.h) when WorkerOptions::metrics is set.
 #ifndef SEEDLM_WORKER_WORKER_H_
 #define SEEDLM_WORKER_WORKER_H_
 
@@ -36,7 +38,9 @@
 #include "core/util/thread_pool.h"
 #include "grpcpp/grpcpp.h"
 #include "seedlm/v1/work.grpc.pb.h"
+#include "server/common/logging.h"
 #include "worker/unit_runner.h"
+#include "worker/worker_metrics.h"
 
 namespace seedlm::obs {
 class MetricsRegistry;
@@ -125,10 +129,19 @@ class Worker {
   // Runs one leased unit and completes it (or drops it).
   void RunLease(const std::string& worker_id,
                 const seedlm::v1::LeaseWorkResponse& lease);
+  // What is logged about a unit once its completion is answered.
+  struct UnitLog {
+    std::string job;
+    int64_t unit = 0;
+    std::string result;
+    int64_t blocks = 0;
+    double seconds = 0;
+    bool bias = false;    // a bias-choice unit
+    bool failed = false;  // the unit's run failed (reported as a failure)
+  };
   // Sends a completion until the coordinator answers or the worker stops;
-  // logs `done` (the unit and its result) with the answer.
-  void Complete(seedlm::v1::CompleteWorkRequest request,
-                const std::string& done);
+  // logs the unit and its result with the answer.
+  void Complete(seedlm::v1::CompleteWorkRequest request, const UnitLog& done);
   // The heartbeat thread, and one stream of it.
   void HeartbeatLoop();
   // Sets *answered once the coordinator answered on it.
@@ -142,7 +155,9 @@ class Worker {
   // Sleeps up to `d`, less if the worker stops (abort; or any stop when
   // `until_stop`). Returns false if it was woken by a stop.
   bool SleepFor(absl::Duration d, bool until_stop);
-  void Log(const std::string& line) const;
+  // One info (or `level`) line with this worker's name (and extra fields).
+  void Log(const std::string& line,
+           obs::LogLevel level = obs::LogLevel::kInfo) const;
   std::string WorkerId() const;
   void CancelCalls(bool all);  // REQUIRES: mu_ held
 
@@ -174,6 +189,7 @@ class Worker {
   WorkerStats stats_;
   std::atomic<int64_t> blocks_searched_{0};  // since the last heartbeat
   int corrupted_units_ = 0;  // run-loop thread only (testing_corrupt_units)
+  const std::unique_ptr<WorkerMetrics> metrics_;  // null without a registry
 };
 
 }  // namespace seedlm::worker

@@ -67,9 +67,10 @@ TEST(WorkerMainTest, ServesUnitsThenDrainsOnSigterm) {
   SubprocessOptions o;
   o.timeout = milliseconds(120000);
   o.stderr_path = dir.File("worker.log");
-  auto p = Subprocess::Start({kWorker, "--coordinator", fake.address(),
-                              "--threads", "2", "--name", "main-test"},
-                             o);
+  auto p =
+      Subprocess::Start({kWorker, "--coordinator", fake.address(), "--threads",
+                         "2", "--name", "main-test", "--log-level", "debug"},
+                        o);
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_TRUE(s.WaitUntil([&] { return s.completed_.size() == 3; }));
   for (size_t i = 0; i < 3; ++i) {
@@ -88,7 +89,8 @@ TEST(WorkerMainTest, ServesUnitsThenDrainsOnSigterm) {
   EXPECT_EQ(r->exit_code, 0);
   std::stringstream log;
   log << std::ifstream(dir.File("worker.log")).rdbuf();
-  EXPECT_NE(log.str().find("job job unit 2:"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("unit done"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("job=job unit=2"), std::string::npos) << log.str();
   EXPECT_NE(log.str().find("draining"), std::string::npos) << log.str();
   EXPECT_TRUE(s.WaitUntil([&] { return s.streams_closed_ >= 1; }));
 }

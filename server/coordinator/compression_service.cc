@@ -266,6 +266,7 @@ grpc::Status CompressionServiceImpl::FetchResult(
     chunk.set_total_size_bytes(result->size);
     chunk.set_sha256(result->sha256);
     if (!writer->Write(chunk)) break;
+    coordinator_->CountResultBytesSent(static_cast<uint64_t>(n));
     offset += static_cast<uint64_t>(n);
   }
   if (result->size == 0 || request->offset_bytes() == result->size) {

@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "core/compress/container_assembly.h"
 #include "core/util/status_macros.h"
+#include "server/common/logging.h"
+#include "server/common/metrics.h"
 #include "server/coordinator/coordinator_impl.h"
 
 namespace seedlm::coordinator {
@@ -31,14 +33,6 @@ std::string RandomHex(int bytes) {
 int64_t UnixNow() { return absl::ToUnixSeconds(absl::Now()); }
 
 }  // namespace
-
-void LogLine(const std::string& line) {
-  std::fprintf(
-      stderr, "%s coordinator: %s\n",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::Now(), absl::LocalTimeZone())
-          .c_str(),
-      line.c_str());
-}
 
 // ---- Uploads.
 
@@ -61,7 +55,9 @@ class UploadSessionImpl : public UploadSession {
   }
   absl::Status Write(uint32_t file_index, uint64_t offset,
                      absl::Span<const uint8_t> data, uint32_t crc32) override {
-    return receiver_->Write(file_index, offset, data, crc32);
+    RETURN_IF_ERROR(receiver_->Write(file_index, offset, data, crc32));
+    if (impl_->metrics_) impl_->metrics_->upload_bytes->Increment(data.size());
+    return absl::OkStatus();
   }
   absl::StatusOr<std::string> Finish() override {
     ASSIGN_OR_RETURN(std::string digest, receiver_->Finish());
@@ -74,7 +70,8 @@ class UploadSessionImpl : public UploadSession {
     rec.create_time = UnixNow();
     RETURN_IF_ERROR(impl_->store_->CreateUpload(rec));
     finished_ = true;
-    LogLine(absl::StrCat("upload ", id_, ": ", rec.size_bytes, " bytes"));
+    obs::LogInfo("upload finished",
+                 {{"upload", id_}, {"bytes", rec.size_bytes}});
     return id_;
   }
   uint64_t bytes_received() const override {
@@ -109,7 +106,13 @@ Coordinator::Impl::Impl(CoordinatorOptions options,
     : options_(std::move(options)),
       store_(std::move(store)),
       leases_(options_.lease_timeout, [] { return absl::Now(); }),
-      instance_(RandomHex(3)) {
+      instance_(RandomHex(3)),
+      metrics_(CoordinatorMetrics::Create(options_.metrics)) {
+  if (metrics_) {
+    prometheus::Histogram* h = metrics_->store_transaction_seconds;
+    store_->SetTransactionObserver(
+        [h](absl::Duration d) { h->Observe(absl::ToDoubleSeconds(d)); });
+  }
   heartbeat_interval_ = std::clamp(options_.lease_timeout / 5,
                                    absl::Milliseconds(100), absl::Seconds(5));
 }
@@ -121,12 +124,49 @@ void Coordinator::Impl::StartThreads() {
   threads_.emplace_back([this] { PlannerLoop(); });
   threads_.emplace_back([this] { AssemblerLoop(); });
   threads_.emplace_back([this] { TickerLoop(); });
+  if (metrics_) {
+    collect_hook_ =
+        options_.metrics->AddCollectHook([this] { CollectMetrics(); });
+  }
+}
+
+void Coordinator::Impl::CollectMetrics() {
+  const LeaseTableStats s = leases_.stats();
+  MutexLock lock(&mu_);
+  std::map<JobPhase, int64_t> by_phase;
+  for (const auto& [id, job] : jobs_) ++by_phase[job.record.phase];
+  for (int p = 1; p <= 6; ++p) {
+    const auto phase = static_cast<JobPhase>(p);
+    metrics_->jobs(phase).Set(static_cast<double>(by_phase[phase]));
+  }
+  metrics_->units_waiting->Set(static_cast<double>(s.waiting));
+  metrics_->units_ready->Set(static_cast<double>(s.ready));
+  metrics_->units_leased->Set(static_cast<double>(s.leased));
+  metrics_->units_done->Set(static_cast<double>(s.done));
+  metrics_->workers_connected->Set(static_cast<double>(workers_.size()));
+  if (s.expired > expiries_counted_) {
+    metrics_->lease_expiries->Increment(
+        static_cast<double>(s.expired - expiries_counted_));
+    expiries_counted_ = s.expired;
+  }
+}
+
+void Coordinator::Impl::CountRejected(RejectReason reason) {
+  if (metrics_) metrics_->rejected(reason).Increment();
+}
+
+void Coordinator::Impl::CountResultBytesSent(uint64_t bytes) {
+  if (metrics_) metrics_->download_bytes->Increment(static_cast<double>(bytes));
 }
 
 void Coordinator::Impl::Shutdown() {
   {
     MutexLock lock(&mu_);
     shutdown_ = true;
+  }
+  if (collect_hook_ != 0) {
+    options_.metrics->RemoveCollectHook(collect_hook_);
+    collect_hook_ = 0;
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
@@ -176,7 +216,10 @@ void Coordinator::Impl::BumpLocked(JobEntry& job) {
 
 void Coordinator::Impl::SaveLocked(JobEntry& job) {
   absl::Status s = store_->UpdateJob(job.record);
-  if (!s.ok()) LogLine(absl::StrCat("job ", job.record.id, ": ", s.ToString()));
+  if (!s.ok()) {
+    obs::LogError("cannot save job",
+                  {{"job", job.record.id}, {"error", s.ToString()}});
+  }
 }
 
 absl::StatusOr<JobView> Coordinator::Impl::Submit(const Caller& caller,
@@ -232,7 +275,10 @@ absl::StatusOr<JobView> Coordinator::Impl::Submit(const Caller& caller,
   job.record = rec;
   job.spec = std::move(spec);
   to_plan_.push_back(rec.id);
-  LogLine(absl::StrCat("job ", rec.id, ": submitted (", rec.model_path, ")"));
+  obs::LogInfo("job submitted", {{"job", rec.id},
+                                 {"owner", rec.owner},
+                                 {"model", rec.model_path},
+                                 {"preset", job.spec.preset}});
   return ViewLocked(job);
 }
 
@@ -294,7 +340,7 @@ absl::StatusOr<JobView> Coordinator::Impl::Cancel(const Caller& caller,
         absl::StrCat("job ", id, " has already ended"));
   }
   EndJobLocked(*job, JobPhase::kCancelled, "");
-  LogLine(absl::StrCat("job ", id, ": cancelled"));
+  obs::LogInfo("job cancelled", {{"job", id}});
   return ViewLocked(*job);
 }
 
@@ -312,7 +358,7 @@ absl::Status Coordinator::Impl::Delete(const Caller& caller,
   RETURN_IF_ERROR(store_->DeleteJob(id));
   RemoveJobFilesLocked(*job);
   jobs_.erase(id);
-  LogLine(absl::StrCat("job ", id, ": deleted"));
+  obs::LogInfo("job deleted", {{"job", id}});
   return absl::OkStatus();
 }
 
@@ -325,7 +371,10 @@ void Coordinator::Impl::RemoveJobFilesLocked(const JobEntry& job) {
     if (id != job.record.id && other.record.upload_id == upload) return;
   }
   absl::Status s = store_->DeleteUpload(upload);
-  if (!s.ok() && !absl::IsNotFound(s)) LogLine(s.ToString());
+  if (!s.ok() && !absl::IsNotFound(s)) {
+    obs::LogError("cannot delete upload",
+                  {{"upload", upload}, {"error", s.ToString()}});
+  }
 }
 
 absl::StatusOr<ResultFile> Coordinator::Impl::Result(const Caller& caller,
@@ -464,6 +513,9 @@ absl::StatusOr<CompleteResult> Coordinator::CompleteWork(
 }
 std::vector<WorkerView> Coordinator::Workers() const {
   return impl_->Workers();
+}
+void Coordinator::CountResultBytesSent(uint64_t bytes) {
+  impl_->CountResultBytesSent(bytes);
 }
 
 }  // namespace seedlm::coordinator

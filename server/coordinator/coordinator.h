@@ -233,6 +233,11 @@ class Coordinator {
                                               UnitOutcome outcome);
   std::vector<WorkerView> Workers() const;
 
+  // Counts result bytes the RPC layer sent to a client (FetchResult) in
+  // seedlm_coordinator_download_bytes_total. Thread-safe; no-op without
+  // metrics.
+  void CountResultBytesSent(uint64_t bytes);
+
   const CoordinatorOptions& options() const;
 
   class Impl;

@@ -19,6 +19,7 @@
 #include "core/search/searcher.h"
 #include "core/util/mutex.h"
 #include "server/coordinator/coordinator.h"
+#include "server/coordinator/coordinator_metrics.h"
 #include "server/coordinator/lease_table.h"
 
 namespace seedlm::coordinator {
@@ -99,11 +100,18 @@ class Coordinator::Impl {
                                               const std::string& lease_id,
                                               UnitOutcome outcome);
   std::vector<WorkerView> Workers() const;
+  void CountResultBytesSent(uint64_t bytes);
 
   const CoordinatorOptions options_;
   absl::Duration heartbeat_interval_;
 
  private:
+  // coordinator.cc: sets the gauges (the metrics collect hook).
+  void CollectMetrics();
+  // Count a refused / an accepted completion (no-op without metrics).
+  void CountRejected(RejectReason reason);
+  void CountAccepted(const WorkUnit& wu, const CompressionPlan& plan);
+
   // coordinator_jobs.cc: background work.
   void Recover();
   void PlannerLoop();
@@ -160,10 +168,13 @@ class Coordinator::Impl {
   std::set<std::string> uploads_in_progress_ ABSL_GUARDED_BY(mu_);
 
   std::vector<std::thread> threads_;
-};
 
-// Logs one line to stderr with a timestamp ("coordinator: ...").
-void LogLine(const std::string& line);
+  // Null without a registry; set at construction.
+  const std::unique_ptr<CoordinatorMetrics> metrics_;
+  int collect_hook_ = 0;  // 0 = none (StartThreads / Shutdown only)
+  // Lease expiries already counted (the lease table's running total).
+  int64_t expiries_counted_ ABSL_GUARDED_BY(mu_) = 0;
+};
 
 }  // namespace seedlm::coordinator
 

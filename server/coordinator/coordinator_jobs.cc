@@ -11,6 +11,7 @@
 #include "core/compress/container_assembly.h"
 #include "core/util/sha256.h"
 #include "core/util/status_macros.h"
+#include "server/common/logging.h"
 #include "server/coordinator/coordinator_impl.h"
 
 namespace seedlm::coordinator {
@@ -27,7 +28,7 @@ std::chrono::steady_clock::time_point SteadyIn(absl::Duration d) {
 void Coordinator::Impl::Recover() {
   absl::StatusOr<std::vector<JobRecord>> records = store_->ListJobs();
   if (!records.ok()) {
-    LogLine(absl::StrCat("cannot list jobs: ", records.status().ToString()));
+    obs::LogError("cannot list jobs", {{"error", records.status().ToString()}});
     return;
   }
   MutexLock lock(&mu_);
@@ -45,7 +46,7 @@ void Coordinator::Impl::Recover() {
       continue;
     }
     to_plan_.push_back(rec.id);
-    LogLine(absl::StrCat("job ", rec.id, ": resuming"));
+    obs::LogInfo("job resuming", {{"job", rec.id}});
   }
   // Uploads that never finished (no record) are removed.
   std::error_code ec;
@@ -73,7 +74,6 @@ void Coordinator::Impl::PlannerLoop() {
       MutexLock lock(&mu_);
       auto it = jobs_.find(id);
       if (it != jobs_.end() && !IsTerminal(it->second.record.phase)) {
-        LogLine(absl::StrCat("job ", id, ": failed: ", s.message()));
         EndJobLocked(it->second, JobPhase::kFailed, std::string(s.message()));
       }
     }
@@ -133,8 +133,8 @@ absl::Status Coordinator::Impl::Activate(const std::string& id) {
                                       ec) == u.payload_bytes &&
                         !ec);
     if (!valid || !file_ok) {
-      LogLine(absl::StrCat("job ", id, ": unit ", u.unit,
-                           " record is unusable; it will be redone"));
+      obs::LogWarn("unit record unusable; it will be redone",
+                   {{"job", id}, {"unit", u.unit}});
       RETURN_IF_ERROR(store_->DeleteUnit(id, u.unit));
       continue;
     }
@@ -186,9 +186,11 @@ absl::Status Coordinator::Impl::Activate(const std::string& id) {
   SaveLocked(job);
   BumpLocked(job);
   ++work_epoch_;
-  LogLine(absl::StrCat("job ", id, ": planned, ", n_units, " units (",
-                       done.size(), " already done), ", plan.total_blocks,
-                       " blocks"));
+  obs::LogInfo("job planned",
+               {{"job", id},
+                {"units", static_cast<int64_t>(n_units)},
+                {"already_done", static_cast<int64_t>(done.size())},
+                {"blocks", plan.total_blocks}});
   return absl::OkStatus();
 }
 
@@ -209,7 +211,6 @@ void Coordinator::Impl::AssemblerLoop() {
       MutexLock lock(&mu_);
       auto it = jobs_.find(id);
       if (it != jobs_.end() && !IsTerminal(it->second.record.phase)) {
-        LogLine(absl::StrCat("job ", id, ": assembly failed: ", s.message()));
         EndJobLocked(it->second, JobPhase::kFailed,
                      absl::StrCat("assembly: ", s.message()));
       }
@@ -232,7 +233,7 @@ absl::Status Coordinator::Impl::Assemble(const std::string& id) {
       biases.push_back(b.value_or(0));
   }
   if (options_.testing_assembly_delay > absl::ZeroDuration()) {
-    LogLine(absl::StrCat("job ", id, ": assembly starts after the test delay"));
+    obs::LogInfo("assembly starts after the test delay", {{"job", id}});
     absl::SleepFor(options_.testing_assembly_delay);
   }
   const absl::Time start = absl::Now();
@@ -274,9 +275,15 @@ absl::Status Coordinator::Impl::Assemble(const std::string& id) {
   leases_.RemoveJob(id);
   SaveLocked(job);
   BumpLocked(job);
-  LogLine(absl::StrCat("job ", id, ": succeeded, ", size, " bytes in ",
-                       absl::FormatDuration(absl::Now() - start),
-                       " of assembly"));
+  const double assembly = absl::ToDoubleSeconds(absl::Now() - start);
+  if (metrics_) metrics_->assembly_seconds->Observe(assembly);
+  obs::LogInfo("job finished",
+               {{"job", id},
+                {"state", "succeeded"},
+                {"seconds", static_cast<double>(job.record.update_time -
+                                                job.record.create_time)},
+                {"assembly_seconds", assembly},
+                {"bytes", size}});
   return absl::OkStatus();
 }
 
@@ -284,6 +291,14 @@ void Coordinator::Impl::EndJobLocked(JobEntry& job, JobPhase phase,
                                      const std::string& error) {
   job.record.phase = phase;
   job.record.error = error;
+  obs::Log(
+      phase == JobPhase::kFailed ? obs::LogLevel::kWarn : obs::LogLevel::kInfo,
+      "job finished",
+      {{"job", job.record.id},
+       {"state", JobStateLabel(phase)},
+       {"seconds", static_cast<double>(absl::ToUnixSeconds(absl::Now()) -
+                                       job.record.create_time)},
+       {"error", error}});
   if (job.active) {
     job.final_blocks = job.active->plan.total_blocks;
     job.final_done = job.active->blocks_done;
@@ -309,7 +324,7 @@ void Coordinator::Impl::TickerLoop() {
     if (expired > 0) {
       MutexLock lock(&mu_);
       ++work_epoch_;
-      LogLine(absl::StrCat(expired, " lease(s) expired"));
+      obs::LogWarn("leases expired", {{"leases", expired}});
     }
     SampleProgress();
     if (absl::Now() >= next_sweep) {
@@ -344,9 +359,12 @@ void Coordinator::Impl::SweepRetention() {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     JobEntry& job = it->second;
     if (IsTerminal(job.record.phase) && job.record.update_time < cutoff) {
-      LogLine(absl::StrCat("job ", it->first, ": removed (retention)"));
+      obs::LogInfo("job removed (retention)", {{"job", it->first}});
       absl::Status s = store_->DeleteJob(it->first);
-      if (!s.ok()) LogLine(s.ToString());
+      if (!s.ok()) {
+        obs::LogError("cannot delete job",
+                      {{"job", it->first}, {"error", s.ToString()}});
+      }
       RemoveJobFilesLocked(job);
       it = jobs_.erase(it);
     } else {
@@ -360,7 +378,10 @@ void Coordinator::Impl::SweepRetention() {
     for (const auto& [id, job] : jobs_) used |= job.record.upload_id == up.id;
     if (!used) {
       absl::Status s = store_->DeleteUpload(up.id);
-      if (!s.ok()) LogLine(s.ToString());
+      if (!s.ok()) {
+        obs::LogError("cannot delete upload",
+                      {{"upload", up.id}, {"error", s.ToString()}});
+      }
     }
   }
 }

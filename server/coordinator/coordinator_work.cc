@@ -12,6 +12,7 @@
 #include "core/search/searcher_factory.h"
 #include "core/util/crc32.h"
 #include "core/util/status_macros.h"
+#include "server/common/logging.h"
 #include "server/coordinator/coordinator_impl.h"
 #include "server/coordinator/unit_verifier.h"
 
@@ -42,8 +43,9 @@ absl::StatusOr<std::string> Coordinator::Impl::RegisterWorker(
     if (it == ours.end()) continue;
     absl::Status s = CheckHandshake(it->second, h);
     if (!s.ok()) {
-      LogLine(absl::StrCat("worker ", hello.name, " (build ", hello.build_id,
-                           ") refused: ", s.message()));
+      obs::LogWarn("worker refused", {{"name", hello.name},
+                                      {"build", hello.build_id},
+                                      {"error", std::string(s.message())}});
       return absl::FailedPreconditionError(absl::StrCat(
           "this worker's build would compress differently from the "
           "coordinator's: ",
@@ -65,9 +67,11 @@ absl::StatusOr<std::string> Coordinator::Impl::RegisterWorker(
   w.view.name = hello.name;
   w.view.threads = hello.threads;
   w.view.last_seen = absl::Now();
-  LogLine(absl::StrCat("worker ", id, " registered: ", hello.name, ", ",
-                       hello.threads, " threads, build ", hello.build_id,
-                       hello.has_model_root ? ", with a model root" : ""));
+  obs::LogInfo("worker registered", {{"worker", id},
+                                     {"name", hello.name},
+                                     {"threads", hello.threads},
+                                     {"build", hello.build_id},
+                                     {"model_root", hello.has_model_root}});
   return id;
 }
 
@@ -84,6 +88,9 @@ absl::StatusOr<std::vector<std::string>> Coordinator::Impl::Heartbeat(
   v.last_seen = absl::Now();
   v.blocks += std::max<int64_t>(0, blocks_searched);
   AddToRateWindow(it->second.rate, v.last_seen, v.blocks);
+  if (metrics_ && blocks_searched > 0) {
+    metrics_->blocks_searched->Increment(static_cast<double>(blocks_searched));
+  }
   std::vector<std::string> lost = leases_.Heartbeat(worker_id, lease_ids);
   v.leases = static_cast<int64_t>(lease_ids.size() - lost.size());
   return lost;
@@ -93,8 +100,8 @@ void Coordinator::Impl::WorkerDisconnected(const std::string& worker_id) {
   MutexLock lock(&mu_);
   const int freed = leases_.ReleaseWorker(worker_id);
   if (workers_.erase(worker_id) > 0) {
-    LogLine(absl::StrCat("worker ", worker_id, " disconnected; ", freed,
-                         " lease(s) freed"));
+    obs::LogInfo("worker disconnected",
+                 {{"worker", worker_id}, {"leases_freed", freed}});
   }
   if (freed > 0) ++work_epoch_;
 }
@@ -181,6 +188,7 @@ absl::StatusOr<std::optional<UnitAssignment>> Coordinator::Impl::LeaseWork(
         return std::optional<UnitAssignment>();
       }
     }
+    if (metrics_) metrics_->lease_grants->Increment();
     worker = workers_.at(worker_id);
     active = jobs_.at(lease->unit.job_id).active;
     const WorkUnit& wu = active->plan.units[lease->unit.unit];
@@ -228,11 +236,20 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
     }
     absl::StatusOr<UnitRef> current = leases_.Current(worker_id, lease_id);
     if (!current.ok()) {
+      CountRejected(RejectReason::kStale);
+      obs::LogWarn("unit rejected",
+                   {{"worker", worker_id},
+                    {"lease", lease_id},
+                    {"reason", "stale"},
+                    {"error", std::string(current.status().message())}});
       return CompleteResult{false, std::string(current.status().message())};
     }
     ref = *current;
     active = jobs_.at(ref.job_id).active;
-    if (!active) return CompleteResult{false, "the job has ended"};
+    if (!active) {
+      CountRejected(RejectReason::kStale);
+      return CompleteResult{false, "the job has ended"};
+    }
   }
   const WorkUnit& wu = active->plan.units[ref.unit];
   const PlannedTensor& t = active->plan.tensors[wu.tensor];
@@ -244,8 +261,12 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
     auto w = workers_.find(worker_id);
     if (w != workers_.end()) ++w->second.view.rejected;
     if (exclude) active->excluded_workers.insert(worker_id);
-    LogLine(absl::StrCat("job ", ref.job_id, " unit ", ref.unit,
-                         ": result of worker ", worker_id, " rejected: ", why));
+    CountRejected(RejectReason::kInvalid);
+    obs::LogWarn("unit rejected", {{"job", ref.job_id},
+                                   {"unit", ref.unit},
+                                   {"worker", worker_id},
+                                   {"reason", "invalid"},
+                                   {"error", why}});
     return CompleteResult{false, why};
   };
   switch (outcome.kind) {
@@ -258,9 +279,13 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
         return CompleteResult{true, "the unit will be sent with its rows"};
       }
       const int n = ++active->failures[ref.unit];
-      LogLine(absl::StrCat("job ", ref.job_id, " unit ", ref.unit,
-                           " failed on worker ", worker_id, ": ",
-                           outcome.message));
+      CountRejected(RejectReason::kFailed);
+      obs::LogWarn("unit rejected", {{"job", ref.job_id},
+                                     {"unit", ref.unit},
+                                     {"worker", worker_id},
+                                     {"reason", "failed"},
+                                     {"failures", n},
+                                     {"error", outcome.message}});
       auto j = jobs_.find(ref.job_id);
       if (n >= options_.max_unit_failures && j != jobs_.end() &&
           j->second.active == active) {
@@ -317,10 +342,26 @@ absl::StatusOr<CompleteResult> Coordinator::Impl::CompleteWork(
   MutexLock lock(&mu_);
   auto j = jobs_.find(ref.job_id);
   if (j == jobs_.end() || j->second.active != active) {
+    CountRejected(RejectReason::kStale);
     return CompleteResult{false, "the job has ended"};
   }
   return RecordLocked(j->second, *active, worker_id, lease_id, ref.unit,
                       outcome);
+}
+
+void Coordinator::Impl::CountAccepted(const WorkUnit& wu,
+                                      const CompressionPlan& plan) {
+  if (!metrics_) return;
+  metrics_->last_progress->Set(
+      absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  if (wu.kind == UnitKind::kChooseBias) {
+    metrics_->units_accepted_bias->Increment();
+    return;
+  }
+  metrics_->units_accepted_rows->Increment();
+  metrics_->blocks_accepted->Increment(
+      static_cast<double>((wu.row_end - wu.row_begin) *
+                          plan.tensors[wu.tensor].geometry.blocks_per_row()));
 }
 
 CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job, ActiveJob& active,
@@ -329,6 +370,13 @@ CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job, ActiveJob& active,
                                                int64_t unit,
                                                const UnitOutcome& outcome) {
   if (!leases_.Current(worker_id, lease_id).ok()) {
+    CountRejected(RejectReason::kStale);
+    obs::LogWarn("unit rejected",
+                 {{"job", job.record.id},
+                  {"unit", unit},
+                  {"worker", worker_id},
+                  {"reason", "stale"},
+                  {"error", "lease expired during the checks"}});
     return CompleteResult{false, "the lease expired during the checks"};
   }
   const WorkUnit& wu = active.plan.units[unit];
@@ -350,13 +398,19 @@ CompleteResult Coordinator::Impl::RecordLocked(JobEntry& job, ActiveJob& active,
   if (!s.ok()) {
     (void)leases_.Release(worker_id, lease_id);
     ++work_epoch_;
-    LogLine(absl::StrCat("job ", job.record.id, " unit ", unit, ": ",
-                         s.ToString()));
+    obs::LogError(
+        "cannot record unit",
+        {{"job", job.record.id}, {"unit", unit}, {"error", s.ToString()}});
     return CompleteResult{false, absl::StrCat("not recorded: ", s.message())};
   }
   (void)leases_.Complete(worker_id, lease_id);
   active.unit_done[unit] = 1;
   ++active.units_done;
+  CountAccepted(wu, active.plan);
+  obs::LogDebug("unit accepted", {{"job", job.record.id},
+                                  {"unit", unit},
+                                  {"worker", worker_id},
+                                  {"lease", lease_id}});
   if (wu.kind == UnitKind::kChooseBias) {
     active.biases[wu.tensor] = outcome.bias;
     ++work_epoch_;  // its row units are ready now

@@ -311,6 +311,7 @@ std::string JobStore::ResultPath(const std::string& job_id) const {
 absl::Status JobStore::CreateJob(const JobRecord& job) {
   RETURN_IF_ERROR(ValidateJob(job));
   MutexLock lock(&mu_);
+  TxTimer tx(this);
   ASSIGN_OR_RETURN(
       SqliteStatement s,
       db_->Prepare(absl::StrCat("INSERT INTO jobs (", kJobColumns,
@@ -370,6 +371,7 @@ absl::StatusOr<std::vector<JobRecord>> JobStore::ListJobs() const {
 absl::Status JobStore::UpdateJob(const JobRecord& job) {
   RETURN_IF_ERROR(ValidateJob(job));
   MutexLock lock(&mu_);
+  TxTimer tx(this);
   ASSIGN_OR_RETURN(
       SqliteStatement s,
       db_->Prepare(
@@ -392,6 +394,7 @@ absl::Status JobStore::UpdateJob(const JobRecord& job) {
 absl::Status JobStore::DeleteJob(const std::string& id) {
   RETURN_IF_ERROR(ValidateId(id, "job id"));
   MutexLock lock(&mu_);
+  TxTimer tx(this);
   mu_.Await([this, &id]()
                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return !Recording(id); });
   ASSIGN_OR_RETURN(SqliteStatement s,
@@ -408,6 +411,7 @@ absl::Status JobStore::DeleteJob(const std::string& id) {
 absl::Status JobStore::CreateUpload(const UploadRecord& up) {
   RETURN_IF_ERROR(ValidateId(up.id, "upload id"));
   MutexLock lock(&mu_);
+  TxTimer tx(this);
   {
     ASSIGN_OR_RETURN(SqliteStatement s,
                      db_->Prepare("SELECT 1 FROM uploads WHERE id = ?1",
@@ -448,6 +452,7 @@ absl::StatusOr<UploadRecord> JobStore::GetUpload(const std::string& id) const {
 absl::Status JobStore::UpdateUpload(const UploadRecord& up) {
   RETURN_IF_ERROR(ValidateId(up.id, "upload id"));
   MutexLock lock(&mu_);
+  TxTimer tx(this);
   ASSIGN_OR_RETURN(
       SqliteStatement s,
       db_->Prepare("UPDATE uploads SET owner = ?2, complete = ?3, "
@@ -465,6 +470,7 @@ absl::Status JobStore::UpdateUpload(const UploadRecord& up) {
 absl::Status JobStore::DeleteUpload(const std::string& id) {
   RETURN_IF_ERROR(ValidateId(id, "upload id"));
   MutexLock lock(&mu_);
+  TxTimer tx(this);
   ASSIGN_OR_RETURN(SqliteStatement s,
                    db_->Prepare("DELETE FROM uploads WHERE id = ?1",
                                 absl::StrCat("delete upload ", id)));

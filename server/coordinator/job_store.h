@@ -33,6 +33,7 @@
 #define SEEDLM_SERVER_COORDINATOR_JOB_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -44,6 +45,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/util/mutex.h"
 
@@ -129,6 +132,14 @@ class JobStore {
 
   const std::string& dir() const { return dir_; }
 
+  // Called with the duration of every write transaction (each write below
+  // is one SQLite transaction), e.g. to feed a latency histogram. REQUIRES:
+  // set before the store is shared between threads; `observer` is
+  // thread-safe.
+  void SetTransactionObserver(std::function<void(absl::Duration)> observer) {
+    tx_observer_ = std::move(observer);
+  }
+
   // Inserts a job. ALREADY_EXISTS for a used id, or when `job.owner` already
   // has a job with the same non-empty `request_id` (FindByRequestId then
   // returns it). INVALID_ARGUMENT for a bad id or upload_id.
@@ -194,6 +205,22 @@ class JobStore {
   std::string ResultPath(const std::string& job_id) const;
 
  private:
+  // Reports its lifetime to the transaction observer.
+  class TxTimer {
+   public:
+    explicit TxTimer(const JobStore* store)
+        : store_(store), start_(absl::Now()) {}
+    ~TxTimer() {
+      if (store_->tx_observer_) store_->tx_observer_(absl::Now() - start_);
+    }
+    TxTimer(const TxTimer&) = delete;
+    TxTimer& operator=(const TxTimer&) = delete;
+
+   private:
+    const JobStore* const store_;
+    const absl::Time start_;
+  };
+
   JobStore(std::string dir, int lock_fd, std::unique_ptr<SqliteDb> db);
   absl::Status InitSchema() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RemoveLeftovers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -212,6 +239,7 @@ class JobStore {
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   // Units whose payload RecordUnit is writing outside the mutex.
   std::set<std::pair<std::string, int64_t>> recording_ ABSL_GUARDED_BY(mu_);
+  std::function<void(absl::Duration)> tx_observer_;
 };
 
 }  // namespace seedlm::coordinator

@@ -148,7 +148,10 @@ absl::Status JobStore::RecordUnit(const UnitRecord& rec,
   }
   MutexLock lock(&mu_);
   recording_.erase(key);
-  if (status.ok()) status = InsertUnitRow(rec);
+  if (status.ok()) {
+    TxTimer tx(this);
+    status = InsertUnitRow(rec);
+  }
   if (!status.ok() && rec.kind == 1) (void)RemoveTree(path);
   return status;
 }
@@ -174,6 +177,7 @@ absl::StatusOr<std::vector<UnitRecord>> JobStore::ListUnits(
 absl::Status JobStore::DeleteUnit(const std::string& job_id, int64_t unit) {
   RETURN_IF_ERROR(ValidateId(job_id, "job id"));
   MutexLock lock(&mu_);
+  TxTimer tx(this);
   ASSIGN_OR_RETURN(
       SqliteStatement s,
       db_->Prepare("DELETE FROM units WHERE job_id = ?1 AND unit = ?2",
