@@ -16,7 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
+#include "server/common/logging.h"
 #include "server/inference/sse_streamer.h"
+#include "server/inference/status_page.h"
 
 namespace seedlm::serve {
 namespace {
@@ -56,6 +58,23 @@ void DisableResponseCompression(const httplib::Request& req) {
   const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
 }
 
+// What a handler learns about its request for the "request done" line. A
+// request is handled start to end (streamed bytes included) on one
+// thread, and the library's logger runs on it after the response.
+struct RequestNote {
+  absl::Time start = absl::InfinitePast();
+  std::string id;
+  int prompt_tokens = -1;  // -1: not known
+  int completion_tokens = -1;
+};
+thread_local RequestNote tls_note;
+
+// The usage of finished choices, for the request's log line.
+void NoteUsage(int prompt_tokens, int completion_tokens) {
+  tls_note.prompt_tokens = prompt_tokens;
+  tls_note.completion_tokens = completion_tokens;
+}
+
 // A submitted choice of a non-streamed or streamed request.
 struct Submitted {
   std::unique_ptr<CompletionStream> stream;
@@ -67,6 +86,15 @@ struct Submitted {
 HttpApiServer::HttpApiServer(InferenceCore* core, HttpServerOptions options)
     : core_(core),
       options_(std::move(options)),
+      own_registry_(options_.metrics != nullptr
+                        ? nullptr
+                        : std::make_unique<obs::MetricsRegistry>("seedlm-serve")),
+      own_metrics_(options_.metrics != nullptr
+                       ? nullptr
+                       : std::make_unique<ServeMetrics>(own_registry_.get(),
+                                                        core)),
+      metrics_(options_.metrics != nullptr ? options_.metrics
+                                           : own_metrics_.get()),
       created_(absl::ToUnixSeconds(absl::Now())) {}
 
 HttpApiServer::~HttpApiServer() { Stop(absl::ZeroDuration()); }
@@ -205,6 +233,20 @@ void HttpApiServer::Route() {
   });
   server_->Get("/metrics",
                [this](const Request&, Response& r) { HandleMetrics(r); });
+  server_->Get("/", [this](const Request&, Response& r) {
+    ++requests_;
+    r.set_header("Cache-Control", "no-cache");
+    r.set_content(kStatusPageHtml, "text/html; charset=utf-8");
+  });
+  server_->Get("/api/v1/status",
+               [this](const Request& q, Response& r) { HandleStatus(q, r); });
+  server_->set_pre_routing_handler([](const Request&, Response&) {
+    tls_note = RequestNote{};
+    tls_note.start = absl::Now();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_->set_logger(
+      [this](const Request& q, const Response& r) { Finished(q, r); });
   // Errors the library answers itself (unknown path 404, body too large
   // 413, ...) get an OpenAI error object too.
   server_->set_error_handler([](const Request& q, Response& r) {
@@ -303,18 +345,53 @@ void HttpApiServer::HandleExecutors(const httplib::Request& req,
 
 void HttpApiServer::HandleMetrics(httplib::Response& res) {
   ++requests_;
-  const EngineStats e = core_->stats();
-  res.set_content(
-      absl::StrCat(
-          "# Placeholder: the observability issue defines the metrics.\n",
-          "seedlm_http_requests_total ", requests_.load(), "\n",
-          "seedlm_http_client_disconnects_total ", client_disconnects_.load(),
-          "\n", "seedlm_engine_running ", e.running, "\n",
-          "seedlm_engine_waiting ", e.waiting, "\n",
-          "seedlm_engine_requests_finished_total ", e.requests_finished, "\n",
-          "seedlm_engine_prompt_tokens_total ", e.prompt_tokens, "\n",
-          "seedlm_engine_tokens_generated_total ", e.tokens_generated, "\n"),
-      "text/plain; version=0.0.4");
+  res.set_content(metrics_->registry().Render(), obs::kMetricsContentType);
+}
+
+void HttpApiServer::HandleStatus(const httplib::Request& req,
+                                 httplib::Response& res) {
+  if (!Admit(req, res)) return;
+  nlohmann::json executors = nlohmann::json::array();
+  for (const ExecutorPlacementInfo& e : core_->Executors()) {
+    executors.push_back({{"id", e.id},
+                         {"kind", e.kind},
+                         {"name", e.name},
+                         {"layers", {e.layers.begin, e.layers.end}},
+                         {"bytes", e.weight_bytes}});
+  }
+  const ServeStatusCounts c = metrics_->StatusCounts();
+  const ModelInfo& info = core_->info();
+  SendJson(res, 200,
+           nlohmann::json{{"model",
+                           {{"id", info.model_id},
+                            {"n_layers", info.n_layers},
+                            {"context", info.context},
+                            {"max_batch", info.max_batch}}},
+                          {"executors", std::move(executors)},
+                          {"tokens_generated_total", c.tokens_generated_total},
+                          {"queue_depth", c.queue_depth},
+                          {"running_batch_size", c.running_batch_size},
+                          {"requests_total", c.requests_total}});
+}
+
+void HttpApiServer::Finished(const httplib::Request& req,
+                             const httplib::Response& res) {
+  const std::string_view endpoint = HttpEndpointLabel(req.path);
+  metrics_->CountRequest(endpoint, absl::StrCat(res.status));
+  const bool api = absl::StartsWith(req.path, "/v1/");
+  const obs::LogLevel level = api ? obs::LogLevel::kInfo : obs::LogLevel::kDebug;
+  if (!obs::LogEnabled(level)) return;
+  const RequestNote& n = tls_note;
+  const double seconds =
+      n.start == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(absl::Now() - n.start);
+  obs::Log(level, "request done",
+           {{"request", n.id},
+            {"endpoint", endpoint},
+            {"path", req.path},
+            {"code", res.status},
+            {"seconds", seconds},
+            {"prompt_tokens", n.prompt_tokens},
+            {"completion_tokens", n.completion_tokens}});
 }
 
 void HttpApiServer::HandleCompletions(const httplib::Request& req,
@@ -355,6 +432,7 @@ void HttpApiServer::HandleCompletions(const httplib::Request& req,
   }
 
   const std::string id = NewRequestId("cmpl-");
+  tls_note.id = id;
   const int64_t created = absl::ToUnixSeconds(absl::Now());
   auto token_text = [this](int32_t t) { return TokenText(t); };
   if (!r.gen.stream) {
@@ -364,6 +442,12 @@ void HttpApiServer::HandleCompletions(const httplib::Request& req,
       absl::Status done = ReadAll(*submitted[i].stream, &choices[i]);
       if (!done.ok()) return SendError(res, done);
     }
+    int prompt_tokens = 0, completion_tokens = 0;
+    for (const ChoiceResult& c : choices) {
+      prompt_tokens += c.prompt_tokens;
+      completion_tokens += c.completion_tokens;
+    }
+    NoteUsage(prompt_tokens, completion_tokens);
     return SendJson(res, 200,
                     CompletionResponse(id, created, model, choices, r.echo,
                                        r.logprobs, token_text));
@@ -416,12 +500,14 @@ void HttpApiServer::HandleChat(const httplib::Request& req,
   if (!stream.ok()) return SendError(res, stream.status());
 
   const std::string id = NewRequestId("chatcmpl-");
+  tls_note.id = id;
   const int64_t created = absl::ToUnixSeconds(absl::Now());
   auto token_text = [this](int32_t t) { return TokenText(t); };
   if (!r.gen.stream) {
     ChoiceResult choice;
     absl::Status done = ReadAll(**stream, &choice);
     if (!done.ok()) return SendError(res, done);
+    NoteUsage(choice.prompt_tokens, choice.completion_tokens);
     return SendJson(
         res, 200,
         ChatResponse(id, created, model, choice, r.logprobs, token_text));
@@ -454,7 +540,10 @@ void HttpApiServer::StreamResponse(const httplib::Request& req,
         if (!out.empty() && !sink.write(out.data(), out.size())) {
           return false;  // the client went away: the releaser cancels
         }
-        if (streamer->done()) sink.done();
+        if (streamer->done()) {
+          NoteUsage(streamer->prompt_tokens(), streamer->completion_tokens());
+          sink.done();
+        }
         return true;
       },
       [this, streamer](bool /*success*/) {
