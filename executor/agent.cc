@@ -175,9 +175,9 @@ void ExecutorAgent::Stream::ComputeLoop() {
       if (Write(r) && r.has_step_result()) ++steps;
     }
     if (ExecutorMetrics* m = agent_->metrics_.get(); m != nullptr) {
-      const double seconds = std::chrono::duration<double>(
-                                 std::chrono::steady_clock::now() - t0)
-                                 .count();
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count();
       for (int64_t i = 0; i < steps; ++i) m->ObserveStep(seconds);
       const CpuExecutor* held = attachment_.executor();
       if (held == nullptr) {

@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/codec/codec.h"
 #include "core/compress/model_compressor.h"
 #include "core/model/model_source.h"
@@ -27,13 +30,10 @@
 #include "core/util/shared_data.h"
 #include "core/util/shared_data_gtest.h"
 #include "core/util/thread_pool.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "executor/fake_executor_service.h"
-#include "server/common/metrics.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "server/common/metrics.h"
 
 namespace seedlm::executor {
 namespace {
@@ -343,10 +343,11 @@ TEST_F(AgentPackedTest, LoadsStreamedLayersAndStepsBitForBit) {
   EXPECT_EQ(static_cast<uint64_t>(loaded.memory_bytes()),
             reference->memory_bytes());
 
-  EXPECT_TRUE(Renders(registry, absl::StrCat("seedlm_executor_layers_held ",
-                                             end - begin)));
-  EXPECT_TRUE(Renders(registry, absl::StrCat("seedlm_executor_weight_bytes_held ",
-                                             loaded.weight_bytes())));
+  EXPECT_TRUE(Renders(
+      registry, absl::StrCat("seedlm_executor_layers_held ", end - begin)));
+  EXPECT_TRUE(
+      Renders(registry, absl::StrCat("seedlm_executor_weight_bytes_held ",
+                                     loaded.weight_bytes())));
   ExpectSameSteps(service_, *reference, ScriptedSteps(), (*src)->config().dim);
   EXPECT_TRUE(Renders(registry, "seedlm_executor_steps_total 3"));
   EXPECT_TRUE(Renders(registry, "seedlm_executor_step_seconds_count 3"));

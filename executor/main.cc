@@ -4,8 +4,8 @@
 // for good (refused, or weights that fail their check), 2 for a usage
 // error. A second signal exits at once (128 + signal).
 #include <pthread.h>
-#include <unistd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>

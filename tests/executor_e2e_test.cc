@@ -200,9 +200,9 @@ TEST_F(ExecutorE2E, OutputsDoNotDependOnTheSplit) {
       EXPECT_EQ(Outputs(*s), want) << k.model << " with " << n;
       // Metrics (issue 16): the server counts its executors and the bytes
       // it streamed; the first executor its steps and what it holds.
-      EXPECT_EQ(MetricAt(s->host, s->http_port,
-                         "seedlm_serve_executors_attached"),
-                n);
+      EXPECT_EQ(
+          MetricAt(s->host, s->http_port, "seedlm_serve_executors_attached"),
+          n);
       EXPECT_GT(MetricAt(s->host, s->http_port,
                          "seedlm_serve_weight_bytes_streamed_total"),
                 0);
@@ -215,8 +215,7 @@ TEST_F(ExecutorE2E, OutputsDoNotDependOnTheSplit) {
         EXPECT_GT(MetricAt(host, port, "seedlm_executor_steps_total"), 0);
         EXPECT_GT(MetricAt(host, port, "seedlm_executor_step_seconds_count"),
                   0);
-        EXPECT_GT(MetricAt(host, port, "seedlm_executor_weight_bytes_held"),
-                  0);
+        EXPECT_GT(MetricAt(host, port, "seedlm_executor_weight_bytes_held"), 0);
         EXPECT_EQ(MetricAt(host, port, "seedlm_executor_layers_held"),
                   k.n_layers);
       }

@@ -284,9 +284,9 @@ absl::Status ExecutorPool::LoadPlan(
           "executor loaded: weights streamed as stored",
           {{"executor", Named(*candidates[i])},
            {"layers", absl::StrCat("[", plan[i].begin, ", ", plan[i].end, ")")},
-           {"seconds", std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - t0)
-                           .count()},
+           {"seconds",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                .count()},
            {"bytes", candidates[i]->weight_bytes()},
            {"bf16_bytes", static_cast<uint64_t>(weights * 2)},
            {"fp32_bytes", static_cast<uint64_t>(weights * 4)}});
@@ -331,10 +331,10 @@ absl::Status ExecutorPool::InstallPlan(
   MutexLock l(&mu_);
   placements_ = std::move(placements);
   ++plans_;
-  obs::LogInfo("plan applied",
-               {{"plan", plans_},
-                {"executors",
-                 summary.empty() ? "every layer in-process" : summary}});
+  obs::LogInfo(
+      "plan applied",
+      {{"plan", plans_},
+       {"executors", summary.empty() ? "every layer in-process" : summary}});
   return absl::OkStatus();
 }
 

@@ -86,13 +86,14 @@ struct Submitted {
 HttpApiServer::HttpApiServer(InferenceCore* core, HttpServerOptions options)
     : core_(core),
       options_(std::move(options)),
-      own_registry_(options_.metrics != nullptr
-                        ? nullptr
-                        : std::make_unique<obs::MetricsRegistry>("seedlm-serve")),
-      own_metrics_(options_.metrics != nullptr
-                       ? nullptr
-                       : std::make_unique<ServeMetrics>(own_registry_.get(),
-                                                        core)),
+      own_registry_(
+          options_.metrics != nullptr
+              ? nullptr
+              : std::make_unique<obs::MetricsRegistry>("seedlm-serve")),
+      own_metrics_(
+          options_.metrics != nullptr
+              ? nullptr
+              : std::make_unique<ServeMetrics>(own_registry_.get(), core)),
       metrics_(options_.metrics != nullptr ? options_.metrics
                                            : own_metrics_.get()),
       created_(absl::ToUnixSeconds(absl::Now())) {}
@@ -379,11 +380,13 @@ void HttpApiServer::Finished(const httplib::Request& req,
   const std::string_view endpoint = HttpEndpointLabel(req.path);
   metrics_->CountRequest(endpoint, absl::StrCat(res.status));
   const bool api = absl::StartsWith(req.path, "/v1/");
-  const obs::LogLevel level = api ? obs::LogLevel::kInfo : obs::LogLevel::kDebug;
+  const obs::LogLevel level =
+      api ? obs::LogLevel::kInfo : obs::LogLevel::kDebug;
   if (!obs::LogEnabled(level)) return;
   const RequestNote& n = tls_note;
-  const double seconds =
-      n.start == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(absl::Now() - n.start);
+  const double seconds = n.start == absl::InfinitePast()
+                             ? 0
+                             : absl::ToDoubleSeconds(absl::Now() - n.start);
   obs::Log(level, "request done",
            {{"request", n.id},
             {"endpoint", endpoint},

@@ -57,8 +57,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/inference/inference_core.h"
 #include "server/common/metrics.h"
+#include "server/inference/inference_core.h"
 #include "server/inference/openai_api.h"
 #include "server/inference/serve_metrics.h"
 

@@ -1,8 +1,8 @@
 #include "server/inference/inference_core.h"
 
 #include <cmath>
-#include <memory>
 #include <filesystem>
+#include <memory>
 #include <utility>
 #include <vector>
 

@@ -171,8 +171,8 @@ grpc::Status InferenceServiceImpl::DoGenerate(
 }
 
 grpc::Status InferenceServiceImpl::DoScore(grpc::ServerContext* context,
-                                         const v1::ScoreRequest* request,
-                                         v1::ScoreResponse* response) {
+                                           const v1::ScoreRequest* request,
+                                           v1::ScoreResponse* response) {
   if (absl::Status s = Authorize(*context, *tokens_); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -191,9 +191,9 @@ grpc::Status InferenceServiceImpl::DoScore(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status InferenceServiceImpl::DoTokenize(grpc::ServerContext* context,
-                                            const v1::TokenizeRequest* request,
-                                            v1::TokenizeResponse* response) {
+grpc::Status InferenceServiceImpl::DoTokenize(
+    grpc::ServerContext* context, const v1::TokenizeRequest* request,
+    v1::TokenizeResponse* response) {
   if (absl::Status s = Authorize(*context, *tokens_); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -244,11 +244,11 @@ grpc::Status InferenceServiceImpl::DoModelInfo(
 }
 
 grpc::Status InferenceServiceImpl::Counted(std::string_view endpoint,
-                                          grpc::Status status) {
+                                           grpc::Status status) {
   if (metrics_ != nullptr) {
-    metrics_->CountRequest(endpoint,
-                           absl::StatusCodeToString(static_cast<absl::StatusCode>(
-                               status.error_code())));
+    metrics_->CountRequest(
+        endpoint, absl::StatusCodeToString(
+                      static_cast<absl::StatusCode>(status.error_code())));
   }
   return status;
 }
@@ -259,15 +259,15 @@ grpc::Status InferenceServiceImpl::Generate(
   return Counted("grpc_generate", DoGenerate(context, request, writer));
 }
 
-grpc::Status InferenceServiceImpl::Score(
-    grpc::ServerContext* context, const v1::ScoreRequest* request,
-    v1::ScoreResponse* response) {
+grpc::Status InferenceServiceImpl::Score(grpc::ServerContext* context,
+                                         const v1::ScoreRequest* request,
+                                         v1::ScoreResponse* response) {
   return Counted("grpc_score", DoScore(context, request, response));
 }
 
-grpc::Status InferenceServiceImpl::Tokenize(
-    grpc::ServerContext* context, const v1::TokenizeRequest* request,
-    v1::TokenizeResponse* response) {
+grpc::Status InferenceServiceImpl::Tokenize(grpc::ServerContext* context,
+                                            const v1::TokenizeRequest* request,
+                                            v1::TokenizeResponse* response) {
   return Counted("grpc_tokenize", DoTokenize(context, request, response));
 }
 

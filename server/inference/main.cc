@@ -210,10 +210,10 @@ int main(int argc, char** argv) {
        {"max_batch", info.max_batch},
        {"max_queue", info.max_queue},
        {"kv_cache_bytes",
-        static_cast<uint64_t>(seedlm::KvCache::BytesFor(
-                                  (*core)->model().config(), info.n_layers,
-                                  info.context) *
-                              static_cast<uint64_t>(info.max_batch))}});
+        static_cast<uint64_t>(
+            seedlm::KvCache::BytesFor((*core)->model().config(), info.n_layers,
+                                      info.context) *
+            static_cast<uint64_t>(info.max_batch))}});
   // /metrics on the HTTP port; both adapters count into it.
   seedlm::obs::MetricsRegistry registry("seedlm-serve");
   seedlm::serve::ServeMetrics metrics(&registry, core->get());
@@ -260,9 +260,10 @@ int main(int argc, char** argv) {
     http_bound = absl::StrCat(http_host, ":", *port);
   }
   if (tokens.enabled()) {
-    seedlm::obs::LogInfo("serving", {{"grpc", grpc_bound.empty() ? "-" : grpc_bound},
-                                     {"http", http_bound.empty() ? "-" : http_bound},
-                                     {"auth", "bearer tokens required"}});
+    seedlm::obs::LogInfo("serving",
+                         {{"grpc", grpc_bound.empty() ? "-" : grpc_bound},
+                          {"http", http_bound.empty() ? "-" : http_bound},
+                          {"auth", "bearer tokens required"}});
   } else {
     seedlm::obs::LogWarn("serving with auth off (no --auth-tokens)",
                          {{"grpc", grpc_bound.empty() ? "-" : grpc_bound},

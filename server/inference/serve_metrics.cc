@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "absl/strings/match.h"
-
 namespace seedlm::serve {
 namespace {
 
@@ -12,11 +10,11 @@ constexpr struct {
   const char* endpoint;
   const char* ok_code;
 } kEndpoints[] = {
-    {"completions", "200"},     {"chat_completions", "200"},
-    {"models", "200"},          {"executors", "200"},
-    {"other", "200"},           {"grpc_generate", "OK"},
-    {"grpc_score", "OK"},       {"grpc_tokenize", "OK"},
-    {"grpc_detokenize", "OK"},  {"grpc_model_info", "OK"},
+    {"completions", "200"},    {"chat_completions", "200"},
+    {"models", "200"},         {"executors", "200"},
+    {"other", "200"},          {"grpc_generate", "OK"},
+    {"grpc_score", "OK"},      {"grpc_tokenize", "OK"},
+    {"grpc_detokenize", "OK"}, {"grpc_model_info", "OK"},
 };
 
 prometheus::Counter& NewCounter(prometheus::Registry& r, const char* name,
@@ -31,11 +29,8 @@ prometheus::Gauge& NewGauge(prometheus::Registry& r, const char* name,
 
 prometheus::Histogram& NewHistogram(prometheus::Registry& r, const char* name,
                                     const char* help) {
-  return prometheus::BuildHistogram()
-      .Name(name)
-      .Help(help)
-      .Register(r)
-      .Add({}, obs::LatencyBucketsSeconds());
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add(
+      {}, obs::LatencyBucketsSeconds());
 }
 
 }  // namespace
@@ -43,7 +38,7 @@ prometheus::Histogram& NewHistogram(prometheus::Registry& r, const char* name,
 std::string_view HttpEndpointLabel(std::string_view path) {
   if (path == "/v1/completions") return "completions";
   if (path == "/v1/chat/completions") return "chat_completions";
-  if (path == "/v1/models" || absl::StartsWith(path, "/v1/models/")) {
+  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) {
     return "models";
   }
   if (path == "/v1/executors") return "executors";
@@ -73,8 +68,7 @@ ServeMetrics::ServeMetrics(obs::MetricsRegistry* registry, InferenceCore* core)
           "Between consecutive tokens of a completion, as read.")),
       queue_depth_(NewGauge(registry->registry(), "seedlm_serve_queue_depth",
                             "Requests waiting for a batch slot.")),
-      running_(NewGauge(registry->registry(),
-                        "seedlm_serve_running_batch_size",
+      running_(NewGauge(registry->registry(), "seedlm_serve_running_batch_size",
                         "Sequences in the running batch.")),
       executors_(NewGauge(registry->registry(),
                           "seedlm_serve_executors_attached",
@@ -125,7 +119,8 @@ void ServeMetrics::Collect() {
     seen_generated_ = e.tokens_generated;
   }
   if (e.prompt_tokens > seen_prompt_) {
-    prompt_tokens_.Increment(static_cast<double>(e.prompt_tokens - seen_prompt_));
+    prompt_tokens_.Increment(
+        static_cast<double>(e.prompt_tokens - seen_prompt_));
     seen_prompt_ = e.prompt_tokens;
   }
   if (streamed > seen_weight_bytes_) {

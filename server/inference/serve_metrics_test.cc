@@ -135,7 +135,8 @@ TEST_F(ServeMetricsTest, CountsRequestsTokensAndLatencies) {
                    {{"endpoint", "grpc_generate"}, {"code", "OK"}}),
             0);
   for (const char* name :
-       {"seedlm_serve_tokens_generated_total", "seedlm_serve_prompt_tokens_total",
+       {"seedlm_serve_tokens_generated_total",
+        "seedlm_serve_prompt_tokens_total",
         "seedlm_serve_time_to_first_token_seconds_count",
         "seedlm_serve_inter_token_latency_seconds_count",
         "seedlm_serve_queue_depth", "seedlm_serve_running_batch_size",
@@ -149,9 +150,9 @@ TEST_F(ServeMetricsTest, CountsRequestsTokensAndLatencies) {
                                             "Lily and Tom went"};
   int completion_tokens = 0, prompt_tokens = 0, events = 0, with_tokens = 0;
   for (size_t i = 0; i < prompts.size(); ++i) {
-    const std::string body = absl::StrCat(
-        R"({"prompt": ")", prompts[i], R"(", "max_tokens": )", 4 + 3 * i,
-        R"(, "temperature": 0})");
+    const std::string body =
+        absl::StrCat(R"({"prompt": ")", prompts[i], R"(", "max_tokens": )",
+                     4 + 3 * i, R"(, "temperature": 0})");
     auto r = client_->Post("/v1/completions", body, "application/json");
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
@@ -184,8 +185,8 @@ TEST_F(ServeMetricsTest, CountsRequestsTokensAndLatencies) {
     const int c = (*j)["usage"]["completion_tokens"].get<int>();
     completion_tokens += c;
     prompt_tokens += (*j)["usage"]["prompt_tokens"].get<int>();
-    const bool stop = absl::StrContains(streamed->body,
-                                        "\"finish_reason\":\"stop\"");
+    const bool stop =
+        absl::StrContains(streamed->body, "\"finish_reason\":\"stop\"");
     events += c - (stop ? 1 : 0);
     with_tokens += c - (stop ? 1 : 0) > 0 ? 1 : 0;
   }
