@@ -24,6 +24,7 @@
 #include "proto/rpc/credentials.h"
 #include "server/common/metrics.h"
 #include "server/inference/http_server.h"
+#include "server/inference/inference_service.h"
 
 namespace seedlm::serve {
 namespace {
@@ -271,6 +272,42 @@ TEST_F(ServeMetricsTest, StatusNeedsAClientTokenThePageDoesNot) {
   EXPECT_THAT(page->body, HasSubstr("textContent"));
   // Names from the server are never parsed as HTML.
   EXPECT_THAT(page->body, Not(HasSubstr("innerHTML")));
+}
+
+// The gRPC adapter counts each call by method and code name (called
+// directly: the counting wraps the method bodies, the transport adds
+// nothing).
+TEST_F(ServeMetricsTest, GrpcCallsCountedByMethodAndCodeName) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const rpc::TokenTable no_tokens;  // auth off
+  InferenceServiceImpl service(core_.get(), &no_tokens, metrics_.get());
+  {
+    grpc::ServerContext context;
+    v1::TokenizeRequest request;
+    request.set_text("Once upon a time");
+    v1::TokenizeResponse response;
+    EXPECT_TRUE(service.Tokenize(&context, &request, &response).ok());
+    EXPECT_GT(response.ids_size(), 0);
+  }
+  {
+    grpc::ServerContext context;
+    v1::DetokenizeRequest request;
+    request.add_ids(1 << 30);  // outside the vocabulary
+    v1::DetokenizeResponse response;
+    EXPECT_EQ(service.Detokenize(&context, &request, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  const std::string m = Metrics();
+  EXPECT_EQ(Sample(m, "seedlm_serve_requests_total",
+                   {{"endpoint", "grpc_tokenize"}, {"code", "OK"}}),
+            1);
+  EXPECT_EQ(Sample(m, "seedlm_serve_requests_total",
+                   {{"endpoint", "grpc_detokenize"},
+                    {"code", "INVALID_ARGUMENT"}}),
+            1);
+  EXPECT_EQ(Sample(m, "seedlm_serve_requests_total",
+                   {{"endpoint", "grpc_generate"}, {"code", "OK"}}),
+            0);
 }
 
 }  // namespace
