@@ -301,10 +301,10 @@ TEST_F(ServeMetricsTest, GrpcCallsCountedByMethodAndCodeName) {
   EXPECT_EQ(Sample(m, "seedlm_serve_requests_total",
                    {{"endpoint", "grpc_tokenize"}, {"code", "OK"}}),
             1);
-  EXPECT_EQ(Sample(m, "seedlm_serve_requests_total",
-                   {{"endpoint", "grpc_detokenize"},
-                    {"code", "INVALID_ARGUMENT"}}),
-            1);
+  EXPECT_EQ(
+      Sample(m, "seedlm_serve_requests_total",
+             {{"endpoint", "grpc_detokenize"}, {"code", "INVALID_ARGUMENT"}}),
+      1);
   EXPECT_EQ(Sample(m, "seedlm_serve_requests_total",
                    {{"endpoint", "grpc_generate"}, {"code", "OK"}}),
             0);
