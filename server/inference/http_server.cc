@@ -16,7 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
-#include "server/common/logging.h"
+#include "server/inference/http_server_internal.h"
 #include "server/inference/sse_streamer.h"
 #include "server/inference/status_page.h"
 
@@ -58,21 +58,11 @@ void DisableResponseCompression(const httplib::Request& req) {
   const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
 }
 
-// What a handler learns about its request for the "request done" line. A
-// request is handled start to end (streamed bytes included) on one
-// thread, and the library's logger runs on it after the response.
-struct RequestNote {
-  absl::Time start = absl::InfinitePast();
-  std::string id;
-  int prompt_tokens = -1;  // -1: not known
-  int completion_tokens = -1;
-};
-thread_local RequestNote tls_note;
-
 // The usage of finished choices, for the request's log line.
 void NoteUsage(int prompt_tokens, int completion_tokens) {
-  tls_note.prompt_tokens = prompt_tokens;
-  tls_note.completion_tokens = completion_tokens;
+  http_internal::RequestNote& note = http_internal::CurrentRequestNote();
+  note.prompt_tokens = prompt_tokens;
+  note.completion_tokens = completion_tokens;
 }
 
 // A submitted choice of a non-streamed or streamed request.
@@ -242,8 +232,9 @@ void HttpApiServer::Route() {
   server_->Get("/api/v1/status",
                [this](const Request& q, Response& r) { HandleStatus(q, r); });
   server_->set_pre_routing_handler([](const Request&, Response&) {
-    tls_note = RequestNote{};
-    tls_note.start = absl::Now();
+    http_internal::RequestNote& note = http_internal::CurrentRequestNote();
+    note = http_internal::RequestNote{};
+    note.start = absl::Now();
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server_->set_logger(
@@ -333,68 +324,8 @@ void HttpApiServer::HandleModel(const httplib::Request& req,
 void HttpApiServer::HandleExecutors(const httplib::Request& req,
                                     httplib::Response& res) {
   if (!Admit(req, res)) return;
-  nlohmann::json list = nlohmann::json::array();
-  for (const ExecutorPlacementInfo& e : core_->Executors()) {
-    list.push_back({{"id", e.id},
-                    {"kind", e.kind},
-                    {"name", e.name},
-                    {"layers", {e.layers.begin, e.layers.end}},
-                    {"bytes", e.weight_bytes}});
-  }
-  SendJson(res, 200, nlohmann::json{{"executors", std::move(list)}});
-}
-
-void HttpApiServer::HandleMetrics(httplib::Response& res) {
-  ++requests_;
-  res.set_content(metrics_->registry().Render(), obs::kMetricsContentType);
-}
-
-void HttpApiServer::HandleStatus(const httplib::Request& req,
-                                 httplib::Response& res) {
-  if (!Admit(req, res)) return;
-  nlohmann::json executors = nlohmann::json::array();
-  for (const ExecutorPlacementInfo& e : core_->Executors()) {
-    executors.push_back({{"id", e.id},
-                         {"kind", e.kind},
-                         {"name", e.name},
-                         {"layers", {e.layers.begin, e.layers.end}},
-                         {"bytes", e.weight_bytes}});
-  }
-  const ServeStatusCounts c = metrics_->StatusCounts();
-  const ModelInfo& info = core_->info();
   SendJson(res, 200,
-           nlohmann::json{{"model",
-                           {{"id", info.model_id},
-                            {"n_layers", info.n_layers},
-                            {"context", info.context},
-                            {"max_batch", info.max_batch}}},
-                          {"executors", std::move(executors)},
-                          {"tokens_generated_total", c.tokens_generated_total},
-                          {"queue_depth", c.queue_depth},
-                          {"running_batch_size", c.running_batch_size},
-                          {"requests_total", c.requests_total}});
-}
-
-void HttpApiServer::Finished(const httplib::Request& req,
-                             const httplib::Response& res) {
-  const std::string_view endpoint = HttpEndpointLabel(req.path);
-  metrics_->CountRequest(endpoint, absl::StrCat(res.status));
-  const bool api = absl::StartsWith(req.path, "/v1/");
-  const obs::LogLevel level =
-      api ? obs::LogLevel::kInfo : obs::LogLevel::kDebug;
-  if (!obs::LogEnabled(level)) return;
-  const RequestNote& n = tls_note;
-  const double seconds = n.start == absl::InfinitePast()
-                             ? 0
-                             : absl::ToDoubleSeconds(absl::Now() - n.start);
-  obs::Log(level, "request done",
-           {{"request", n.id},
-            {"endpoint", endpoint},
-            {"path", req.path},
-            {"code", res.status},
-            {"seconds", seconds},
-            {"prompt_tokens", n.prompt_tokens},
-            {"completion_tokens", n.completion_tokens}});
+           nlohmann::json{{"executors", http_internal::ExecutorsJson(*core_)}});
 }
 
 void HttpApiServer::HandleCompletions(const httplib::Request& req,
@@ -435,7 +366,7 @@ void HttpApiServer::HandleCompletions(const httplib::Request& req,
   }
 
   const std::string id = NewRequestId("cmpl-");
-  tls_note.id = id;
+  http_internal::CurrentRequestNote().id = id;
   const int64_t created = absl::ToUnixSeconds(absl::Now());
   auto token_text = [this](int32_t t) { return TokenText(t); };
   if (!r.gen.stream) {
@@ -503,7 +434,7 @@ void HttpApiServer::HandleChat(const httplib::Request& req,
   if (!stream.ok()) return SendError(res, stream.status());
 
   const std::string id = NewRequestId("chatcmpl-");
-  tls_note.id = id;
+  http_internal::CurrentRequestNote().id = id;
   const int64_t created = absl::ToUnixSeconds(absl::Now());
   auto token_text = [this](int32_t t) { return TokenText(t); };
   if (!r.gen.stream) {
