@@ -46,40 +46,43 @@ void HttpApiServer::HandleStatus(const httplib::Request& req,
   if (!Admit(req, res)) return;
   const ServeStatusCounts c = metrics_->StatusCounts();
   const ModelInfo& info = core_->info();
-  obs::SetJson(res, 200,
-               nlohmann::json{{"model",
-                           {{"id", info.model_id},
-                            {"n_layers", info.n_layers},
-                            {"context", info.context},
-                            {"max_batch", info.max_batch}}},
-                          {"executors", http_internal::ExecutorsJson(*core_)},
-                          {"tokens_generated_total", c.tokens_generated_total},
-                          {"queue_depth", c.queue_depth},
-                          {"running_batch_size", c.running_batch_size},
-                          {"requests_total", c.requests_total}}
-                   .dump());
+  obs::SetJson(
+      res, 200,
+      nlohmann::json{{"model",
+                      {{"id", info.model_id},
+                       {"n_layers", info.n_layers},
+                       {"context", info.context},
+                       {"max_batch", info.max_batch}}},
+                     {"executors", http_internal::ExecutorsJson(*core_)},
+                     {"tokens_generated_total", c.tokens_generated_total},
+                     {"queue_depth", c.queue_depth},
+                     {"running_batch_size", c.running_batch_size},
+                     {"requests_total", c.requests_total}}
+          .dump());
 }
 
 void HttpApiServer::Finished(const httplib::Request& req,
                              const httplib::Response& res) {
   const std::string_view endpoint = HttpEndpointLabel(req.path);
+  const obs::LogLevel level = absl::StartsWith(req.path, "/v1/")
+                                  ? obs::LogLevel::kInfo
+                                  : obs::LogLevel::kDebug;
+  // Logged before it is counted: whoever sees the count sees the line.
+  if (obs::LogEnabled(level)) {
+    const http_internal::RequestNote& n = http_internal::CurrentRequestNote();
+    const double seconds = n.start == absl::InfinitePast()
+                               ? 0
+                               : absl::ToDoubleSeconds(absl::Now() - n.start);
+    obs::Log(level, "request done",
+             {{"request", n.id},
+              {"endpoint", endpoint},
+              {"path", req.path},
+              {"code", res.status},
+              {"seconds", seconds},
+              {"prompt_tokens", n.prompt_tokens},
+              {"completion_tokens", n.completion_tokens}});
+  }
   metrics_->CountRequest(endpoint, absl::StrCat(res.status));
-  const bool api = absl::StartsWith(req.path, "/v1/");
-  const obs::LogLevel level =
-      api ? obs::LogLevel::kInfo : obs::LogLevel::kDebug;
-  if (!obs::LogEnabled(level)) return;
-  const http_internal::RequestNote& n = http_internal::CurrentRequestNote();
-  const double seconds = n.start == absl::InfinitePast()
-                             ? 0
-                             : absl::ToDoubleSeconds(absl::Now() - n.start);
-  obs::Log(level, "request done",
-           {{"request", n.id},
-            {"endpoint", endpoint},
-            {"path", req.path},
-            {"code", res.status},
-            {"seconds", seconds},
-            {"prompt_tokens", n.prompt_tokens},
-            {"completion_tokens", n.completion_tokens}});
 }
 
 }  // namespace seedlm::serve

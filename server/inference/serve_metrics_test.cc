@@ -15,13 +15,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "core/util/json_util.h"
+#include "core/util/mutex.h"
 #include "core/util/shared_data_gtest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/rpc/credentials.h"
+#include "server/common/logging.h"
 #include "server/common/metrics.h"
 #include "server/inference/http_server.h"
 #include "server/inference/inference_service.h"
@@ -272,6 +275,48 @@ TEST_F(ServeMetricsTest, StatusNeedsAClientTokenThePageDoesNot) {
   EXPECT_THAT(page->body, HasSubstr("textContent"));
   // Names from the server are never parsed as HTML.
   EXPECT_THAT(page->body, Not(HasSubstr("innerHTML")));
+}
+
+// One "request done" line per finished request: at info for /v1/ (with the
+// OpenAI id and the usage), at debug for polled paths.
+TEST_F(ServeMetricsTest, OneLogLinePerFinishedRequest) {
+  Mutex mu;
+  std::vector<std::string> lines;
+  obs::InitLogging("seedlm-serve", obs::LogLevel::kInfo,
+                   obs::LogFormat::kLogfmt);
+  obs::SetLogSinkForTesting([&](const std::string& l) {
+    MutexLock lock(&mu);
+    lines.push_back(l);
+  });
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto r = client_->Post("/v1/completions",
+                         R"({"prompt": "The cat", "max_tokens": 3})",
+                         "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  auto j = ParseJson(r->body, "response");
+  ASSERT_TRUE(j.ok());
+  const std::string want = absl::StrCat(
+      "msg=\"request done\" request=", (*j)["id"].get<std::string>(),
+      " endpoint=completions path=/v1/completions code=200");
+  const std::string usage = absl::StrCat(
+      " prompt_tokens=", (*j)["usage"]["prompt_tokens"].get<int>(),
+      " completion_tokens=", (*j)["usage"]["completion_tokens"].get<int>());
+  EXPECT_EQ(WaitSample("seedlm_serve_requests_total",
+                       {{"endpoint", "completions"}, {"code", "200"}}, 1),
+            1);
+  obs::SetLogSinkForTesting(nullptr);
+  obs::InitLogging("seedlm", obs::LogLevel::kInfo, obs::LogFormat::kText);
+  MutexLock lock(&mu);
+  int found = 0;
+  for (const std::string& l : lines) {
+    EXPECT_THAT(l, Not(HasSubstr("path=/metrics")));  // debug only
+    if (absl::StrContains(l, want)) {
+      ++found;
+      EXPECT_THAT(l, HasSubstr(usage));
+    }
+  }
+  EXPECT_EQ(found, 1) << absl::StrJoin(lines, "\n");
 }
 
 // The gRPC adapter counts each call by method and code name (called
