@@ -100,4 +100,4 @@ for n in $(seq "$max_executors"); do
 done
 echo
 echo "server log (plans and what each executor holds):"
-grep -E "loaded in|plan [0-9]+:" "$work/serve.log" | sed 's/^/  /'
+grep -E "executor loaded|plan applied" "$work/serve.log" | sed 's/^/  /'

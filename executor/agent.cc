@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <memory>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "core/util/status_macros.h"
 #include "executor/attachment.h"
+#include "executor/executor_metrics.h"
 #include "proto/rpc/credentials.h"
 #include "proto/rpc/status.h"
 #include "server/common/logging.h"
@@ -166,10 +168,24 @@ void ExecutorAgent::Stream::ComputeLoop() {
       queue_.pop_front();
     }
     std::vector<v1::ExecutorMessage> replies;
+    const auto t0 = std::chrono::steady_clock::now();
     const absl::Status s = attachment_.Apply(msg, &replies);
     int64_t steps = 0;
     for (const v1::ExecutorMessage& r : replies) {
       if (Write(r) && r.has_step_result()) ++steps;
+    }
+    if (ExecutorMetrics* m = agent_->metrics_.get(); m != nullptr) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count();
+      for (int64_t i = 0; i < steps; ++i) m->ObserveStep(seconds);
+      const CpuExecutor* held = attachment_.executor();
+      if (held == nullptr) {
+        m->SetHeld(0, 0);
+      } else {
+        m->SetHeld(held->weight_bytes(),
+                   held->layer_end() - held->layer_begin());
+      }
     }
     if (steps > 0) {
       MutexLock lock(&agent_->mu_);
@@ -236,7 +252,10 @@ ExecutorAgent::ExecutorAgent(ExecutorAgentOptions options,
                              std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
       channel_(std::move(channel)),
-      stub_(v1::ExecutorService::NewStub(channel_)) {}
+      stub_(v1::ExecutorService::NewStub(channel_)),
+      metrics_(options_.metrics != nullptr
+                   ? std::make_unique<ExecutorMetrics>(options_.metrics)
+                   : nullptr) {}
 
 ExecutorAgent::~ExecutorAgent() = default;
 
@@ -270,6 +289,7 @@ absl::Status ExecutorAgent::AttachOnce(bool* answered, bool* fatal) {
   }
   Stream stream(this, &context);
   const absl::Status s = stream.Run(answered, fatal);
+  if (metrics_ != nullptr) metrics_->SetHeld(0, 0);  // the attachment ended
   MutexLock lock(&mu_);
   context_ = nullptr;
   return s;

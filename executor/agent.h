@@ -41,6 +41,8 @@ class MetricsRegistry;
 
 namespace seedlm::executor {
 
+class ExecutorMetrics;
+
 struct ExecutorAgentOptions {
   std::string server;        // "host:port" of the ExecutorService (required)
   std::string kind = "cpu";  // only "cpu" ("fpga-sim" comes with the FPGA)
@@ -57,8 +59,9 @@ struct ExecutorAgentOptions {
   absl::Duration close_timeout = absl::Seconds(5);
   // Where log lines go; null: obs::LogInfo (server/common/logging.h).
   std::function<void(const std::string&)> log;
-  // Where the agent registers its seedlm_executor_* metrics (not owned;
-  // must outlive the agent). Null: no metrics.
+  // Where the agent registers its seedlm_executor_* metrics
+  // (executor_metrics.h; not owned; must outlive the agent). Null: no
+  // metrics.
   obs::MetricsRegistry* metrics = nullptr;
 };
 
@@ -105,6 +108,7 @@ class ExecutorAgent {
   const ExecutorAgentOptions options_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::ExecutorService::Stub> stub_;
+  const std::unique_ptr<ExecutorMetrics> metrics_;  // null without a registry
 
   mutable Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/codec/codec.h"
 #include "core/compress/model_compressor.h"
 #include "core/model/model_source.h"
@@ -30,6 +33,7 @@
 #include "executor/fake_executor_service.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "server/common/metrics.h"
 
 namespace seedlm::executor {
 namespace {
@@ -42,6 +46,23 @@ using testing_util::kToken;
 using testing_util::MakePlan;
 using testing_util::Plan;
 using testing_util::RandomHidden;
+
+// Whether `registry` renders the line `sample` (e.g. "name 3") within 10 s:
+// the agent updates its metrics just after it sent the answers.
+bool Renders(obs::MetricsRegistry& registry, const std::string& sample) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (true) {
+    const std::string text = registry.Render();
+    if (absl::StrContains(absl::StrCat("\n", text), "\n" + sample + "\n")) {
+      return true;
+    }
+    if (absl::Now() > deadline) {
+      ADD_FAILURE() << "no line '" << sample << "' in\n" << text;
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
 
 class AgentTest : public ::testing::Test {
  protected:
@@ -286,9 +307,17 @@ TEST_F(AgentPackedTest, LoadsStreamedLayersAndStepsBitForBit) {
   ASSERT_GE(n_layers, 3);
   const int begin = 1, end = n_layers - 1;
 
-  Start(Options());
+  obs::MetricsRegistry registry("seedlm-executor");
+  ExecutorAgentOptions options = Options();
+  options.metrics = &registry;
+  Start(std::move(options));
   ASSERT_TRUE(service_.WaitAttaches(1));
   ExpectHello();
+  // Every series exists, zero-valued, before any work.
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_steps_total 0"));
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_step_seconds_count 0"));
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_weight_bytes_held 0"));
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_layers_held 0"));
   PingPong(7);  // idle: answered at once
   EXPECT_TRUE(Logged("attached to 127.0.0.1:"));
 
@@ -314,9 +343,19 @@ TEST_F(AgentPackedTest, LoadsStreamedLayersAndStepsBitForBit) {
   EXPECT_EQ(static_cast<uint64_t>(loaded.memory_bytes()),
             reference->memory_bytes());
 
+  EXPECT_TRUE(Renders(
+      registry, absl::StrCat("seedlm_executor_layers_held ", end - begin)));
+  EXPECT_TRUE(
+      Renders(registry, absl::StrCat("seedlm_executor_weight_bytes_held ",
+                                     loaded.weight_bytes())));
   ExpectSameSteps(service_, *reference, ScriptedSteps(), (*src)->config().dim);
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_steps_total 3"));
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_step_seconds_count 3"));
   PingPong(8);
   EXPECT_TRUE(Finish(/*stop=*/true).ok()) << result_;
+  // Detached: nothing held.
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_layers_held 0"));
+  EXPECT_TRUE(Renders(registry, "seedlm_executor_weight_bytes_held 0"));
   EXPECT_EQ(service_.attaches(), 1);
   EXPECT_EQ(agent_->stats().steps, 3);
   EXPECT_EQ(agent_->stats().pongs, 2);

@@ -5,6 +5,7 @@
 // error. A second signal exits at once (128 + signal).
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -20,7 +21,9 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "core/util/dashed_flags.h"
+#include "core/util/file_util.h"
 #include "executor/agent.h"
 #include "server/common/http_endpoint.h"
 #include "server/common/logging.h"
@@ -40,6 +43,9 @@ ABSL_FLAG(std::string, name, "", "name for the server's listings (host name)");
 ABSL_FLAG(std::string, http, "",
           "serve /metrics and /healthz on this host:port (port 0 picks a "
           "free one); off when empty");
+ABSL_FLAG(std::string, ready_file, "",
+          "once started, write {\"http\": \"HOST:PORT\", \"pid\": N} here "
+          "(http \"\" without --http)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 ABSL_FLAG(std::string, log_format, "text", "text, json or logfmt");
 
@@ -48,7 +54,8 @@ namespace {
 constexpr char kUsage[] =
     "seedlm-executor --server ADDR [--kind cpu] [--threads N] "
     "[--max-memory BYTES[K|M|G]] [--token T] [--tls-ca F] [--name NAME] "
-    "[--http ADDR] [--log-level L] [--log-format text|json|logfmt]";
+    "[--http ADDR] [--ready-file F] [--log-level L] "
+    "[--log-format text|json|logfmt]";
 
 std::mutex g_mu;
 seedlm::executor::ExecutorAgent* g_agent = nullptr;
@@ -151,6 +158,7 @@ int main(int argc, char** argv) {
   seedlm::obs::MetricsRegistry metrics("seedlm-executor");
   o.metrics = &metrics;
   seedlm::obs::HttpEndpoint endpoint(&metrics);
+  std::string http_bound;
   if (!absl::GetFlag(FLAGS_http).empty()) {
     auto bound = endpoint.Start(absl::GetFlag(FLAGS_http));
     if (!bound.ok()) {
@@ -159,12 +167,24 @@ int main(int argc, char** argv) {
                                                                          : 1;
     }
     seedlm::obs::LogInfo("serving HTTP", {{"http", *bound}});
+    http_bound = *bound;
   }
 
   auto agent = seedlm::executor::ExecutorAgent::Create(o);
   if (!agent.ok()) {
     seedlm::obs::LogError(agent.status().ToString());
     return agent.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  // The agent registered its metrics: /metrics shows every series now.
+  if (!absl::GetFlag(FLAGS_ready_file).empty()) {
+    const absl::Status w = seedlm::WriteFileAtomically(
+        absl::GetFlag(FLAGS_ready_file),
+        absl::StrCat("{\"http\": \"", http_bound, "\", \"pid\": ", getpid(),
+                     "}\n"));
+    if (!w.ok()) {
+      seedlm::obs::LogError(w.ToString());
+      return 1;
+    }
   }
   {
     std::lock_guard<std::mutex> lock(g_mu);

@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -153,6 +154,20 @@ class ExecutorE2E : public ::testing::Test {
 
 std::string* ExecutorE2E::dir_ = nullptr;
 
+// The value of the unlabelled sample `name` in the /metrics of host:port;
+// -1 when absent or unreachable.
+double MetricAt(const std::string& host, int port, const std::string& name) {
+  httplib::Client c(host, port);
+  c.set_read_timeout(10, 0);
+  auto res = c.Get("/metrics");
+  if (!res || res->status != 200) return -1;
+  const std::string key = "\n" + name + " ";
+  const std::string body = "\n" + res->body;
+  const size_t at = body.find(key);
+  if (at == std::string::npos) return -1;
+  return std::atof(body.c_str() + at + key.size());
+}
+
 // 0, 1, 2, 3 executors attached one after another: identical outputs each
 // time, on a compressed container and on an uncompressed HF checkpoint.
 TEST_F(ExecutorE2E, OutputsDoNotDependOnTheSplit) {
@@ -172,11 +187,38 @@ TEST_F(ExecutorE2E, OutputsDoNotDependOnTheSplit) {
     const json want = Outputs(*s);
     ASSERT_EQ(want.size(), 3u);
     std::vector<Executor> executors;
+    // The first executor serves /metrics; its ready file names the port.
+    const std::string ready =
+        *dir_ + "/executor_ready" + std::to_string(&k - cases.data());
     for (int n = 1; n <= 3; ++n) {
-      executors.push_back(StartExecutor(*s));
+      executors.push_back(StartExecutor(
+          *s, n == 1 ? std::vector<std::string>{"--http=127.0.0.1:0",
+                                                "--ready-file=" + ready}
+                     : std::vector<std::string>{}));
       ASSERT_TRUE(WaitForPlan(*s, n, k.n_layers))
           << Executors(*s).dump() << ReadFile(executors.back().log);
       EXPECT_EQ(Outputs(*s), want) << k.model << " with " << n;
+      // Metrics (issue 16): the server counts its executors and the bytes
+      // it streamed; the first executor its steps and what it holds.
+      EXPECT_EQ(
+          MetricAt(s->host, s->http_port, "seedlm_serve_executors_attached"),
+          n);
+      EXPECT_GT(MetricAt(s->host, s->http_port,
+                         "seedlm_serve_weight_bytes_streamed_total"),
+                0);
+      if (n == 1) {
+        json r = json::parse(ReadFile(ready), nullptr, false);
+        ASSERT_TRUE(r.is_object()) << ReadFile(ready);
+        const std::string http = r.value("http", "");
+        const std::string host = http.substr(0, http.rfind(':'));
+        const int port = std::stoi(http.substr(http.rfind(':') + 1));
+        EXPECT_GT(MetricAt(host, port, "seedlm_executor_steps_total"), 0);
+        EXPECT_GT(MetricAt(host, port, "seedlm_executor_step_seconds_count"),
+                  0);
+        EXPECT_GT(MetricAt(host, port, "seedlm_executor_weight_bytes_held"), 0);
+        EXPECT_EQ(MetricAt(host, port, "seedlm_executor_layers_held"),
+                  k.n_layers);
+      }
       client::InferenceClientOptions o;
       o.address = s->grpc;
       auto c = client::InferenceClient::Connect(o);

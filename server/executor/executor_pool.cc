@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <utility>
 
 #include "absl/memory/memory.h"
@@ -13,6 +12,7 @@
 #include "core/runtime/kv_cache.h"
 #include "core/runtime/layer_plan.h"
 #include "core/util/status_macros.h"
+#include "server/common/logging.h"
 
 namespace seedlm::serve {
 namespace {
@@ -134,6 +134,13 @@ int64_t ExecutorPool::plans() const {
   return plans_;
 }
 
+int ExecutorPool::attached_count() const {
+  MutexLock l(&mu_);
+  return static_cast<int>(
+      std::count_if(attached_.begin(), attached_.end(),
+                    [](const auto& e) { return e->alive(); }));
+}
+
 void ExecutorPool::Shutdown() {
   AttachedList attached;
   {
@@ -232,9 +239,12 @@ absl::Status ExecutorPool::Replan() {
   MutexLock l(&mu_);
   placements_ = std::move(placements);
   ++plans_;
-  std::fprintf(stderr, "seedlm-serve: plan %lld: every layer in-process%s%s\n",
-               static_cast<long long>(plans_), why.ok() ? "" : ": ",
-               why.ok() ? "" : why.ToString().c_str());
+  if (why.ok()) {
+    obs::LogInfo("plan applied: every layer in-process", {{"plan", plans_}});
+  } else {
+    obs::LogWarn("plan applied: every layer in-process",
+                 {{"plan", plans_}, {"error", why.ToString()}});
+  }
   return why;
 }
 
@@ -269,16 +279,17 @@ absl::Status ExecutorPool::LoadPlan(
       // What the wire carried against the same layers' dense sizes.
       const double weights =
           static_cast<double>(LayerElements(model_->config()) * plan[i].size());
-      std::fprintf(
-          stderr,
-          "seedlm-serve: %s loaded in %.2f s: %.1f MiB of weights streamed "
-          "as stored (the same layers: %.1f MiB as bf16, %.1f MiB as "
-          "fp32)\n",
-          Named(*candidates[i]).c_str(),
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-              .count(),
-          static_cast<double>(candidates[i]->weight_bytes()) / 1048576.0,
-          weights * 2 / 1048576.0, weights * 4 / 1048576.0);
+      weight_bytes_streamed_ += candidates[i]->weight_bytes();
+      obs::LogInfo(
+          "executor loaded: weights streamed as stored",
+          {{"executor", Named(*candidates[i])},
+           {"layers", absl::StrCat("[", plan[i].begin, ", ", plan[i].end, ")")},
+           {"seconds",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                .count()},
+           {"bytes", candidates[i]->weight_bytes()},
+           {"bf16_bytes", static_cast<uint64_t>(weights * 2)},
+           {"fp32_bytes", static_cast<uint64_t>(weights * 4)}});
     }
     if (st.ok()) continue;
     const std::string name = Named(*candidates[i]);
@@ -320,9 +331,10 @@ absl::Status ExecutorPool::InstallPlan(
   MutexLock l(&mu_);
   placements_ = std::move(placements);
   ++plans_;
-  std::fprintf(stderr, "seedlm-serve: plan %lld: %s\n",
-               static_cast<long long>(plans_),
-               summary.empty() ? "every layer in-process" : summary.c_str());
+  obs::LogInfo(
+      "plan applied",
+      {{"plan", plans_},
+       {"executors", summary.empty() ? "every layer in-process" : summary}});
   return absl::OkStatus();
 }
 

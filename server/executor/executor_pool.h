@@ -69,6 +69,12 @@ class ExecutorPool final : public LayerPipeline {
   std::vector<ExecutorPlacementInfo> Placements() const;
   // Plans applied so far (1 after Create).
   int64_t plans() const;
+  // Executors attached and alive (planned, standing by, or waiting for the
+  // next re-plan).
+  int attached_count() const;
+  // Weight bytes streamed to executors so far (every successful load of a
+  // non-empty range adds what the executor then holds).
+  uint64_t weight_bytes_streamed() const { return weight_bytes_streamed_; }
 
   // Ends every attachment (Fail); later Replans run in-process only.
   void Shutdown();
@@ -114,6 +120,7 @@ class ExecutorPool final : public LayerPipeline {
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   int64_t plans_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<bool> replan_{false};
+  std::atomic<uint64_t> weight_bytes_streamed_{0};
 
   // Engine-thread state: the chain of the current plan.
   std::vector<std::shared_ptr<AttachedExecutor>> chain_owned_;

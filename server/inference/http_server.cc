@@ -16,7 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
+#include "server/inference/http_server_internal.h"
 #include "server/inference/sse_streamer.h"
+#include "server/inference/status_page.h"
 
 namespace seedlm::serve {
 namespace {
@@ -56,6 +58,13 @@ void DisableResponseCompression(const httplib::Request& req) {
   const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
 }
 
+// The usage of finished choices, for the request's log line.
+void NoteUsage(int prompt_tokens, int completion_tokens) {
+  http_internal::RequestNote& note = http_internal::CurrentRequestNote();
+  note.prompt_tokens = prompt_tokens;
+  note.completion_tokens = completion_tokens;
+}
+
 // A submitted choice of a non-streamed or streamed request.
 struct Submitted {
   std::unique_ptr<CompletionStream> stream;
@@ -67,6 +76,16 @@ struct Submitted {
 HttpApiServer::HttpApiServer(InferenceCore* core, HttpServerOptions options)
     : core_(core),
       options_(std::move(options)),
+      own_registry_(
+          options_.metrics != nullptr
+              ? nullptr
+              : std::make_unique<obs::MetricsRegistry>("seedlm-serve")),
+      own_metrics_(
+          options_.metrics != nullptr
+              ? nullptr
+              : std::make_unique<ServeMetrics>(own_registry_.get(), core)),
+      metrics_(options_.metrics != nullptr ? options_.metrics
+                                           : own_metrics_.get()),
       created_(absl::ToUnixSeconds(absl::Now())) {}
 
 HttpApiServer::~HttpApiServer() { Stop(absl::ZeroDuration()); }
@@ -205,6 +224,21 @@ void HttpApiServer::Route() {
   });
   server_->Get("/metrics",
                [this](const Request&, Response& r) { HandleMetrics(r); });
+  server_->Get("/", [this](const Request&, Response& r) {
+    ++requests_;
+    r.set_header("Cache-Control", "no-cache");
+    r.set_content(kStatusPageHtml, "text/html; charset=utf-8");
+  });
+  server_->Get("/api/v1/status",
+               [this](const Request& q, Response& r) { HandleStatus(q, r); });
+  server_->set_pre_routing_handler([](const Request&, Response&) {
+    http_internal::RequestNote& note = http_internal::CurrentRequestNote();
+    note = http_internal::RequestNote{};
+    note.start = absl::Now();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_->set_logger(
+      [this](const Request& q, const Response& r) { Finished(q, r); });
   // Errors the library answers itself (unknown path 404, body too large
   // 413, ...) get an OpenAI error object too.
   server_->set_error_handler([](const Request& q, Response& r) {
@@ -290,31 +324,8 @@ void HttpApiServer::HandleModel(const httplib::Request& req,
 void HttpApiServer::HandleExecutors(const httplib::Request& req,
                                     httplib::Response& res) {
   if (!Admit(req, res)) return;
-  nlohmann::json list = nlohmann::json::array();
-  for (const ExecutorPlacementInfo& e : core_->Executors()) {
-    list.push_back({{"id", e.id},
-                    {"kind", e.kind},
-                    {"name", e.name},
-                    {"layers", {e.layers.begin, e.layers.end}},
-                    {"bytes", e.weight_bytes}});
-  }
-  SendJson(res, 200, nlohmann::json{{"executors", std::move(list)}});
-}
-
-void HttpApiServer::HandleMetrics(httplib::Response& res) {
-  ++requests_;
-  const EngineStats e = core_->stats();
-  res.set_content(
-      absl::StrCat(
-          "# Placeholder: the observability issue defines the metrics.\n",
-          "seedlm_http_requests_total ", requests_.load(), "\n",
-          "seedlm_http_client_disconnects_total ", client_disconnects_.load(),
-          "\n", "seedlm_engine_running ", e.running, "\n",
-          "seedlm_engine_waiting ", e.waiting, "\n",
-          "seedlm_engine_requests_finished_total ", e.requests_finished, "\n",
-          "seedlm_engine_prompt_tokens_total ", e.prompt_tokens, "\n",
-          "seedlm_engine_tokens_generated_total ", e.tokens_generated, "\n"),
-      "text/plain; version=0.0.4");
+  SendJson(res, 200,
+           nlohmann::json{{"executors", http_internal::ExecutorsJson(*core_)}});
 }
 
 void HttpApiServer::HandleCompletions(const httplib::Request& req,
@@ -355,6 +366,7 @@ void HttpApiServer::HandleCompletions(const httplib::Request& req,
   }
 
   const std::string id = NewRequestId("cmpl-");
+  http_internal::CurrentRequestNote().id = id;
   const int64_t created = absl::ToUnixSeconds(absl::Now());
   auto token_text = [this](int32_t t) { return TokenText(t); };
   if (!r.gen.stream) {
@@ -364,6 +376,12 @@ void HttpApiServer::HandleCompletions(const httplib::Request& req,
       absl::Status done = ReadAll(*submitted[i].stream, &choices[i]);
       if (!done.ok()) return SendError(res, done);
     }
+    int prompt_tokens = 0, completion_tokens = 0;
+    for (const ChoiceResult& c : choices) {
+      prompt_tokens += c.prompt_tokens;
+      completion_tokens += c.completion_tokens;
+    }
+    NoteUsage(prompt_tokens, completion_tokens);
     return SendJson(res, 200,
                     CompletionResponse(id, created, model, choices, r.echo,
                                        r.logprobs, token_text));
@@ -416,12 +434,14 @@ void HttpApiServer::HandleChat(const httplib::Request& req,
   if (!stream.ok()) return SendError(res, stream.status());
 
   const std::string id = NewRequestId("chatcmpl-");
+  http_internal::CurrentRequestNote().id = id;
   const int64_t created = absl::ToUnixSeconds(absl::Now());
   auto token_text = [this](int32_t t) { return TokenText(t); };
   if (!r.gen.stream) {
     ChoiceResult choice;
     absl::Status done = ReadAll(**stream, &choice);
     if (!done.ok()) return SendError(res, done);
+    NoteUsage(choice.prompt_tokens, choice.completion_tokens);
     return SendJson(
         res, 200,
         ChatResponse(id, created, model, choice, r.logprobs, token_text));
@@ -454,7 +474,10 @@ void HttpApiServer::StreamResponse(const httplib::Request& req,
         if (!out.empty() && !sink.write(out.data(), out.size())) {
           return false;  // the client went away: the releaser cancels
         }
-        if (streamer->done()) sink.done();
+        if (streamer->done()) {
+          NoteUsage(streamer->prompt_tokens(), streamer->completion_tokens());
+          sink.done();
+        }
         return true;
       },
       [this, streamer](bool /*success*/) {

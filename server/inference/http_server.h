@@ -5,13 +5,23 @@
 //     server-sent events ending with "data: [DONE]"),
 //   GET /v1/models, GET /v1/models/{id} (404 for another id),
 //   GET /healthz (200 "ok"; 503 while stopping),
-//   GET /metrics (placeholder counters in Prometheus text format; the
-//     observability issue defines the real set).
+//   GET /metrics (Prometheus text format: the registry of
+//     HttpServerOptions::metrics, serve_metrics.h),
+//   GET / (the status page, status_page.h; served without a token),
+//   GET /api/v1/status (the page's JSON: {model, executors,
+//     tokens_generated_total, queue_depth, running_batch_size,
+//     requests_total}; needs a token like /v1/).
+// Every finished request is counted in seedlm_serve_requests_total (by
+// HttpEndpointLabel and HTTP status) and logged as one line "request done"
+// (request, endpoint, code, seconds, prompt_tokens, completion_tokens):
+// at info for the /v1/ API, at debug for the polled paths (/metrics,
+// /healthz, /, /api/v1/status), which would otherwise flood the log.
 // Every error is an OpenAI error object {"error": {...}} with the HTTP
 // status of HttpStatusFor (429 with Retry-After: 1 when the engine is
 // full, 413 for a body over kMaxRequestBytes, 404 for an unknown path).
 //
-// Auth: with an authorize function set, every /v1/ request's bearer token
+// Auth: with an authorize function set, every /v1/ and /api/ request's
+// bearer token
 // ("Authorization: Bearer T"; "" when absent) is passed to it; its
 // UNAUTHENTICATED becomes 401, PERMISSION_DENIED 403. The binary wires it to
 // rpc::TokenTable::Check(token, Role::kClient) (proto/rpc/credentials.h);
@@ -47,8 +57,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/common/metrics.h"
 #include "server/inference/inference_core.h"
 #include "server/inference/openai_api.h"
+#include "server/inference/serve_metrics.h"
 
 namespace httplib {
 class Server;
@@ -80,6 +92,9 @@ struct HttpServerOptions {
   absl::Duration poll_interval = absl::Milliseconds(50);
   // How long an idle keep-alive connection holds its thread (seconds > 0).
   int keep_alive_seconds = 2;
+  // The process's metrics (not owned; must outlive the server). Null: the
+  // server makes its own registry and ServeMetrics over the core.
+  ServeMetrics* metrics = nullptr;
 };
 
 struct HttpServerStats {
@@ -130,6 +145,10 @@ class HttpApiServer {
   void HandleModels(const httplib::Request& req, httplib::Response& res);
   void HandleModel(const httplib::Request& req, httplib::Response& res);
   void HandleMetrics(httplib::Response& res);
+  // GET /api/v1/status.
+  void HandleStatus(const httplib::Request& req, httplib::Response& res);
+  // Counts and logs a finished request (the library's logger).
+  void Finished(const httplib::Request& req, const httplib::Response& res);
   // Sends `streamer`'s events as a chunked text/event-stream response.
   void StreamResponse(const httplib::Request& req, httplib::Response& res,
                       std::shared_ptr<SseStreamer> streamer);
@@ -141,6 +160,11 @@ class HttpApiServer {
 
   InferenceCore* const core_;
   const HttpServerOptions options_;
+  // When options_.metrics is null: the server's own (own_metrics_ before
+  // own_registry_ is destroyed).
+  std::unique_ptr<obs::MetricsRegistry> own_registry_;
+  std::unique_ptr<ServeMetrics> own_metrics_;
+  ServeMetrics* const metrics_;
   const int64_t created_;  // the models' "created"
   std::unique_ptr<httplib::Server> server_;
   std::thread listen_thread_;

@@ -335,7 +335,7 @@ TEST_F(HttpServerTest, ModelsHealthAndMetrics) {
   auto metrics = Client()->Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
-  EXPECT_THAT(metrics->body, HasSubstr("seedlm_engine_running 0"));
+  EXPECT_THAT(metrics->body, HasSubstr("seedlm_serve_running_batch_size 0"));
 }
 
 TEST_F(HttpServerTest, BearerTokens) {

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/runtime/model_loader.h"
@@ -38,6 +40,43 @@ ModelInfo Describe(const LlamaModel& m, const std::string& path,
   info.max_queue = o.engine.max_queue;
   return info;
 }
+
+// A stream that reports its generated tokens' timing as they are read.
+class TimedStream final : public CompletionStream {
+ public:
+  TimedStream(std::unique_ptr<CompletionStream> inner,
+              TokenTimingObserver* observer)
+      : inner_(std::move(inner)), observer_(observer), last_(absl::Now()) {}
+
+  bool Read(std::vector<TokenEvent>* events, absl::Time deadline) override {
+    const size_t before = events->size();
+    const bool more = inner_->Read(events, deadline);
+    const absl::Time now = absl::Now();
+    for (size_t i = before; i < events->size(); ++i) {
+      const TokenEvent& e = (*events)[i];
+      if (e.is_prompt || e.id < 0) continue;
+      if (seen_first_) {
+        observer_->OnNextToken(now - last_);
+      } else {
+        observer_->OnFirstToken(now - last_);
+        seen_first_ = true;
+      }
+      last_ = now;
+    }
+    return more;
+  }
+  void set_arrival(absl::Time t) { last_ = t; }
+  void Cancel() override { inner_->Cancel(); }
+  const CompletionSummary& summary() const override {
+    return inner_->summary();
+  }
+
+ private:
+  std::unique_ptr<CompletionStream> inner_;
+  TokenTimingObserver* const observer_;
+  absl::Time last_;  // arrival, then the latest token's
+  bool seen_first_ = false;
+};
 
 }  // namespace
 
@@ -158,7 +197,13 @@ absl::StatusOr<std::unique_ptr<CompletionStream>> InferenceCore::Complete(
   }
   const std::vector<int32_t>& extra = model_->metadata().stop_token_ids;
   request.stop_ids.insert(request.stop_ids.end(), extra.begin(), extra.end());
-  return engine_->Submit(std::move(request));
+  if (timing_ == nullptr) return engine_->Submit(std::move(request));
+  const absl::Time arrival = absl::Now();
+  ASSIGN_OR_RETURN(std::unique_ptr<CompletionStream> stream,
+                   engine_->Submit(std::move(request)));
+  auto timed = std::make_unique<TimedStream>(std::move(stream), timing_);
+  timed->set_arrival(arrival);
+  return timed;
 }
 
 absl::StatusOr<ScoreResult> InferenceCore::Score(absl::string_view text,

@@ -63,6 +63,19 @@ struct ModelInfo {
   int max_queue = 0;
 };
 
+// Told when a completion's tokens reach its consumer (the adapter reading
+// the stream): the first generated token, timed from the Complete call
+// (the request's arrival, less tokenization), and each later one, timed
+// from the token before (0 for tokens read in the same Read). Prompt
+// events and the id -1 text-only event are not tokens here. Called from
+// the consumers' threads concurrently; must not block.
+class TokenTimingObserver {
+ public:
+  virtual ~TokenTimingObserver() = default;
+  virtual void OnFirstToken(absl::Duration since_arrival) = 0;
+  virtual void OnNextToken(absl::Duration since_previous) = 0;
+};
+
 struct ScoreResult {
   int tokens = 0;             // scored tokens (all but the BOS)
   double log_likelihood = 0;  // sum of log p over the scored tokens (nats)
@@ -105,7 +118,8 @@ class InferenceCore {
       absl::Span<const ChatMessage> messages) const;
 
   // Submits a completion. Adds the model's stop_token_ids to
-  // request.stop_ids. Errors: BatchEngine::Submit's.
+  // request.stop_ids. Errors: BatchEngine::Submit's. With a timing observer
+  // set, the stream reports its tokens' timing to it as they are read.
   absl::StatusOr<std::unique_ptr<CompletionStream>> Complete(
       CompletionRequest request);
 
@@ -129,6 +143,13 @@ class InferenceCore {
   }
   EngineStats stats() const { return engine_->stats(); }
 
+  // Sets the observer of completions' token timing (not owned; null: none;
+  // must outlive every stream). Call before serving: not synchronised with
+  // Complete.
+  void set_timing_observer(TokenTimingObserver* observer) {
+    timing_ = observer;
+  }
+
  private:
   InferenceCore() = default;
   std::unique_ptr<LlamaModel> model_;
@@ -139,6 +160,7 @@ class InferenceCore {
   ChatTemplateTokens chat_tokens_;
   std::unique_ptr<BatchEngine> engine_;
   ModelInfo info_;
+  TokenTimingObserver* timing_ = nullptr;
 };
 
 }  // namespace seedlm::serve

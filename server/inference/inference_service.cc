@@ -111,8 +111,9 @@ v1::ModelInfoResponse ModelInfoToProto(const ModelInfo& info) {
 }
 
 InferenceServiceImpl::InferenceServiceImpl(InferenceCore* core,
-                                           const rpc::TokenTable* tokens)
-    : core_(core), tokens_(tokens) {
+                                           const rpc::TokenTable* tokens,
+                                           ServeMetrics* metrics)
+    : core_(core), tokens_(tokens), metrics_(metrics) {
   const Tokenizer& tok = core_->tokenizer();
   token_texts_.reserve(tok.vocab_size());
   for (int32_t id = 0; id < tok.vocab_size(); ++id) {
@@ -120,7 +121,7 @@ InferenceServiceImpl::InferenceServiceImpl(InferenceCore* core,
   }
 }
 
-grpc::Status InferenceServiceImpl::Generate(
+grpc::Status InferenceServiceImpl::DoGenerate(
     grpc::ServerContext* context, const v1::GenerateRequest* request,
     grpc::ServerWriter<v1::GenerateResponse>* writer) {
   const absl::Time start = absl::Now();
@@ -169,9 +170,9 @@ grpc::Status InferenceServiceImpl::Generate(
   return grpc::Status::OK;
 }
 
-grpc::Status InferenceServiceImpl::Score(grpc::ServerContext* context,
-                                         const v1::ScoreRequest* request,
-                                         v1::ScoreResponse* response) {
+grpc::Status InferenceServiceImpl::DoScore(grpc::ServerContext* context,
+                                           const v1::ScoreRequest* request,
+                                           v1::ScoreResponse* response) {
   if (absl::Status s = Authorize(*context, *tokens_); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -190,9 +191,9 @@ grpc::Status InferenceServiceImpl::Score(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status InferenceServiceImpl::Tokenize(grpc::ServerContext* context,
-                                            const v1::TokenizeRequest* request,
-                                            v1::TokenizeResponse* response) {
+grpc::Status InferenceServiceImpl::DoTokenize(
+    grpc::ServerContext* context, const v1::TokenizeRequest* request,
+    v1::TokenizeResponse* response) {
   if (absl::Status s = Authorize(*context, *tokens_); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -207,7 +208,7 @@ grpc::Status InferenceServiceImpl::Tokenize(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status InferenceServiceImpl::Detokenize(
+grpc::Status InferenceServiceImpl::DoDetokenize(
     grpc::ServerContext* context, const v1::DetokenizeRequest* request,
     v1::DetokenizeResponse* response) {
   if (absl::Status s = Authorize(*context, *tokens_); !s.ok()) {
@@ -224,7 +225,7 @@ grpc::Status InferenceServiceImpl::Detokenize(
   return grpc::Status::OK;
 }
 
-grpc::Status InferenceServiceImpl::ModelInfo(
+grpc::Status InferenceServiceImpl::DoModelInfo(
     grpc::ServerContext* context, const v1::ModelInfoRequest* /*request*/,
     v1::ModelInfoResponse* response) {
   if (absl::Status s = Authorize(*context, *tokens_); !s.ok()) {
@@ -242,10 +243,50 @@ grpc::Status InferenceServiceImpl::ModelInfo(
   return grpc::Status::OK;
 }
 
+grpc::Status InferenceServiceImpl::Counted(std::string_view endpoint,
+                                           grpc::Status status) {
+  if (metrics_ != nullptr) {
+    metrics_->CountRequest(
+        endpoint, absl::StatusCodeToString(
+                      static_cast<absl::StatusCode>(status.error_code())));
+  }
+  return status;
+}
+
+grpc::Status InferenceServiceImpl::Generate(
+    grpc::ServerContext* context, const v1::GenerateRequest* request,
+    grpc::ServerWriter<v1::GenerateResponse>* writer) {
+  return Counted("grpc_generate", DoGenerate(context, request, writer));
+}
+
+grpc::Status InferenceServiceImpl::Score(grpc::ServerContext* context,
+                                         const v1::ScoreRequest* request,
+                                         v1::ScoreResponse* response) {
+  return Counted("grpc_score", DoScore(context, request, response));
+}
+
+grpc::Status InferenceServiceImpl::Tokenize(grpc::ServerContext* context,
+                                            const v1::TokenizeRequest* request,
+                                            v1::TokenizeResponse* response) {
+  return Counted("grpc_tokenize", DoTokenize(context, request, response));
+}
+
+grpc::Status InferenceServiceImpl::Detokenize(
+    grpc::ServerContext* context, const v1::DetokenizeRequest* request,
+    v1::DetokenizeResponse* response) {
+  return Counted("grpc_detokenize", DoDetokenize(context, request, response));
+}
+
+grpc::Status InferenceServiceImpl::ModelInfo(
+    grpc::ServerContext* context, const v1::ModelInfoRequest* request,
+    v1::ModelInfoResponse* response) {
+  return Counted("grpc_model_info", DoModelInfo(context, request, response));
+}
+
 std::unique_ptr<InferenceServiceImpl> RegisterInferenceService(
     grpc::ServerBuilder& builder, InferenceCore* core,
-    const rpc::TokenTable* tokens) {
-  auto service = std::make_unique<InferenceServiceImpl>(core, tokens);
+    const rpc::TokenTable* tokens, ServeMetrics* metrics) {
+  auto service = std::make_unique<InferenceServiceImpl>(core, tokens, metrics);
   builder.RegisterService(service.get());
   return service;
 }

@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,6 +26,7 @@
 #include "proto/rpc/credentials.h"
 #include "seedlm/v1/inference.grpc.pb.h"
 #include "server/inference/inference_core.h"
+#include "server/inference/serve_metrics.h"
 
 namespace seedlm::serve {
 
@@ -37,9 +39,12 @@ inline constexpr absl::Duration kGeneratePoll = absl::Milliseconds(20);
 
 class InferenceServiceImpl final : public v1::InferenceService::Service {
  public:
-  // Borrows both; they must outlive the service. `tokens` may be an empty
-  // table (auth off).
-  InferenceServiceImpl(InferenceCore* core, const rpc::TokenTable* tokens);
+  // Borrows all three; they must outlive the service. `tokens` may be an
+  // empty table (auth off). Each call is counted in `metrics`'s
+  // seedlm_serve_requests_total{endpoint="grpc_<method>",code="<gRPC code
+  // name>"} (null: not counted).
+  InferenceServiceImpl(InferenceCore* core, const rpc::TokenTable* tokens,
+                       ServeMetrics* metrics = nullptr);
 
   grpc::Status Generate(
       grpc::ServerContext* context, const v1::GenerateRequest* request,
@@ -58,8 +63,27 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
                          v1::ModelInfoResponse* response) override;
 
  private:
+  // The methods' bodies; the overrides count their outcome.
+  grpc::Status DoGenerate(grpc::ServerContext* context,
+                          const v1::GenerateRequest* request,
+                          grpc::ServerWriter<v1::GenerateResponse>* writer);
+  grpc::Status DoScore(grpc::ServerContext* context,
+                       const v1::ScoreRequest* request,
+                       v1::ScoreResponse* response);
+  grpc::Status DoTokenize(grpc::ServerContext* context,
+                          const v1::TokenizeRequest* request,
+                          v1::TokenizeResponse* response);
+  grpc::Status DoDetokenize(grpc::ServerContext* context,
+                            const v1::DetokenizeRequest* request,
+                            v1::DetokenizeResponse* response);
+  grpc::Status DoModelInfo(grpc::ServerContext* context,
+                           const v1::ModelInfoRequest* request,
+                           v1::ModelInfoResponse* response);
+  grpc::Status Counted(std::string_view endpoint, grpc::Status status);
+
   InferenceCore* const core_;
   const rpc::TokenTable* const tokens_;
+  ServeMetrics* const metrics_;
   // Each token's text decoded alone (the alternatives' text), by id.
   std::vector<std::string> token_texts_;
 };
@@ -83,7 +107,7 @@ v1::ModelInfoResponse ModelInfoToProto(const ModelInfo& info);
 // `builder` is destroyed; `core` and `tokens` must outlive it.
 std::unique_ptr<InferenceServiceImpl> RegisterInferenceService(
     grpc::ServerBuilder& builder, InferenceCore* core,
-    const rpc::TokenTable* tokens);
+    const rpc::TokenTable* tokens, ServeMetrics* metrics = nullptr);
 
 }  // namespace seedlm::serve
 

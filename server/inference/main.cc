@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,10 +22,13 @@
 #include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
+#include "server/common/logging.h"
+#include "server/common/metrics.h"
 #include "server/executor/executor_service.h"
 #include "server/inference/http_server.h"
 #include "server/inference/inference_core.h"
 #include "server/inference/inference_service.h"
+#include "server/inference/serve_metrics.h"
 
 ABSL_FLAG(std::string, model, "",
           "model to serve: a .seedlm file or anything `seedlm generate` "
@@ -64,11 +66,15 @@ ABSL_FLAG(bool, testing_corrupt_weights, false,
           "test hook: flip one byte of the weights streamed to executors");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write the bound addresses here as JSON");
+ABSL_FLAG(std::string, log_level, "info",
+          "debug, info, warn or error (debug adds a line per /metrics, "
+          "/healthz and status poll)");
+ABSL_FLAG(std::string, log_format, "text", "text, json or logfmt");
 
 namespace {
 
 int Fail(const std::string& message, int code = 1) {
-  std::fprintf(stderr, "seedlm-serve: %s\n", message.c_str());
+  seedlm::obs::LogError(message);
   return code;
 }
 
@@ -127,11 +133,18 @@ int main(int argc, char** argv) {
       "seedlm-serve --model FILE [--listen ADDR] [--http ADDR] [--threads N] "
       "[--max-batch N] [--max-queue N] [--ctx N] [--model-id NAME] "
       "[--chat-template FILE] [--tls-cert F --tls-key F] [--auth-tokens F] "
-      "[--executor-timeout SECONDS]");
+      "[--executor-timeout SECONDS] [--log-level L] "
+      "[--log-format text|json|logfmt]");
   std::vector<std::string> storage;
   std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
   std::vector<char*> rest =
       absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
+  if (absl::Status s = seedlm::obs::InitLoggingFromFlags(
+          "seedlm-serve", absl::GetFlag(FLAGS_log_level),
+          absl::GetFlag(FLAGS_log_format));
+      !s.ok()) {
+    return Fail(s.ToString(), 2);
+  }
   if (rest.size() > 1) {
     return Fail("unexpected argument " + std::string(rest[1]), 2);
   }
@@ -184,18 +197,26 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_model), absl::GetFlag(FLAGS_tokenizer), *options);
   if (!core.ok()) return Fail(core.status().ToString());
   const seedlm::serve::ModelInfo& info = (*core)->info();
-  std::fprintf(
-      stderr,
-      "seedlm-serve: %s (%s%s%s, %.2f bits/weight) loaded in %.1f s; "
-      "context %d, max batch %d, queue %d; KV caches %.1f MiB\n",
-      info.model_id.c_str(), info.file_kind.c_str(),
-      info.preset.empty() ? "" : " ", info.preset.c_str(), info.bits_per_weight,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count(),
-      info.context, info.max_batch, info.max_queue,
-      static_cast<double>(seedlm::KvCache::BytesFor(
-          (*core)->model().config(), info.n_layers, info.context)) *
-          info.max_batch / 1048576.0);
+  seedlm::obs::LogInfo(
+      "model loaded",
+      {{"model", info.model_id},
+       {"file_kind", info.file_kind},
+       {"preset", info.preset},
+       {"bits_per_weight", info.bits_per_weight},
+       {"seconds",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count()},
+       {"context", info.context},
+       {"max_batch", info.max_batch},
+       {"max_queue", info.max_queue},
+       {"kv_cache_bytes",
+        static_cast<uint64_t>(
+            seedlm::KvCache::BytesFor((*core)->model().config(), info.n_layers,
+                                      info.context) *
+            static_cast<uint64_t>(info.max_batch))}});
+  // /metrics on the HTTP port; both adapters count into it.
+  seedlm::obs::MetricsRegistry registry("seedlm-serve");
+  seedlm::serve::ServeMetrics metrics(&registry, core->get());
 
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<seedlm::serve::InferenceServiceImpl> service;
@@ -211,8 +232,8 @@ int main(int argc, char** argv) {
     grpc::ServerBuilder builder;
     seedlm::rpc::ConfigureServerBuilder(builder);
     builder.AddListeningPort(grpc_addr, *creds, &port);
-    service =
-        seedlm::serve::RegisterInferenceService(builder, core->get(), &tokens);
+    service = seedlm::serve::RegisterInferenceService(builder, core->get(),
+                                                      &tokens, &metrics);
     executor_service = seedlm::serve::RegisterExecutorService(
         builder, (*core)->executor_pool(), &tokens, executor_options);
     server = builder.BuildAndStart();
@@ -227,6 +248,7 @@ int main(int argc, char** argv) {
     ho.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
     ho.tls_key_path = absl::GetFlag(FLAGS_tls_key);
     if (timeout > 0) ho.request_timeout = absl::Seconds(timeout);
+    ho.metrics = &metrics;
     if (tokens.enabled()) {
       ho.authorize = [&tokens](const std::string& token) {
         return tokens.Check(token, seedlm::rpc::Role::kClient).status();
@@ -237,11 +259,16 @@ int main(int argc, char** argv) {
     if (!port.ok()) return Fail(port.status().ToString());
     http_bound = absl::StrCat(http_host, ":", *port);
   }
-  std::fprintf(stderr, "seedlm-serve: serving gRPC on %s, HTTP on %s%s\n",
-               grpc_bound.empty() ? "-" : grpc_bound.c_str(),
-               http_bound.empty() ? "-" : http_bound.c_str(),
-               tokens.enabled() ? " (bearer tokens required)"
-                                : " (WARNING: no --auth-tokens: auth off)");
+  if (tokens.enabled()) {
+    seedlm::obs::LogInfo("serving",
+                         {{"grpc", grpc_bound.empty() ? "-" : grpc_bound},
+                          {"http", http_bound.empty() ? "-" : http_bound},
+                          {"auth", "bearer tokens required"}});
+  } else {
+    seedlm::obs::LogWarn("serving with auth off (no --auth-tokens)",
+                         {{"grpc", grpc_bound.empty() ? "-" : grpc_bound},
+                          {"http", http_bound.empty() ? "-" : http_bound}});
+  }
   if (!absl::GetFlag(FLAGS_ready_file).empty()) {
     absl::Status s = seedlm::WriteFileAtomically(
         absl::GetFlag(FLAGS_ready_file),
@@ -252,7 +279,7 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::fprintf(stderr, "seedlm-serve: signal %d: draining\n", sig);
+  seedlm::obs::LogInfo("draining", {{"signal", sig}});
   if (server) server->GetHealthCheckService()->SetServingStatus(false);
   // The engine refuses new requests and finishes those in flight; the
   // adapters then end their streams.
@@ -266,6 +293,6 @@ int main(int argc, char** argv) {
   if (http) http->Stop(absl::Seconds(drain));
   if (server) server->Shutdown(absl::ToChronoTime(deadline));
   engine_drain.join();
-  std::fprintf(stderr, "seedlm-serve: stopped\n");
+  seedlm::obs::LogInfo("stopped");
   return 0;
 }

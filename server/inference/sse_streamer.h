@@ -59,6 +59,9 @@ class SseStreamer {
   // Next returns "".
   std::string Next(absl::Duration wait);
   bool done() const { return done_; }
+  // Usage of the choices finished so far (all of them once done()).
+  int prompt_tokens() const { return prompt_tokens_; }
+  int completion_tokens() const { return completion_tokens_; }
 
   // Cancels every stream (the client went away).
   void CancelAll();
