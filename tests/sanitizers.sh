@@ -11,7 +11,8 @@
 #         and shared caches; fast_search_test: multi-threaded searches;
 #         coordinator_lease_table_test: workers racing for leases;
 #         coordinator_test: the coordinator's planner, assembler and ticker
-#         threads against its callers; runtime_batch_engine_test: the
+#         threads against its callers; coordinator_metrics_test: the
+#         metrics' collect hook against those threads; runtime_batch_engine_test: the
 #         batching engine's thread against submitters and readers;
 #         executor_pool_test: executors attaching and failing while the
 #         pool plans and runs steps) in
@@ -39,7 +40,7 @@ if [[ "${what}" == asan || "${what}" == all ]]; then
   echo "[sanitizers] asan+ubsan unit tests"
   ctest --test-dir "${clang_build}" -j "${jobs}" --output-on-failure \
     --timeout 900 -LE long \
-    -E '^(cli_e2e_test|runtime_cli_test|service_e2e_test|service_errors_test|serve_e2e_test|executor_e2e_test)$'
+    -E '^(cli_e2e_test|runtime_cli_test|service_e2e_test|service_errors_test|serve_e2e_test|executor_e2e_test|prometheus_scrape_test|dashboard_browser_test)$'
 fi
 
 if [[ "${what}" == tsan || "${what}" == all ]]; then
@@ -49,9 +50,9 @@ if [[ "${what}" == tsan || "${what}" == all ]]; then
   fi
   echo "[sanitizers] tsan build (${tsan_build})"
   ninja -C "${tsan_build}" -j "${jobs}" util_concurrency_test fast_search_test \
-    coordinator_lease_table_test coordinator_test runtime_batch_engine_test \
-    executor_pool_test
+    coordinator_lease_table_test coordinator_test coordinator_metrics_test \
+    runtime_batch_engine_test executor_pool_test
   echo "[sanitizers] tsan concurrency tests"
   ctest --test-dir "${tsan_build}" -j 1 --output-on-failure --timeout 900 \
-    -R '^(util_concurrency_test|fast_search_test|coordinator_lease_table_test|coordinator_test|runtime_batch_engine_test|executor_pool_test)$'
+    -R '^(util_concurrency_test|fast_search_test|coordinator_lease_table_test|coordinator_test|coordinator_metrics_test|runtime_batch_engine_test|executor_pool_test)$'
 fi
