@@ -7,42 +7,19 @@
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
 #include "proto/rpc/json.h"
+#include "server/common/http_status.h"
 #include "server/coordinator/dashboard/dashboard_files.h"
 #include "server/coordinator/job_proto.h"
 
 namespace seedlm::coordinator {
 namespace {
 
-// The HTTP status of a coordinator error (as proto/rpc/status.h for gRPC).
-int HttpStatusOf(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kAborted:
-      return 409;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 void SetError(httplib::Response& res, const absl::Status& s) {
   if (s.code() == absl::StatusCode::kUnauthenticated) {
     res.set_header("WWW-Authenticate", "Bearer");
   }
-  obs::SetJsonError(res, HttpStatusOf(s), std::string(s.message()));
+  obs::SetJsonError(res, obs::HttpStatusFor(s.code()),
+                    std::string(s.message()));
 }
 
 void SetMessage(httplib::Response& res, const google::protobuf::Message& m) {

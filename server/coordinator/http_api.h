@@ -16,9 +16,10 @@
 // Auth as over gRPC: with a token table, every /api/v1 call needs
 // "Authorization: Bearer T" of a client (or admin): 401 without or with an
 // unknown token, 403 for another role or another client's job (admins see
-// all). Errors are {"error": {"code": <HTTP status>, "message": "..."}}:
-// 400 malformed id, 404 unknown job or route, 405 known route with another
-// method, 409 cancelling an ended job.
+// all). Errors are {"error": {"code": <HTTP status>, "message": "..."}}
+// with the status of server/common/http_status.h: 400 malformed id or
+// cancelling an ended job (FAILED_PRECONDITION), 404 unknown job or route,
+// 405 known route with another method.
 //
 // Thread-safety: register before HttpEndpoint::Start; handlers run
 // concurrently (the coordinator is thread-safe).

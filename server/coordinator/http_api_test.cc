@@ -1,7 +1,7 @@
 // The JSON API over a real HttpEndpoint and a real Coordinator (temp state
 // dir, a small model under its root) through httplib::Client on loopback:
 // response shapes, history, auth codes (401/403 per role and owner), 404 /
-// 400 / 405 / 409, hostile ids and tensor names, and the dashboard files.
+// 400 / 405, hostile ids and tensor names, and the dashboard files.
 #include "server/coordinator/http_api.h"
 
 #include <fstream>
@@ -195,8 +195,8 @@ TEST_F(HttpApiTest, CancelDeleteAndErrorCodes) {
   ASSERT_EQ(c1, 200) << cancelled;
   EXPECT_EQ(cancelled["state"], "JOB_STATE_CANCELLED");
   auto [c2, again] = Call("POST", "/api/v1/jobs/" + id + "/cancel");
-  EXPECT_EQ(c2, 409) << again;
-  EXPECT_EQ(again["error"]["code"], 409);
+  EXPECT_EQ(c2, 400) << again;
+  EXPECT_EQ(again["error"]["code"], 400);
   auto [d1, deleted] = Call("DELETE", "/api/v1/jobs/" + id);
   EXPECT_EQ(d1, 200) << deleted;
   EXPECT_EQ(deleted, Json::object());

@@ -32,6 +32,7 @@
 #include "core/runtime/sampler.h"
 #include "core/tokenizer/chat_template.h"
 #include "core/util/json_util.h"
+#include "server/common/http_status.h"
 
 namespace seedlm::serve {
 
@@ -58,11 +59,9 @@ struct ApiError {
 // INVALID_ARGUMENT with `message`, naming `param` in a payload.
 absl::Status ParamError(absl::string_view param, absl::string_view message);
 
-// The HTTP status for a code: INVALID_ARGUMENT, FAILED_PRECONDITION and
-// OUT_OF_RANGE 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND
-// 404, RESOURCE_EXHAUSTED 429, CANCELLED 499 (the client went away),
-// UNAVAILABLE 503, DEADLINE_EXCEEDED 504, anything else 500.
-int HttpStatusFor(absl::StatusCode code);
+// The HTTP status for a code: the project's one mapping
+// (server/common/http_status.h; CANCELLED 499: the client went away).
+using obs::HttpStatusFor;
 
 // The error object for a non-OK status: http_status from HttpStatusFor,
 // message from the status, param from the kParamPayload payload, code from

@@ -276,6 +276,8 @@ TEST(OpenAiApiTest, StatusToHttp) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kInternal), 500);
   EXPECT_EQ(HttpStatusFor(StatusCode::kDataLoss), 500);
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnknown), 500);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kAborted), 409);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUnimplemented), 501);
 
   ApiError busy = ApiErrorFor(absl::ResourceExhaustedError("full"));
   EXPECT_EQ(busy.http_status, 429);
