@@ -235,7 +235,14 @@ async function watchInBrowser(browser, http, jobId, names) {
   // The jobs list agrees too.
   await page.click('#home');
   await page.waitForSelector('#jobs-view:not([hidden])');
-  const rowText = await page.textContent(`tr[data-job-id="${jobId}"]`);
+  // The list keeps its last render until the refresh that the navigation
+  // started answers: wait for it (the poll repeats every second).
+  const rowSel = `tr[data-job-id="${jobId}"]`;
+  await page.waitForFunction((sel) => {
+    const tr = document.querySelector(sel);
+    return tr !== null && tr.textContent.includes('succeeded');
+  }, rowSel, { timeout: 15000 }).catch(() => {});
+  const rowText = await page.textContent(rowSel);
   check(rowText.includes(`${prog.blocks_done} / ${prog.blocks_total} (100 %)`) && rowText.includes('succeeded'),
     `jobs row: ${rowText}`);
   check(dialogs.length === 0, `dialogs fired: ${dialogs}`);
