@@ -37,26 +37,29 @@ std::string MetricsRegistry::Render() {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
-prometheus::Histogram::BucketBoundaries LatencyBucketsSeconds() {
+namespace {
+
+// 1-2.5-5 steps per decade from `first` while below `below`, then `last`.
+prometheus::Histogram::BucketBoundaries Steps125(double first, double below,
+                                                 double last) {
   prometheus::Histogram::BucketBoundaries b;
-  for (double decade = 1e-4; decade < 100; decade *= 10) {
+  for (double decade = first; decade < below; decade *= 10) {
     b.push_back(decade);
     b.push_back(2.5 * decade);
     b.push_back(5 * decade);
   }
-  b.push_back(120);
+  b.push_back(last);
   return b;
 }
 
+}  // namespace
+
+prometheus::Histogram::BucketBoundaries LatencyBucketsSeconds() {
+  return Steps125(1e-4, 100, 120);
+}
+
 prometheus::Histogram::BucketBoundaries DurationBucketsSeconds() {
-  prometheus::Histogram::BucketBoundaries b;
-  for (double decade = 1e-2; decade < 1000; decade *= 10) {
-    b.push_back(decade);
-    b.push_back(2.5 * decade);
-    b.push_back(5 * decade);
-  }
-  b.push_back(3600);
-  return b;
+  return Steps125(1e-2, 1000, 3600);
 }
 
 }  // namespace seedlm::obs

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "server/common/metrics.h"
 #include "server/coordinator/coordinator.h"
+#include "server/coordinator/coordinator_test_util.h"
 
 namespace seedlm::coordinator {
 namespace {
@@ -41,40 +42,8 @@ double Value(const std::string& text, const std::string& series) {
   return -1;
 }
 
-std::vector<CodecHandshake> AllHandshakes() {
-  std::vector<CodecHandshake> out;
-  for (const std::string& name : PresetNames()) {
-    out.push_back(*CodecHandshakeFor(*PresetByName(name)));
-  }
-  return out;
-}
-
-// Computes an assignment as a worker would.
-UnitOutcome Compute(const UnitAssignment& a) {
-  SearchOptions search;
-  search.codec = a.codec;
-  search.mode = a.mode;
-  search.exponent_bias = a.bias;
-  absl::StatusOr<RowReader> read = StoredRowsReader(
-      a.dtype, a.rows_data, a.kind, a.rows, a.cols, a.row_begin, a.row_end);
-  EXPECT_TRUE(read.ok()) << read.status();
-  UnitOutcome out;
-  if (a.kind == UnitKind::kChooseBias) {
-    out.kind = UnitOutcome::Kind::kBias;
-    out.bias = *ChooseExponentBias(search, SearchAlgorithm::kFast, a.rows,
-                                   a.cols, *read, nullptr, {});
-    return out;
-  }
-  absl::StatusOr<UnitResult> r =
-      CompressRows(search, SearchAlgorithm::kFast, a.rows, a.cols, a.row_begin,
-                   a.row_end, *read, nullptr, {});
-  EXPECT_TRUE(r.ok()) << r.status();
-  out.payload = r->payload;
-  out.crc32 = Crc32(out.payload.data(), out.payload.size());
-  out.sq_error = r->sums.sq_error;
-  out.sq_norm = r->sums.sq_norm;
-  return out;
-}
+using testing_util::AllHandshakes;
+using testing_util::Compute;
 
 class CoordinatorMetricsTest : public ::testing::Test {
  protected:

@@ -15,6 +15,7 @@
 #include "core/model/model_test_util.h"
 #include "core/util/crc32.h"
 #include "gtest/gtest.h"
+#include "server/coordinator/coordinator_test_util.h"
 
 namespace seedlm::coordinator {
 namespace {
@@ -30,43 +31,8 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-std::vector<CodecHandshake> AllHandshakes() {
-  std::vector<CodecHandshake> out;
-  for (const std::string& name : PresetNames()) {
-    out.push_back(*CodecHandshakeFor(*PresetByName(name)));
-  }
-  return out;
-}
-
-// Computes an assignment as a worker would.
-UnitOutcome Compute(const UnitAssignment& a) {
-  SearchOptions search;
-  search.codec = a.codec;
-  search.mode = a.mode;
-  search.exponent_bias = a.bias;
-  absl::StatusOr<RowReader> read = StoredRowsReader(
-      a.dtype, a.rows_data, a.kind, a.rows, a.cols, a.row_begin, a.row_end);
-  EXPECT_TRUE(read.ok()) << read.status();
-  UnitOutcome out;
-  if (a.kind == UnitKind::kChooseBias) {
-    absl::StatusOr<int> bias = ChooseExponentBias(
-        search, SearchAlgorithm::kFast, a.rows, a.cols, *read, nullptr, {});
-    EXPECT_TRUE(bias.ok()) << bias.status();
-    out.kind = UnitOutcome::Kind::kBias;
-    out.bias = *bias;
-    return out;
-  }
-  absl::StatusOr<UnitResult> r =
-      CompressRows(search, SearchAlgorithm::kFast, a.rows, a.cols, a.row_begin,
-                   a.row_end, *read, nullptr, {});
-  EXPECT_TRUE(r.ok()) << r.status();
-  out.kind = UnitOutcome::Kind::kRows;
-  out.payload = r->payload;
-  out.crc32 = Crc32(out.payload.data(), out.payload.size());
-  out.sq_error = r->sums.sq_error;
-  out.sq_norm = r->sums.sq_norm;
-  return out;
-}
+using testing_util::AllHandshakes;
+using testing_util::Compute;
 
 class CoordinatorTest : public ::testing::Test {
  protected:
