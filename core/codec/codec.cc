@@ -53,9 +53,27 @@ absl::Status OutOfRange(const char* name, int v, int lo, int hi) {
       "codec parameter ", name, " = ", v, " is outside ", lo, "..", hi));
 }
 
+absl::Status ValidateTrellis(const TrellisParams& t) {
+  if (t.L < 8 || t.L > 16) return OutOfRange("L", t.L, 8, 16);
+  if (t.R < 1 || t.R > 8) return OutOfRange("R", t.R, 1, 8);
+  if (t.R >= t.L) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "codec parameter R = ", t.R, " must be less than L = ", t.L));
+  }
+  if (t.T < 16 || t.T > 4096 || (t.T & (t.T - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "codec parameter T = ", t.T, " is not a power of two in 16..4096"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CodecConfig::Validate() const {
+  if (family == CodecFamily::kTrellis) return ValidateTrellis(trellis);
+  if (family != CodecFamily::kBlock) {
+    return absl::InvalidArgumentError("unknown codec family");
+  }
   if (C < 1 || C > kMaxC) return OutOfRange("C", C, 1, kMaxC);
   if (P < 1 || P > kMaxP) return OutOfRange("P", P, 1, kMaxP);
   if (K < kMinK || K > kMaxK) return OutOfRange("K", K, kMinK, kMaxK);
@@ -87,12 +105,18 @@ int64_t CodecConfig::denominator() const {
 
 const std::vector<std::string>& PresetNames() {
   static const auto* names = new std::vector<std::string>{
-      "4bit", "3bit", "4bit-i8", "3bit-i8", "4bit-p4"};
+      "4bit",   "3bit",   "4bit-i8", "3bit-i8",
+      "4bit-p4", "4bit-t", "3bit-t",  "2bit-t"};
   return *names;
 }
 
 absl::StatusOr<CodecConfig> PresetByName(absl::string_view name) {
   CodecConfig c;
+  if (name == "4bit-t" || name == "3bit-t" || name == "2bit-t") {  // §13
+    c.family = CodecFamily::kTrellis;
+    c.trellis = TrellisParams{16, name[0] - '0', 256, true};
+    return c;
+  }
   if (name == "4bit-p4") {  // docs/FORMAT.md: no block exponent, 4 coefficients
     c.C = 8;
     c.P = 4;

@@ -1,7 +1,8 @@
-// The SeedLM block codec, exactly as docs/SPEC.md defines it:
-// codec parameters and presets, the LFSR, the pseudo-random matrix of a seed
-// (the paper's 16-bit entries and the `i8` byte variant, spec §8), and the
-// normative decode of spec §4.
+// The SeedLM codecs, exactly as docs/SPEC.md defines them: codec parameters
+// and presets of both families (the block codec of spec §1-§11 and the seed
+// trellis of spec §13, core/codec/trellis.h), the LFSR, the pseudo-random
+// matrix of a seed (the paper's 16-bit entries and the `i8` byte variant,
+// spec §8), and the block codec's normative decode of spec §4.
 //
 // Everything here is a pure function of its arguments and thread-compatible.
 #ifndef SEEDLM_CORE_CODEC_CODEC_H_
@@ -32,8 +33,38 @@ enum class ExponentMode : uint8_t {
   kPaper = 2,   // floor(log2 m), the paper's printed rule
 };
 
-// The parameters of a codec. Plain value type.
+// The two codec families. The numbers are part of the container format.
+enum class CodecFamily : uint8_t {
+  kBlock = 0,    // a seed, exponent and coefficients per C weights (spec §1)
+  kTrellis = 1,  // the seed trellis: overlapping L-bit seeds (spec §13)
+};
+
+// The parameters of the seed trellis (spec §13): each weight's value is the
+// code of an L-bit state; a state shifts in R new bits per weight; rows are
+// cut into tail-biting rings of T weights; `rotate` applies the data-free
+// random Hadamard rotation to each row before quantization.
+struct TrellisParams {
+  int L = 16;          // state bits, 8..16
+  int R = 4;           // bits per weight, 1..8 and < L
+  int T = 256;         // ring length, a power of two in 16..4096
+  bool rotate = true;  // spec §13.3
+
+  friend bool operator==(const TrellisParams& a, const TrellisParams& b) {
+    return a.L == b.L && a.R == b.R && a.T == b.T && a.rotate == b.rotate;
+  }
+  friend bool operator!=(const TrellisParams& a, const TrellisParams& b) {
+    return !(a == b);
+  }
+};
+
+// The parameters of a codec. Plain value type. For the trellis family only
+// `family` and `trellis` matter (the block fields keep their defaults and
+// are ignored); for the block family `trellis` keeps its defaults.
 struct CodecConfig {
+  CodecFamily family = CodecFamily::kBlock;
+  TrellisParams trellis;  // kTrellis only
+  bool is_trellis() const { return family == CodecFamily::kTrellis; }
+
   int C = 8;   // weights per block, 1..64
   int P = 3;   // coefficients per block, 1..8
   int K = 16;  // LFSR length = seed bits, 2..24
@@ -42,7 +73,8 @@ struct CodecConfig {
   Variant variant = Variant::kPaper;
 
   // OK iff every parameter is in range and the exact-integer rule of spec §1
-  // holds; otherwise INVALID_ARGUMENT naming the parameter.
+  // holds (trellis: the ranges of TrellisParams); otherwise INVALID_ARGUMENT
+  // naming the parameter.
   absl::Status Validate() const;
 
   BlockLayout layout() const { return BlockLayout{K, E, P, Q}; }
@@ -56,8 +88,9 @@ struct CodecConfig {
   // Paper: 2^(K-1) - 1; i8: 128.
   int64_t denominator() const;
 
+  // Block family only (the methods above and below except Validate).
   friend bool operator==(const CodecConfig& a, const CodecConfig& b) {
-    return a.C == b.C && a.P == b.P && a.K == b.K && a.Q == b.Q && a.E == b.E &&
+    return a.family == b.family && a.trellis == b.trellis && a.C == b.C && a.P == b.P && a.K == b.K && a.Q == b.Q && a.E == b.E &&
            a.variant == b.variant;
   }
   friend bool operator!=(const CodecConfig& a, const CodecConfig& b) {
@@ -66,8 +99,10 @@ struct CodecConfig {
 };
 
 // Named presets: "4bit" (8,3,16) "3bit" (12,4,16) "4bit-i8" "3bit-i8" (spec
-// §1, §8) and the project's "4bit-p4" (C 8, P 4, K 16, Q 4, E 0, i8: no block
-// exponent, a per-tensor bias chosen by the encoder; docs/FORMAT.md).
+// §1, §8), the project's "4bit-p4" (C 8, P 4, K 16, Q 4, E 0, i8: no block
+// exponent, a per-tensor bias chosen by the encoder; docs/FORMAT.md), and the
+// seed-trellis presets "4bit-t" "3bit-t" "2bit-t" (L 16, R 4/3/2, T 256,
+// rotated; spec §13).
 // NOT_FOUND (listing the names) for anything else.
 absl::StatusOr<CodecConfig> PresetByName(absl::string_view name);
 // The preset name of `c`, or "" if it is not a preset.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/codec/trellis.h"
 
 namespace seedlm {
 
@@ -39,6 +40,9 @@ absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
                               absl::Span<const uint8_t> payload,
                               int64_t row_begin, int64_t row_end,
                               absl::Span<float> out) {
+  if (codec.is_trellis()) {
+    return DecodeTrellisRows(codec, g, payload, row_begin, row_end, out);
+  }
   if (payload.size() != g.payload_bytes()) {
     return absl::InvalidArgumentError(
         absl::StrCat("packed payload is ", payload.size(), " bytes, expected ",

@@ -14,31 +14,59 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/codec/codec.h"
+#include "core/codec/trellis_format.h"
 
 namespace seedlm {
 
+// The geometry of a compressed matrix of either family. For the trellis
+// family (trellis_format.h) a "block" is a ring: progress, plans and work
+// units count rings, and a row's payload is TrellisRowBytes(cols) bytes
+// (scale and stream); C and bits_per_block are then unused.
 struct PackedGeometry {
   int64_t rows = 0;
   int64_t cols = 0;
   int C = 8;
   int bits_per_block = 32;
+  CodecFamily family = CodecFamily::kBlock;
+  TrellisLayout trellis{16, 4, 256};  // kTrellis only
 
-  int64_t blocks_per_row() const { return (cols + C - 1) / C; }
+  bool is_trellis() const { return family == CodecFamily::kTrellis; }
+  // Blocks (trellis: rings) per row.
+  int64_t blocks_per_row() const {
+    return is_trellis() ? TrellisRingsPerRow(trellis, cols)
+                        : (cols + C - 1) / C;
+  }
   int64_t num_blocks() const { return rows * blocks_per_row(); }
+  // Trellis only: the bytes of one stored row.
+  uint64_t trellis_row_bytes() const { return TrellisRowBytes(trellis, cols); }
   uint64_t payload_bytes() const {
+    if (is_trellis()) return static_cast<uint64_t>(rows) * trellis_row_bytes();
     return PackedBytes(static_cast<uint64_t>(num_blocks()), bits_per_block);
   }
-  // Bits per weight including row padding.
+  // Bits per weight, every stored bit included (padding, trellis scales).
   double bits_per_weight() const {
-    return rows * cols == 0
-               ? 0.0
-               : static_cast<double>(num_blocks()) * bits_per_block /
-                     static_cast<double>(rows * cols);
+    if (rows * cols == 0) return 0.0;
+    if (is_trellis()) {
+      return static_cast<double>(payload_bytes()) * 8.0 /
+             static_cast<double>(rows * cols);
+    }
+    return static_cast<double>(num_blocks()) * bits_per_block /
+           static_cast<double>(rows * cols);
   }
 };
 
+inline TrellisLayout MakeTrellisLayout(const TrellisParams& t) {
+  return TrellisLayout{t.L, t.R, t.T};
+}
+
 inline PackedGeometry MakeGeometry(const CodecConfig& c, int64_t rows,
                                    int64_t cols) {
+  if (c.is_trellis()) {
+    PackedGeometry g{rows, cols, 1, 0};
+    g.family = CodecFamily::kTrellis;
+    g.trellis = MakeTrellisLayout(c.trellis);
+    return g;
+  }
   return PackedGeometry{rows, cols, c.C, c.bits_per_block()};
 }
 
