@@ -69,6 +69,10 @@ enum class Storage : uint8_t {
   kF16 = 1,     // raw little-endian binary16
   kBF16 = 2,    // raw little-endian bfloat16
   kSeedLM = 3,  // SeedLM blocks packed by block_format.h's PackBlock
+  // Seed-trellis rows (trellis_format.h, spec §13): codec.family ==
+  // CodecFamily::kTrellis and codec.trellis hold the parameters. Files that
+  // hold such a tensor are format version 2 (docs/FORMAT.md).
+  kTrellis = 4,
 };
 
 // "f32", "f16", "bf16", "seedlm" ("?" for an out-of-range value).
