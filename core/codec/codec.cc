@@ -104,9 +104,9 @@ int64_t CodecConfig::denominator() const {
 }
 
 const std::vector<std::string>& PresetNames() {
-  static const auto* names = new std::vector<std::string>{
-      "4bit",   "3bit",   "4bit-i8", "3bit-i8",
-      "4bit-p4", "4bit-t", "3bit-t",  "2bit-t"};
+  static const auto* names =
+      new std::vector<std::string>{"4bit",    "3bit",   "4bit-i8", "3bit-i8",
+                                   "4bit-p4", "4bit-t", "3bit-t",  "2bit-t"};
   return *names;
 }
 

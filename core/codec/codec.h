@@ -90,7 +90,8 @@ struct CodecConfig {
 
   // Block family only (the methods above and below except Validate).
   friend bool operator==(const CodecConfig& a, const CodecConfig& b) {
-    return a.family == b.family && a.trellis == b.trellis && a.C == b.C && a.P == b.P && a.K == b.K && a.Q == b.Q && a.E == b.E &&
+    return a.family == b.family && a.trellis == b.trellis && a.C == b.C &&
+           a.P == b.P && a.K == b.K && a.Q == b.Q && a.E == b.E &&
            a.variant == b.variant;
   }
   friend bool operator!=(const CodecConfig& a, const CodecConfig& b) {

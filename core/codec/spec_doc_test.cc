@@ -33,6 +33,7 @@
 #include "core/codec/block_format.h"
 #include "core/codec/codec.h"
 #include "core/codec/packed_matrix.h"
+#include "core/codec/spec_trellis_goldens.h"
 #include "core/search/quantizer.h"
 #include "core/search/reference_search.h"
 #include "core/search/search_options.h"
@@ -290,6 +291,12 @@ absl::StatusOr<Tokens> ComputePreset(const Args& a) {
   if (!name.ok()) return name.status();
   absl::StatusOr<CodecConfig> c = PresetByName(*name);
   if (!c.ok()) return c.status();
+  if (c->is_trellis()) {  // §13.1
+    return Tokens{"family=trellis", absl::StrCat("L=", c->trellis.L),
+                  absl::StrCat("R=", c->trellis.R),
+                  absl::StrCat("T=", c->trellis.T),
+                  absl::StrCat("rotate=", c->trellis.rotate ? 1 : 0)};
+  }
   return Tokens{absl::StrCat("C=", c->C),
                 absl::StrCat("P=", c->P),
                 absl::StrCat("K=", c->K),
@@ -619,6 +626,10 @@ absl::StatusOr<Tokens> Compute(const GoldenLine& g) {
       {"rows", ComputeRows},
       {"initial_bias", ComputeInitialBias},
   };
+  if (IsTrellisGoldenKind(g.kind)) {
+    std::map<std::string, std::string> args(g.args.begin(), g.args.end());
+    return ComputeTrellisGolden(g.kind, args);
+  }
   auto it = kinds->find(g.kind);
   if (it == kinds->end()) {
     return absl::InvalidArgumentError(
@@ -681,17 +692,26 @@ TEST(SpecDocTest, GoldensCoverEveryPresetKAndMode) {
     if (g.kind == "encode" && mode != nullptr) modes.insert(*mode);
   }
   const std::set<std::string> all(PresetNames().begin(), PresetNames().end());
+  std::set<std::string> block, trellis;
+  for (const std::string& n : all) {
+    (PresetByName(n)->is_trellis() ? trellis : block).insert(n);
+  }
   EXPECT_EQ(preset_lines, all) << "a 'preset' line for every preset";
   for (const char* kind : {"matrix", "scale", "decode", "pack", "encode"}) {
-    EXPECT_EQ(presets_by_kind[kind], all) << "'" << kind << "' lines";
+    EXPECT_EQ(presets_by_kind[kind], block) << "'" << kind << "' lines";
+  }
+  for (const char* kind :
+       {"trellis_layout", "trellis_encode", "trellis_decode"}) {
+    EXPECT_EQ(presets_by_kind[kind], trellis) << "'" << kind << "' lines";
   }
   for (int K = kMinK; K <= kMaxK; ++K) {
     EXPECT_EQ(lfsr_k.count(K), 1u) << "lfsr K=" << K;
     EXPECT_EQ(period_k.count(K), 1u) << "period K=" << K;
   }
   EXPECT_EQ(modes, (std::set<std::string>{"search", "fit", "paper"}));
-  for (const char* kind : {"exponents", "quantize", "tie", "tensor", "payload",
-                           "rows", "initial_bias"}) {
+  for (const char* kind :
+       {"exponents", "quantize", "tie", "tensor", "payload", "rows",
+        "initial_bias", "trellis_code", "trellis_rotate", "trellis_states"}) {
     bool found = false;
     for (const GoldenLine& g : Goldens()) found |= g.kind == kind;
     EXPECT_TRUE(found) << "no '" << kind << "' line";

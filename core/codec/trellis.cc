@@ -24,7 +24,8 @@ void HadamardBlock(float* v, int64_t b) {
       }
     }
   }
-  const float norm = static_cast<float>(1.0 / std::sqrt(static_cast<double>(b)));
+  const float norm =
+      static_cast<float>(1.0 / std::sqrt(static_cast<double>(b)));
   for (int64_t j = 0; j < b; ++j) v[j] *= norm;
 }
 
@@ -79,8 +80,8 @@ absl::Status TrellisPrepareRow(const TrellisParams& t,
   const TrellisLayout l = MakeTrellisLayout(t);
   if (static_cast<int64_t>(targets.size()) != TrellisStoredWeights(l, cols)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("trellis targets hold ", targets.size(), " values, expected ",
-                     TrellisStoredWeights(l, cols)));
+        absl::StrCat("trellis targets hold ", targets.size(),
+                     " values, expected ", TrellisStoredWeights(l, cols)));
   }
   for (int64_t c = 0; c < cols; ++c) {
     if (!std::isfinite(w[c])) {
@@ -167,8 +168,8 @@ absl::Status DecodeTrellisRows(const CodecConfig& codec,
                                absl::Span<float> out) {
   if (payload.size() != g.payload_bytes()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("trellis payload is ", payload.size(),
-                     " bytes, expected ", g.payload_bytes()));
+        absl::StrCat("trellis payload is ", payload.size(), " bytes, expected ",
+                     g.payload_bytes()));
   }
   if (row_begin < 0 || row_end > g.rows || row_begin > row_end) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -135,12 +135,20 @@ constexpr int32_t TrellisCode(uint32_t state) {
          kTrellisCodeCentre;
 }
 
-// The sign of column c in the rotation (spec §13.3): -1 when the top bit of
-// the column's hash is set, else +1.
+// The sign of column c in the rotation (spec §13.3): -1 when bit 31 of
+// Mix32(c) is set, else +1, where Mix32 is MurmurHash3's 32-bit finalizer
+// (a multiply-add hash of consecutive columns would flip sign only every
+// ~60 columns).
+constexpr uint32_t TrellisMix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x85EBCA6Bu;
+  x ^= x >> 13;
+  x *= 0xC2B2AE35u;
+  x ^= x >> 16;
+  return x;
+}
 constexpr int TrellisColumnSign(uint64_t c) {
-  const uint32_t x = static_cast<uint32_t>(c) * kTrellisCodeMul +
-                     kTrellisCodeAdd;
-  return (x >> 31) ? -1 : 1;
+  return (TrellisMix32(static_cast<uint32_t>(c)) >> 31) ? -1 : 1;
 }
 
 // The rotation block of a row of `cols` columns: the largest power of two
