@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/quality_data.h"
+#include "bench/quality_trellis.h"
 #include "bench/rtn.h"
 #include "core/compress/compress_options.h"
 #include "core/compress/tensor_compressor.h"
@@ -301,6 +302,17 @@ absl::StatusOr<QualityReport> RunQuality(const QualityOptions& o) {
   std::vector<std::vector<QualityRow>> rows_by_set(sets.size());
   std::map<int, std::vector<Selection>> selections;  // by block size C
   for (const std::string& preset : o.presets) {
+    if (PresetByName(preset)->is_trellis()) {  // one row per set, no modes
+      ASSIGN_OR_RETURN(
+          std::vector<QualityRow> rows,
+          RunTrellisQuality(preset, sets, GaussianBlocks(o), &pool,
+                            [&](const std::string& what, int64_t d,
+                                int64_t t) { progress.Update(what, d, t); }));
+      for (size_t i = 0; i < rows.size(); ++i) {
+        rows_by_set[i].push_back(rows[i]);
+      }
+      continue;
+    }
     const int C = PresetByName(preset)->C;
     if (selections.count(C) == 0) selections[C] = SelectBlocks(o, sets, C);
     for (ExponentMode mode : o.modes) {

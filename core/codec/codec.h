@@ -61,9 +61,10 @@ struct TrellisParams {
 // `family` and `trellis` matter (the block fields keep their defaults and
 // are ignored); for the block family `trellis` keeps its defaults.
 struct CodecConfig {
-  CodecFamily family = CodecFamily::kBlock;
-  TrellisParams trellis;  // kTrellis only
-  bool is_trellis() const { return family == CodecFamily::kTrellis; }
+  CodecConfig() = default;
+  // A block codec (C, P, K, Q, E, variant).
+  constexpr CodecConfig(int c, int p, int k, int q, int e, Variant v)
+      : C(c), P(p), K(k), Q(q), E(e), variant(v) {}
 
   int C = 8;   // weights per block, 1..64
   int P = 3;   // coefficients per block, 1..8
@@ -71,6 +72,9 @@ struct CodecConfig {
   int Q = 4;   // bits per coefficient, 2..8
   int E = 4;   // exponent bits, 0..8
   Variant variant = Variant::kPaper;
+  CodecFamily family = CodecFamily::kBlock;
+  TrellisParams trellis;  // kTrellis only
+  bool is_trellis() const { return family == CodecFamily::kTrellis; }
 
   // OK iff every parameter is in range and the exact-integer rule of spec §1
   // holds (trellis: the ranges of TrellisParams); otherwise INVALID_ARGUMENT
