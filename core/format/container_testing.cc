@@ -60,7 +60,7 @@ std::vector<uint8_t> RandomBlocksPayload(const TensorEntry& e, uint32_t seed,
     b.seed = 1 + Next(&s) % c.num_seeds();
     b.e = static_cast<int8_t>(
         c.e_lo() + static_cast<int>(Next(&s) % (c.e_hi() - c.e_lo() + 1)));
-    for (int p = 0; p < c.P; ++p) {
+    for (int p = 0; p < c.P && p < kMaxP; ++p) {  // (bound for GCC 12)
       b.q[p] = static_cast<int8_t>(
           c.q_lo() + static_cast<int>(Next(&s) % (c.q_hi() - c.q_lo() + 1)));
     }
