@@ -119,10 +119,10 @@ absl::Status ValidateTensorEntry(const TensorEntry& e) {
     return absl::OkStatus();
   }
   if (e.codec.is_trellis() != (e.storage == Storage::kTrellis)) {
-    return BadEntry(e, absl::StrCat("storage ", StorageName(e.storage),
-                                    " needs the ",
-                                    e.codec.is_trellis() ? "block" : "trellis",
-                                    " codec family"));
+    return BadEntry(
+        e, absl::StrCat("storage ", StorageName(e.storage), " needs the ",
+                        e.codec.is_trellis() ? "block" : "trellis",
+                        " codec family"));
   }
   absl::Status codec = e.codec.Validate();
   if (!codec.ok()) return BadEntry(e, codec.message());
@@ -294,7 +294,8 @@ std::string DecodeTrellisBytes(const uint8_t* f, CodecConfig* c) {
     if (f[i] != 0) return "nonzero reserved codec byte in a trellis tensor";
   }
   if (f[2] > 30) return absl::StrCat("trellis log2(T) ", f[2], " too large");
-  if (f[3] > 1) return absl::StrCat("trellis rotate flag ", f[3], " is not 0/1");
+  if (f[3] > 1)
+    return absl::StrCat("trellis rotate flag ", f[3], " is not 0/1");
   *c = CodecConfig();
   c->family = CodecFamily::kTrellis;
   c->trellis = TrellisParams{f[0], f[1], 1 << f[2], f[3] == 1};

@@ -173,7 +173,8 @@ absl::Status ContainerReader::ParseDirectory() {
     if (!expected.ok()) {
       return Corrupt("directory entry ", i, ": ", expected.status().message());
     }
-    if (e.storage == Storage::kTrellis && version_ < ContainerVersionFor(true)) {
+    if (e.storage == Storage::kTrellis &&
+        version_ < ContainerVersionFor(true)) {
       return Corrupt("tensor '", e.name, "': trellis storage in a version ",
                      version_, " file (needs version ",
                      ContainerVersionFor(true), ")");
@@ -416,9 +417,9 @@ absl::Status ContainerReader::VerifyTensor(size_t i) const {
                               payload, PayloadOrigin::kStored, what);
   }
   if (e.storage != Storage::kSeedLM) return absl::OkStatus();
-  return CheckNoSeedZero(
-      e.codec.layout(), payload, static_cast<uint64_t>(e.num_blocks()),
-      PayloadOrigin::kStored, 0, what);
+  return CheckNoSeedZero(e.codec.layout(), payload,
+                         static_cast<uint64_t>(e.num_blocks()),
+                         PayloadOrigin::kStored, 0, what);
 }
 
 absl::Status ContainerReader::VerifyAll() const {

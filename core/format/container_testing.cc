@@ -83,8 +83,7 @@ std::vector<uint8_t> RandomBlocksPayload(const TensorEntry& e, uint32_t seed,
   return out;
 }
 
-std::vector<uint8_t> RandomTrellisPayload(const TensorEntry& e,
-                                          uint32_t seed) {
+std::vector<uint8_t> RandomTrellisPayload(const TensorEntry& e, uint32_t seed) {
   const TrellisLayout l = MakeTrellisLayout(e.codec.trellis);
   const int64_t cols = e.cols();
   const uint64_t rb = TrellisRowBytes(l, cols);
@@ -95,10 +94,10 @@ std::vector<uint8_t> RandomTrellisPayload(const TensorEntry& e,
   for (int64_t r = 0; r < e.rows(); ++r) {
     uint8_t* row = out.data() + r * rb;
     // Scales in [2^-12, 2^-4) (or +0.0), as an encoder's would be.
-    const float scale =
-        r % 5 == 4 ? 0.0f
-                   : std::ldexp(1.0f + (Next(&s) % 4096) / 4096.0f,
-                                -12 + static_cast<int>(Next(&s) % 8));
+    const float scale = r % 5 == 4
+                            ? 0.0f
+                            : std::ldexp(1.0f + (Next(&s) % 4096) / 4096.0f,
+                                         -12 + static_cast<int>(Next(&s) % 8));
     uint32_t u = 0;
     std::memcpy(&u, &scale, 4);
     for (int k = 0; k < 4; ++k) row[k] = static_cast<uint8_t>(u >> (8 * k));
@@ -158,9 +157,9 @@ std::vector<TestTensor> TrellisSampleTensors() {
   t.push_back(
       {Trellis("layers.0.k_proj.weight", {3, 300}, *PresetByName("4bit-t")),
        {}});
-  t.push_back({Trellis("layers.0.mlp.up.weight", {2, 2, 172},
-                       *PresetByName("3bit-t")),
-               {}});
+  t.push_back(
+      {Trellis("layers.0.mlp.up.weight", {2, 2, 172}, *PresetByName("3bit-t")),
+       {}});
   t.push_back(
       {Trellis("layers.0.v_proj.weight", {1, 5}, *PresetByName("2bit-t")), {}});
   CodecConfig custom = *PresetByName("4bit-t");
@@ -169,10 +168,10 @@ std::vector<TestTensor> TrellisSampleTensors() {
   for (size_t i = 0; i < t.size(); ++i) {
     const uint32_t seed = 2000 + static_cast<uint32_t>(i);
     const TensorEntry& e = t[i].entry;
-    t[i].payload = e.storage == Storage::kTrellis ? RandomTrellisPayload(e, seed)
-                   : e.storage == Storage::kSeedLM
-                       ? RandomBlocksPayload(e, seed)
-                       : RandomRawPayload(e, seed);
+    t[i].payload =
+        e.storage == Storage::kTrellis  ? RandomTrellisPayload(e, seed)
+        : e.storage == Storage::kSeedLM ? RandomBlocksPayload(e, seed)
+                                        : RandomRawPayload(e, seed);
   }
   return t;
 }

@@ -207,9 +207,9 @@ TEST(ContainerTrellisTest, BadScaleIsDataLossWhereReached) {
   ASSERT_TRUE(r0.ok());
   const TensorEntry e = (*r0)->tensors()[2];  // 4bit-t [3, 300]
   const uint64_t rb = MakeGeometry(e.codec, 3, 300).trellis_row_bytes();
-  for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
-                          std::numeric_limits<float>::infinity(), -1.0f,
-                          -0.0f}) {
+  for (const float bad :
+       {std::numeric_limits<float>::quiet_NaN(),
+        std::numeric_limits<float>::infinity(), -1.0f, -0.0f}) {
     SCOPED_TRACE(bad);
     std::string b = good;
     uint32_t u = 0;
