@@ -67,8 +67,7 @@ absl::Status PrintBlocks(const ContainerReader& r, const std::string& name,
   if (t.storage != Storage::kSeedLM) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tensor ", Printable(name), " is stored as ", StorageName(t.storage),
-        ", not seedlm blocks (--blocks "
-        "lists block-codec tensors only)"));
+        ", not seedlm blocks (--blocks lists block-codec tensors only)"));
   }
   int64_t a = 0, b = 0;
   RETURN_IF_ERROR(ParseRange(range, t, &a, &b));
@@ -115,10 +114,8 @@ std::string TrellisLine(const TensorEntry& t) {
   const TrellisParams& p = t.codec.trellis;
   return absl::StrFormat(
       "  trellis L %d, R %d, T %d, %s; %d rings/row, %d rings, 32-bit scale "
-      "per row
-      ",
-      p.L,
-      p.R, p.T, p.rotate ? "rotated" : "not rotated", t.blocks_per_row(),
+      "per row\n",
+      p.L, p.R, p.T, p.rotate ? "rotated" : "not rotated", t.blocks_per_row(),
       t.num_blocks());
 }
 
