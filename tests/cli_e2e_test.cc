@@ -263,7 +263,10 @@ TEST(CliTrellisTest, InspectAndDecompress) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find(".seedlm version 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("trellis 4bit-t"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("trellis L12R4T64-norot"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("trellis L12R4T64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("T 64, not rotated; 3 rings/row, 12 rings"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("trellis L 16, R 3, T 256, rotated; 1 rings/row, 4 "
                        "rings"),
             std::string::npos)

@@ -100,13 +100,14 @@ double BitsPerWeight(const TensorEntry& t) {
   return n ? static_cast<double>(TensorBits(t)) / static_cast<double>(n) : 0.0;
 }
 
-// The codec column: the preset name, else (trellis) "L12R4T64[-norot]".
+// The codec column: the preset name, else (trellis) "L12R4T64" (the line
+// under the row says whether it is rotated).
 std::string CodecLabel(const TensorEntry& t) {
   if (!t.is_packed()) return "-";
   const std::string preset = PresetName(t.codec);
   if (!preset.empty() || t.storage == Storage::kSeedLM) return preset;
   const TrellisParams& p = t.codec.trellis;
-  return absl::StrCat("L", p.L, "R", p.R, "T", p.T, p.rotate ? "" : "-norot");
+  return absl::StrCat("L", p.L, "R", p.R, "T", p.T);
 }
 
 // The line under a trellis tensor's row of the summary table.
