@@ -1,6 +1,7 @@
 // End-to-end tests of the `seedlm` binary on the real stories260K model
 // (../shared/data): compress (a subset of tensors, to keep the reference
-// search short), inspect, decompress, and the error paths a user meets.
+// search short), inspect, decompress, and the error paths a user meets; and
+// inspect / decompress of a small trellis container written by the test.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -17,7 +19,10 @@
 #include <string>
 #include <thread>
 
+#include "core/codec/packed_matrix.h"
+#include "core/codec/trellis.h"
 #include "core/format/container.h"
+#include "core/format/container_testing.h"
 #include "core/model/model_source.h"
 #include "core/util/shared_data.h"
 #include "core/util/shared_data_gtest.h"
@@ -241,6 +246,72 @@ TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
         << c.args << ": " << r.err;
   }
   EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// A trellis container (format version 2; written here, no shared data
+// needed): inspect shows the trellis tensors in text and JSON, and
+// decompress writes exactly the normative decode of each.
+TEST(CliTrellisTest, InspectAndDecompress) {
+  const std::string dir =
+      ::testing::TempDir() + "/cli_trellis." + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string in = dir + "/t.seedlm", st = dir + "/t.safetensors";
+  const auto tensors = container_testing::TrellisSampleTensors();
+  ASSERT_TRUE(container_testing::WriteContainer(in, tensors, {}).ok());
+
+  Result r = RunSeedlm("inspect " + in);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(".seedlm version 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("trellis 4bit-t"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("trellis L12R4T64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("T 64, not rotated; 3 rings/row, 12 rings"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("trellis L 16, R 3, T 256, rotated; 1 rings/row, 4 "
+                       "rings"),
+            std::string::npos)
+      << r.out;
+  r = RunSeedlm("inspect " + in + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json info = nlohmann::json::parse(r.out);
+  EXPECT_EQ(info["version"], 2);
+  ASSERT_EQ(info["tensors"].size(), tensors.size());
+  const nlohmann::json& k = info["tensors"][2];  // 4bit-t [3, 300]
+  EXPECT_EQ(k["storage"], "trellis");
+  EXPECT_EQ(k["codec"]["preset"], "4bit-t");
+  EXPECT_EQ(k["codec"]["family"], "trellis");
+  EXPECT_EQ(k["codec"]["L"], 16);
+  EXPECT_EQ(k["codec"]["R"], 4);
+  EXPECT_EQ(k["codec"]["T"], 256);
+  EXPECT_EQ(k["codec"]["rotate"], true);
+  EXPECT_EQ(k["codec"]["rings_per_row"], 2);
+  EXPECT_EQ(k["codec"]["rings"], 6);
+  EXPECT_EQ(k["bits"], 3 * 8 * (4 + 150));  // scale + 300 x 4 bits per row
+  EXPECT_DOUBLE_EQ(k["bits_per_weight"].get<double>(), 3 * 8 * 154 / 900.0);
+  EXPECT_EQ(info["tensors"][5]["codec"]["rotate"], false);
+  EXPECT_EQ(info["tensors"][5]["codec"]["preset"], "");
+  r = RunSeedlm("inspect " + in + " --tensor " + tensors[2].entry.name +
+                " --blocks 0:1");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("stored as trellis"), std::string::npos) << r.err;
+
+  r = RunSeedlm("decompress " + in + " " + st);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto back = *OpenModel(st);
+  for (const auto& t : tensors) {
+    SCOPED_TRACE(t.entry.name);
+    const std::vector<float> got =
+        *back->ReadFloat32(*back->Find(t.entry.name));
+    if (t.entry.storage != Storage::kTrellis) continue;
+    const PackedGeometry g =
+        MakeGeometry(t.entry.codec, t.entry.rows(), t.entry.cols());
+    std::vector<float> want(got.size());
+    ASSERT_TRUE(DecodeTrellisRows(t.entry.codec, g, t.payload, 0, g.rows,
+                                  absl::MakeSpan(want))
+                    .ok());
+    EXPECT_EQ(0, std::memcmp(got.data(), want.data(), 4 * want.size()));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -123,7 +123,11 @@ std::string WriteDenseBomb(const std::string& path, int64_t rows) {
   big.name = "big";
   big.shape = {rows, 1024};
   big.storage = Storage::kSeedLM;
-  big.codec = CodecConfig{64, 1, 2, 2, 0, Variant::kPaper};
+  big.codec.C = 64;  // the densest block codec: (64, 1, 2, 2, 0, paper)
+  big.codec.P = 1;
+  big.codec.K = 2;
+  big.codec.Q = 2;
+  big.codec.E = 0;
   auto w = ContainerWriter::Create(path);
   EXPECT_TRUE(w.ok()) << w.status();
   EXPECT_TRUE((*w)->BeginTensor(big).ok());

@@ -1,12 +1,12 @@
 // `seedlm decompress`: every tensor of a .seedlm file back as float32
-// safetensors (seedlm tensors through the normative decode).
+// safetensors (seedlm and trellis tensors through their normative decodes).
 //
-// Streamed: the file is verified first (every CRC and seed, so a corrupt file
-// writes nothing), then the safetensors header is written from the directory
-// and each tensor is decoded and appended kDecodeChunkElements at a time, so
-// memory stays at one chunk (4 MiB) whatever the model's size; the output
-// appears atomically when complete. The bytes equal what WriteSafetensors
-// gives for the whole decoded model.
+// Streamed: the file is verified first (every CRC, seed and trellis scale, so
+// a corrupt file writes nothing), then the safetensors header is written from
+// the directory and each tensor is decoded and appended kDecodeChunkElements
+// at a time, so memory stays at one chunk (4 MiB, plus one trellis row)
+// whatever the model's size; the output appears atomically when complete.
+// The bytes equal what WriteSafetensors gives for the whole decoded model.
 #include <algorithm>
 #include <string>
 #include <vector>

@@ -1,8 +1,9 @@
-// `seedlm inspect`: the header and tensor directory of a .seedlm file, or the
-// decoded blocks of one tensor. It reads the directory only: payload
-// checksums are not verified (it says so; `seedlm verify` checks them).
-// Block listings are streamed, one block per line as it is decoded, so any
-// range runs in constant memory; every write to stdout is checked.
+// `seedlm inspect`: the header and tensor directory of a .seedlm file (block
+// and trellis codecs), or the decoded blocks of one block-codec tensor. It
+// reads the directory only: payload checksums are not verified (it says so;
+// `seedlm verify` checks them). Block listings are streamed, one block per line
+// as it is decoded, so any range runs in constant memory; every write to stdout
+// is checked.
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ constexpr char kNotVerified[] =
     "payload checksums not verified (seedlm verify FILE checks them)";
 
 // All payload bits of a tensor, including its side data (for seedlm, the
-// 8-bit exponent bias; codec parameters are per-tensor constants).
+// 8-bit exponent bias; a trellis payload holds its row scales itself; codec
+// parameters are per-tensor constants).
 uint64_t TensorBits(const TensorEntry& t) {
   return 8 * t.size + (t.storage == Storage::kSeedLM ? 8 : 0);
 }
@@ -63,9 +65,9 @@ absl::Status PrintBlocks(const ContainerReader& r, const std::string& name,
   ASSIGN_OR_RETURN(size_t ti, r.FindTensor(name));
   const TensorEntry& t = r.tensors()[ti];
   if (t.storage != Storage::kSeedLM) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tensor ", Printable(name), " is stored as ",
-                     StorageName(t.storage), ", not seedlm blocks"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor ", Printable(name), " is stored as ", StorageName(t.storage),
+        ", not seedlm blocks (--blocks lists block-codec tensors only)"));
   }
   int64_t a = 0, b = 0;
   RETURN_IF_ERROR(ParseRange(range, t, &a, &b));
@@ -93,14 +95,52 @@ absl::Status PrintBlocks(const ContainerReader& r, const std::string& name,
   return absl::OkStatus();
 }
 
+double BitsPerWeight(const TensorEntry& t) {
+  const int64_t n = t.num_elements();
+  return n ? static_cast<double>(TensorBits(t)) / static_cast<double>(n) : 0.0;
+}
+
+// The codec column: the preset name, else (trellis) "L12R4T64" (the line
+// under the row says whether it is rotated).
+std::string CodecLabel(const TensorEntry& t) {
+  if (!t.is_packed()) return "-";
+  const std::string preset = PresetName(t.codec);
+  if (!preset.empty() || t.storage == Storage::kSeedLM) return preset;
+  const TrellisParams& p = t.codec.trellis;
+  return absl::StrCat("L", p.L, "R", p.R, "T", p.T);
+}
+
+// The line under a trellis tensor's row of the summary table.
+std::string TrellisLine(const TensorEntry& t) {
+  const TrellisParams& p = t.codec.trellis;
+  return absl::StrFormat(
+      "  trellis L %d, R %d, T %d, %s; %d rings/row, %d rings, 32-bit scale "
+      "per row\n",
+      p.L, p.R, p.T, p.rotate ? "rotated" : "not rotated", t.blocks_per_row(),
+      t.num_blocks());
+}
+
 Json TensorJson(const TensorEntry& t) {
   Json j = {{"name", t.name},
             {"shape", t.shape},
             {"storage", StorageName(t.storage)},
             {"weights", t.num_elements()},
-            {"bits", TensorBits(t)}};
+            {"bits", TensorBits(t)},
+            {"bits_per_weight", BitsPerWeight(t)}};
+  if (t.storage == Storage::kTrellis) {
+    const TrellisParams& p = t.codec.trellis;
+    j["codec"] = {{"family", "trellis"},
+                  {"L", p.L},
+                  {"R", p.R},
+                  {"T", p.T},
+                  {"rotate", p.rotate},
+                  {"preset", PresetName(t.codec)},
+                  {"rings_per_row", t.blocks_per_row()},
+                  {"rings", t.num_blocks()}};
+  }
   if (t.storage == Storage::kSeedLM) {
-    j["codec"] = {{"C", t.codec.C},
+    j["codec"] = {{"family", "block"},
+                  {"C", t.codec.C},
                   {"P", t.codec.P},
                   {"K", t.codec.K},
                   {"Q", t.codec.Q},
@@ -143,13 +183,14 @@ absl::Status PrintSummary(const ContainerReader& r, const std::string& path) {
       absl::StrFormat("%-40s %-14s %-7s %-8s %10s %9s\n", "tensor", "shape",
                       "storage", "codec", "weights", "bits/w")));
   for (const TensorEntry& t : r.tensors()) {
-    const int64_t n = t.num_elements();
-    RETURN_IF_ERROR(WriteStdout(absl::StrFormat(
-        "%-40s %-14s %-7s %-8s %10d %9.3f\n", Printable(t.name),
-        absl::StrCat("[", absl::StrJoin(t.shape, "x"), "]"),
-        StorageName(t.storage),
-        t.storage == Storage::kSeedLM ? PresetName(t.codec) : "-", n,
-        n ? double(TensorBits(t)) / n : 0.0)));
+    RETURN_IF_ERROR(WriteStdout(
+        absl::StrFormat("%-40s %-14s %-7s %-8s %10d %9.3f\n", Printable(t.name),
+                        absl::StrCat("[", absl::StrJoin(t.shape, "x"), "]"),
+                        StorageName(t.storage), CodecLabel(t), t.num_elements(),
+                        BitsPerWeight(t))));
+    if (t.storage == Storage::kTrellis) {
+      RETURN_IF_ERROR(WriteStdout(TrellisLine(t)));
+    }
   }
   return WriteStdout(absl::StrCat(kNotVerified, "\n"));
 }

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "core/codec/packed_matrix.h"
 #include "core/format/container_internal.h"
 #include "core/util/crc32.h"
 
@@ -23,6 +24,24 @@ absl::Status BadEntry(const TensorEntry& e, absl::string_view what) {
       absl::StrCat("tensor '", e.name, "': ", what));
 }
 
+// rows * TrellisRowBytes(cols) fits int64, computed without overflow (so that
+// MakeGeometry(...).payload_bytes() is exact). REQUIRES: e.codec valid.
+absl::Status CheckTrellisSize(const TensorEntry& e) {
+  const TrellisLayout l = MakeTrellisLayout(e.codec.trellis);
+  const int64_t cols = e.cols();
+  int64_t bits = 0, total = 0;
+  // cols <= max - T keeps the ring count and the padded length in range.
+  if (cols > kInt64Max - l.T ||
+      __builtin_mul_overflow(TrellisStoredWeights(l, cols),
+                             static_cast<int64_t>(l.R), &bits) ||
+      bits > kInt64Max - 7 ||
+      __builtin_mul_overflow(e.rows(), (bits + 7) / 8 + kTrellisScaleBytes,
+                             &total)) {
+    return BadEntry(e, "payload size overflows int64");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const char* StorageName(Storage s) {
@@ -37,6 +56,8 @@ const char* StorageName(Storage s) {
       return "trellis";
     case Storage::kSeedLM:
       return "seedlm";
+    case Storage::kTrellis:
+      return "trellis";
   }
   return "?";
 }
@@ -56,7 +77,7 @@ int64_t TensorEntry::rows() const {
 int64_t TensorEntry::cols() const { return shape.empty() ? 1 : shape.back(); }
 
 int64_t TensorEntry::blocks_per_row() const {
-  return (cols() + codec.C - 1) / codec.C;
+  return MakeGeometry(codec, rows(), cols()).blocks_per_row();
 }
 
 absl::Status ValidateTensorEntry(const TensorEntry& e) {
@@ -69,7 +90,7 @@ absl::Status ValidateTensorEntry(const TensorEntry& e) {
     return BadEntry(e, "name contains a NUL byte");
   }
   if (static_cast<uint8_t>(e.storage) >
-      static_cast<uint8_t>(Storage::kSeedLM)) {
+      static_cast<uint8_t>(Storage::kTrellis)) {
     return BadEntry(
         e, absl::StrCat("unknown storage kind ", static_cast<int>(e.storage)));
   }
@@ -77,8 +98,9 @@ absl::Status ValidateTensorEntry(const TensorEntry& e) {
     return BadEntry(
         e, absl::StrCat("rank ", e.shape.size(), " exceeds ", kMaxTensorRank));
   }
-  if (e.storage == Storage::kSeedLM && e.shape.empty()) {
-    return BadEntry(e, "a seedlm tensor needs at least one dimension");
+  if (e.is_packed() && e.shape.empty()) {
+    return BadEntry(e, absl::StrCat("a ", StorageName(e.storage),
+                                    " tensor needs at least one dimension"));
   }
   // The product of the nonzero dims must fit: then every partial product
   // (rows(), num_elements()) does too.
@@ -98,8 +120,15 @@ absl::Status ValidateTensorEntry(const TensorEntry& e) {
     }
     return absl::OkStatus();
   }
+  if (e.codec.is_trellis() != (e.storage == Storage::kTrellis)) {
+    return BadEntry(
+        e, absl::StrCat("storage ", StorageName(e.storage), " needs the ",
+                        e.codec.is_trellis() ? "block" : "trellis",
+                        " codec family"));
+  }
   absl::Status codec = e.codec.Validate();
   if (!codec.ok()) return BadEntry(e, codec.message());
+  if (e.storage == Storage::kTrellis) return CheckTrellisSize(e);
   if (static_cast<uint8_t>(e.exponent_mode) >
       static_cast<uint8_t>(ExponentMode::kPaper)) {
     return BadEntry(e, "unknown exponent mode");
@@ -121,9 +150,8 @@ absl::Status ValidateTensorEntry(const TensorEntry& e) {
 absl::StatusOr<uint64_t> ExpectedPayloadBytes(const TensorEntry& e) {
   absl::Status s = ValidateTensorEntry(e);
   if (!s.ok()) return s;
-  if (e.storage == Storage::kSeedLM) {
-    return PackedBytes(static_cast<uint64_t>(e.num_blocks()),
-                       e.bits_per_block());
+  if (e.is_packed()) {
+    return MakeGeometry(e.codec, e.rows(), e.cols()).payload_bytes();
   }
   return static_cast<uint64_t>(e.num_elements()) *
          DTypeSize(static_cast<DType>(e.storage));
@@ -204,6 +232,13 @@ void EncodeEntry(const TensorEntry& e, std::string* out) {
     PutU8(out, static_cast<uint8_t>(c.variant));
     PutU8(out, static_cast<uint8_t>(e.exponent_mode));
     PutU8(out, static_cast<uint8_t>(static_cast<int8_t>(e.exponent_bias)));
+  } else if (e.storage == Storage::kTrellis) {
+    const TrellisParams& t = e.codec.trellis;
+    PutU8(out, static_cast<uint8_t>(t.L));
+    PutU8(out, static_cast<uint8_t>(t.R));
+    PutU8(out, static_cast<uint8_t>(__builtin_ctz(static_cast<unsigned>(t.T))));
+    PutU8(out, t.rotate ? 1 : 0);
+    out->append(4, '\0');
   } else {
     out->append(8, '\0');
   }
@@ -252,6 +287,25 @@ bool ByteReader::ReadU64(uint64_t* v) {
   return true;
 }
 
+namespace {
+
+// The eight codec bytes of a trellis entry: L, R, log2(T), rotate, four zero
+// bytes. Range checks beyond these (L, R, T) are CodecConfig::Validate's.
+std::string DecodeTrellisBytes(const uint8_t* f, CodecConfig* c) {
+  for (int i = 4; i < 8; ++i) {
+    if (f[i] != 0) return "nonzero reserved codec byte in a trellis tensor";
+  }
+  if (f[2] > 30) return absl::StrCat("trellis log2(T) ", f[2], " too large");
+  if (f[3] > 1)
+    return absl::StrCat("trellis rotate flag ", f[3], " is not 0/1");
+  *c = CodecConfig();
+  c->family = CodecFamily::kTrellis;
+  c->trellis = TrellisParams{f[0], f[1], 1 << f[2], f[3] == 1};
+  return "";
+}
+
+}  // namespace
+
 std::string DecodeEntry(ByteReader* r, TensorEntry* e) {
   uint16_t name_len = 0;
   const uint8_t* p = nullptr;
@@ -266,7 +320,7 @@ std::string DecodeEntry(ByteReader* r, TensorEntry* e) {
   for (uint8_t& b : f) {
     if (!r->ReadU8(&b)) return "truncated";
   }
-  if (f[0] > static_cast<uint8_t>(Storage::kSeedLM)) {
+  if (f[0] > static_cast<uint8_t>(Storage::kTrellis)) {
     return absl::StrCat("unknown storage kind ", f[0]);
   }
   if (f[1] > kMaxTensorRank) {
@@ -278,10 +332,20 @@ std::string DecodeEntry(ByteReader* r, TensorEntry* e) {
     if (f[8] > static_cast<uint8_t>(ExponentMode::kPaper)) {
       return "unknown exponent mode";
     }
-    e->codec =
-        CodecConfig{f[2], f[3], f[4], f[5], f[6], static_cast<Variant>(f[7])};
+    e->codec = CodecConfig();
+    e->codec.C = f[2];
+    e->codec.P = f[3];
+    e->codec.K = f[4];
+    e->codec.Q = f[5];
+    e->codec.E = f[6];
+    e->codec.variant = static_cast<Variant>(f[7]);
     e->exponent_mode = static_cast<ExponentMode>(f[8]);
     e->exponent_bias = static_cast<int8_t>(f[9]);
+  } else if (e->storage == Storage::kTrellis) {
+    const std::string err = DecodeTrellisBytes(f + 2, &e->codec);
+    if (!err.empty()) return err;
+    e->exponent_mode = ExponentMode::kSearch;
+    e->exponent_bias = 0;
   } else {
     for (int i = 2; i < 10; ++i) {
       if (f[i] != 0) return "nonzero codec bytes in a raw tensor";

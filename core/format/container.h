@@ -51,7 +51,15 @@ struct Header;
 // --- Format constants (docs/FORMAT.md) ---
 inline constexpr char kContainerMagic[8] = {'S', 'E', 'E',  'D',
                                             'L', 'M', '\0', '\1'};
-inline constexpr uint32_t kContainerVersion = 1;  // newest version read/written
+// The newest format version this reader reads (it reads 1 and 2). A writer
+// writes version 1 when a file holds no trellis tensor, so files without one
+// stay byte-identical to (and readable by) the version-1 release, and version
+// 2 when it holds at least one (docs/FORMAT.md, "Versioning").
+inline constexpr uint32_t kContainerVersion = 2;
+// The version a writer gives a file: 2 iff it holds a trellis tensor.
+constexpr uint32_t ContainerVersionFor(bool holds_trellis) {
+  return holds_trellis ? 2 : 1;
+}
 inline constexpr uint32_t kContainerHeaderSize = 72;
 inline constexpr uint64_t kPayloadAlignment = 64;
 inline constexpr size_t kMaxTensorNameBytes = 4096;
@@ -75,7 +83,7 @@ enum class Storage : uint8_t {
   kTrellis = 4,
 };
 
-// "f32", "f16", "bf16", "seedlm" ("?" for an out-of-range value).
+// "f32", "f16", "bf16", "seedlm", "trellis" ("?" for an out-of-range value).
 const char* StorageName(Storage s);
 
 // One tensor of the container: what it is and where its payload lies.
@@ -85,16 +93,21 @@ const char* StorageName(Storage s);
 // zero-padded to blocks_per_row() = ceil(cols / C) blocks of
 // bits_per_block() bits, blocks numbered row by row (spec §10), and the
 // payload is PackedBytes(rows * blocks_per_row, bits_per_block) bytes.
+// A trellis tensor (same rows x cols view) stores each row in
+// TrellisRowBytes(cols) bytes, rows back to back (trellis_format.h); its
+// payload is MakeGeometry(codec, rows, cols).payload_bytes() bytes.
 // A raw tensor's payload is num_elements() * element size bytes.
 //
 // The helpers below REQUIRE a valid entry (ValidateTensorEntry OK); entries
 // returned by ContainerReader always are.
 struct TensorEntry {
   std::string name;  // 1..kMaxTensorNameBytes bytes, no NUL, unique in a file
-  std::vector<int64_t> shape;  // 0..kMaxTensorRank dims (>= 1 for seedlm)
+  std::vector<int64_t> shape;  // 0..kMaxTensorRank dims (>= 1 for packed)
   Storage storage = Storage::kF32;
-  // kSeedLM only (ignored by the writer and reset to defaults by the reader
-  // for raw storage):
+  // kSeedLM (block family) and kTrellis (trellis family, codec.trellis) only;
+  // the writer stores, and the reader returns, the codec in canonical form:
+  // defaults for the fields the storage does not use (all of them for raw
+  // storage; the block fields, exponent mode and bias for trellis).
   CodecConfig codec;
   ExponentMode exponent_mode = ExponentMode::kSearch;  // encoder provenance
   int exponent_bias = 0;                               // int8 range
@@ -106,14 +119,19 @@ struct TensorEntry {
   int64_t num_elements() const;
   int64_t rows() const;  // product of all dims but the last (1 for rank <= 1)
   int64_t cols() const;  // last dim (1 for rank 0)
+  bool is_packed() const {
+    return storage == Storage::kSeedLM || storage == Storage::kTrellis;
+  }
   // seedlm only:
   int bits_per_block() const { return codec.bits_per_block(); }
+  // seedlm: blocks; trellis: rings (MakeGeometry(codec, rows, cols)).
   int64_t blocks_per_row() const;
   int64_t num_blocks() const { return rows() * blocks_per_row(); }
 };
 
 // OK iff `e` describes a storable tensor (name, rank, dims >= 0, element and
-// byte counts fit in int64, codec valid, bias in int8, enums in range);
+// byte counts fit in int64, codec valid and of the storage's family -- block
+// for seedlm, trellis for trellis --, bias in int8, enums in range);
 // otherwise INVALID_ARGUMENT naming the tensor and the problem.
 absl::Status ValidateTensorEntry(const TensorEntry& e);
 
@@ -144,18 +162,22 @@ class ContainerWriter {
 
   // Writes one whole tensor. entry.offset/size/crc are ignored. Fails with
   // INVALID_ARGUMENT (writer stays usable) for an invalid entry, a duplicate
-  // name, a payload of the wrong size, or a seedlm block with seed 0.
+  // name, a payload of the wrong size, a seedlm block with seed 0, or a
+  // trellis row whose scale is not finite and >= 0 (CheckTrellisScales).
   absl::Status AddTensor(const TensorEntry& entry,
                          absl::Span<const uint8_t> payload);
 
   // Streaming form of AddTensor for large payloads: BeginTensor validates the
   // entry like AddTensor; AppendPayload takes the payload in pieces of any
-  // size; EndTensor checks that exactly ExpectedPayloadBytes(entry) arrived.
+  // size (seeds and trellis scales are checked as they complete, also when
+  // they straddle pieces); EndTensor checks that exactly
+  // ExpectedPayloadBytes(entry) arrived.
   absl::Status BeginTensor(const TensorEntry& entry);
   absl::Status AppendPayload(absl::Span<const uint8_t> data);
   absl::Status EndTensor();
 
-  // Writes directory, metadata and header, then atomically renames the file
+  // Writes directory, metadata and header (version
+  // ContainerVersionFor(any trellis tensor)), then atomically renames the file
   // into place. FAILED_PRECONDITION inside an unfinished BeginTensor.
   absl::Status Finish();
 
@@ -167,6 +189,8 @@ class ContainerWriter {
   absl::Status CheckUsable() const;
   absl::Status Fail(absl::Status s);
   absl::Status CheckSeeds(absl::Span<const uint8_t> data);
+  absl::Status CheckScales(absl::Span<const uint8_t> data);
+  void RememberTail(absl::Span<const uint8_t> data);
 
   std::unique_ptr<AtomicFileWriter> file_;
   std::map<std::string, std::string> metadata_;
@@ -178,7 +202,7 @@ class ContainerWriter {
   TensorEntry current_;
   uint64_t expected_ = 0;           // payload bytes of current_
   uint64_t received_ = 0;           // payload bytes of current_ so far
-  uint64_t next_seed_block_ = 0;    // first block of current_ not yet checked
+  uint64_t next_seed_block_ = 0;    // first block (trellis: row) not checked
   uint8_t tail_[4] = {0, 0, 0, 0};  // last bytes received (seed straddles)
 };
 
@@ -218,27 +242,33 @@ class ContainerReader {
   void ReleasePages(size_t i) const;
 
   // Block `block_in_row` of row `row` of seedlm tensor `tensor`, in O(1) once
-  // the payload is verified. INVALID_ARGUMENT if the tensor is not seedlm,
-  // OUT_OF_RANGE for bad indices, DATA_LOSS for a CRC mismatch or seed 0.
+  // the payload is verified. INVALID_ARGUMENT if the tensor is not seedlm
+  // (raw or trellis: "not a block-codec tensor"), OUT_OF_RANGE for bad
+  // indices, DATA_LOSS for a CRC mismatch or seed 0.
   absl::StatusOr<Block> GetBlock(size_t tensor, int64_t row,
                                  int64_t block_in_row) const;
 
   // Decodes tensor i into `out` (num_elements() floats, row-major): seedlm by
-  // DecodeBlock (row padding dropped), raw kinds by ConvertToFloat32.
-  // INVALID_ARGUMENT if out.size() != num_elements(); DATA_LOSS as above.
+  // DecodeBlock (row padding dropped), trellis by the normative
+  // DecodeTrellisRows (trellis.h), raw kinds by ConvertToFloat32.
+  // INVALID_ARGUMENT if out.size() != num_elements(); DATA_LOSS as above,
+  // and for a trellis row scale that is not finite and >= 0.
   absl::Status DecodeToFloat32(size_t i, absl::Span<float> out) const;
 
   // Decodes elements [begin, begin + out.size()) of tensor i in row-major
   // order: exactly that slice of DecodeToFloat32's output, so that a tensor of
   // any size can be decoded piece by piece in O(out.size()) memory.
   // OUT_OF_RANGE if i >= tensors().size() or the range is not inside
-  // [0, num_elements()); DATA_LOSS as DecodeToFloat32 (a block with seed 0
-  // is reported when the range reaches it).
+  // [0, num_elements()); DATA_LOSS as DecodeToFloat32 (a block with seed 0,
+  // or a bad trellis scale, is reported when the range reaches it). A
+  // trellis range decodes the whole rows it touches, one at a time: memory
+  // O(cols) besides `out`.
   absl::Status DecodeRangeToFloat32(size_t i, int64_t begin,
                                     absl::Span<float> out) const;
 
-  // Verifies tensor i's payload CRC and, for seedlm, that no block has seed 0
-  // (DATA_LOSS naming the tensor); OUT_OF_RANGE if i >= tensors().size().
+  // Verifies tensor i's payload CRC and, for seedlm, that no block has seed 0,
+  // for trellis, that every row scale is finite and >= 0 (DATA_LOSS naming
+  // the tensor); OUT_OF_RANGE if i >= tensors().size().
   absl::Status VerifyTensor(size_t i) const;
   // VerifyTensor of every tensor in directory order (the first error).
   absl::Status VerifyAll() const;

@@ -122,10 +122,16 @@ TEST(CorruptionTest, EveryTruncationAndExtensionIsDetected) {
 
 TEST(CorruptionTest, VersionsAndMagic) {
   const std::string good = SampleBytes();
+  // Version 2 (the newest) reads the same tensors; version 3 is refused like
+  // a version-1 reader refuses version 2 (docs/FORMAT.md, "Versioning").
   std::string v2 = good;
   ci::StoreU32(At(&v2, 8), 2);
+  RepairChecksums(&v2);
+  EXPECT_TRUE(OpenAndVerify(v2).ok());
+  std::string v3 = good;
+  ci::StoreU32(At(&v3, 8), 3);
   for (bool repair : {false, true}) {
-    std::string b = v2;
+    std::string b = v3;
     if (repair) RepairChecksums(&b);
     const absl::Status s = OpenAndVerify(b);
     EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented) << s;
@@ -173,8 +179,8 @@ TEST(CorruptionTest, DirectoryFieldsBehindValidChecksums) {
   b[FieldOffset(b, 3, 1)] = 9;
   ExpectDataLoss(b, "rank 9");
   b = good;
-  b[FieldOffset(b, 3, 0)] = 4;
-  ExpectDataLoss(b, "unknown storage kind 4");
+  b[FieldOffset(b, 3, 0)] = 5;
+  ExpectDataLoss(b, "unknown storage kind 5");
   b = good;
   b[FieldOffset(b, 3, 2)] = 0;  // C = 0
   ExpectDataLoss(b, "codec parameter C");

@@ -117,7 +117,11 @@ TEST(ContainerDecodeTest, HostileCorpusSeeds) {
   dense.name = "dense";
   dense.shape = {3, 130};  // 3 blocks per row, the last one padded
   dense.storage = Storage::kSeedLM;
-  dense.codec = CodecConfig{64, 1, 2, 2, 0, Variant::kPaper};
+  dense.codec.C = 64;  // the densest block codec: (64, 1, 2, 2, 0, paper)
+  dense.codec.P = 1;
+  dense.codec.K = 2;
+  dense.codec.Q = 2;
+  dense.codec.E = 0;
   TensorEntry lie;
   lie.name = "w";
   lie.shape = {4, 2};

@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "core/codec/block_format.h"
+#include "core/codec/packed_matrix.h"
+#include "core/codec/trellis.h"
 #include "core/format/container.h"
 #include "core/format/container_testing.h"
 #include "core/util/fuzz_check.h"
@@ -104,6 +106,22 @@ void ExerciseTensor(const ContainerReader& r, size_t i, bool verified) {
   }
   absl::StatusOr<Block> past = r.GetBlock(i, e.rows(), 0);
   Check(!past.ok(), "GetBlock past the last row", past.status());
+  if (e.storage != Storage::kSeedLM && payload.ok()) {
+    const absl::StatusOr<Block> none = r.GetBlock(i, 0, 0);
+    Check(none.status().code() == absl::StatusCode::kInvalidArgument,
+          "GetBlock of a tensor without blocks", none.status());
+  }
+  if (e.storage == Storage::kTrellis) {
+    Check(r.version() >= 2, "trellis tensor in a version-1 file",
+          absl::OkStatus());
+    if (payload.ok()) {
+      const absl::Status scales =
+          CheckTrellisScales(MakeGeometry(e.codec, e.rows(), e.cols()),
+                             *payload, PayloadOrigin::kStored);
+      Check(scales.ok() == r.VerifyTensor(i).ok(),
+            "VerifyTensor disagrees with CheckTrellisScales", scales);
+    }
+  }
   if (e.storage == Storage::kSeedLM && e.num_blocks() > 0) {
     absl::StatusOr<Block> first = r.GetBlock(i, 0, 0);  // verified or not
     Check(first.ok() || first.status().code() == absl::StatusCode::kDataLoss,

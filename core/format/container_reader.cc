@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/codec/packed_matrix.h"
+#include "core/codec/trellis.h"
 #include "core/format/container.h"
 #include "core/format/container_internal.h"
 #include "core/util/crc32.h"
@@ -21,6 +23,30 @@ namespace {
 template <typename... Args>
 absl::Status Corrupt(const Args&... args) {
   return absl::DataLossError(absl::StrCat("corrupt .seedlm file: ", args...));
+}
+
+// Elements [begin, begin + out.size()) of trellis tensor e: the rows the range
+// touches are decoded whole (the rotation mixes a row), one at a time through
+// a row buffer. REQUIRES: out not empty and inside the tensor.
+absl::Status DecodeTrellisRange(const TensorEntry& e,
+                                absl::Span<const uint8_t> payload,
+                                int64_t begin, absl::Span<float> out) {
+  const PackedGeometry g = MakeGeometry(e.codec, e.rows(), e.cols());
+  const int64_t cols = g.cols;  // > 0: the range is not empty
+  std::vector<float> row(static_cast<size_t>(cols));
+  const int64_t end = begin + static_cast<int64_t>(out.size());
+  for (int64_t pos = begin; pos < end;) {
+    const int64_t r = pos / cols;
+    const int64_t col = pos % cols;
+    const absl::Status s =
+        DecodeTrellisRows(e.codec, g, payload, r, r + 1, absl::MakeSpan(row));
+    if (!s.ok()) return Corrupt("tensor '", e.name, "': ", s.message());
+    const int64_t take = std::min(cols - col, end - pos);
+    std::copy(row.begin() + col, row.begin() + col + take,
+              out.begin() + (pos - begin));
+    pos += take;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -88,7 +114,7 @@ absl::Status ContainerReader::ParseHeader() {
   }
   if (h.header_size != kContainerHeaderSize) {
     return Corrupt("header size ", h.header_size, ", expected ",
-                   kContainerHeaderSize, " for version 1");
+                   kContainerHeaderSize, " for version ", version_);
   }
   if (h.file_size > size_) {
     return Corrupt("truncated: header says ", h.file_size, " bytes, have ",
@@ -146,6 +172,12 @@ absl::Status ContainerReader::ParseDirectory() {
     absl::StatusOr<uint64_t> expected = ExpectedPayloadBytes(e);
     if (!expected.ok()) {
       return Corrupt("directory entry ", i, ": ", expected.status().message());
+    }
+    if (e.storage == Storage::kTrellis &&
+        version_ < ContainerVersionFor(true)) {
+      return Corrupt("tensor '", e.name, "': trellis storage in a version ",
+                     version_, " file (needs version ",
+                     ContainerVersionFor(true), ")");
     }
     if (e.size != *expected) {
       return Corrupt("tensor '", e.name, "': payload size ", e.size,
@@ -280,7 +312,7 @@ absl::StatusOr<Block> ContainerReader::GetBlock(size_t tensor, int64_t row,
   if (e.storage != Storage::kSeedLM) {
     return absl::InvalidArgumentError(
         absl::StrCat("tensor '", e.name, "' is stored as ",
-                     StorageName(e.storage), ", not seedlm"));
+                     StorageName(e.storage), ", not a block-codec tensor"));
   }
   if (row < 0 || row >= e.rows() || block_in_row < 0 ||
       block_in_row >= e.blocks_per_row()) {
@@ -308,7 +340,7 @@ absl::Status ContainerReader::DecodeToFloat32(size_t i,
         absl::StrCat("tensor '", e.name, "' has ", e.num_elements(),
                      " elements, output has ", out.size()));
   }
-  if (e.storage != Storage::kSeedLM) {
+  if (!e.is_packed()) {
     return ConvertToFloat32(static_cast<DType>(e.storage), payload, out);
   }
   if (out.empty()) return absl::OkStatus();  // rows may be huge if cols == 0
@@ -331,6 +363,9 @@ absl::Status ContainerReader::DecodeRangeToFloat32(
                      out.size(), ") outside its ", n, " elements"));
   }
   if (out.empty()) return absl::OkStatus();
+  if (e.storage == Storage::kTrellis) {
+    return DecodeTrellisRange(e, payload, begin, out);
+  }
   if (e.storage != Storage::kSeedLM) {
     const DType type = static_cast<DType>(e.storage);
     const size_t esize = DTypeSize(type);
@@ -343,7 +378,10 @@ absl::Status ContainerReader::DecodeRangeToFloat32(
   const int64_t cols = e.cols();  // > 0: the range is not empty
   const int64_t bpr = e.blocks_per_row();
   const int C = e.codec.C;
-  const BlockLayout layout = e.codec.layout();
+  BlockLayout layout = e.codec.layout();
+  // A no-op (Validate bounds P), and GCC 12's -Wstringop-overflow then sees
+  // that UnpackBlockFast's q[p] stays inside Block::q.
+  layout.P = std::min(layout.P, kMaxP);
   float buf[kMaxC];
   const int64_t end = begin + static_cast<int64_t>(out.size());
   for (int64_t pos = begin; pos < end;) {
@@ -372,11 +410,16 @@ absl::Status ContainerReader::DecodeRangeToFloat32(
 absl::Status ContainerReader::VerifyTensor(size_t i) const {
   ASSIGN_OR_RETURN(absl::Span<const uint8_t> payload, Payload(i));
   const TensorEntry& e = tensors_[i];
+  const std::string what =
+      absl::StrCat("corrupt .seedlm file: tensor '", e.name, "'");
+  if (e.storage == Storage::kTrellis) {
+    return CheckTrellisScales(MakeGeometry(e.codec, e.rows(), e.cols()),
+                              payload, PayloadOrigin::kStored, what);
+  }
   if (e.storage != Storage::kSeedLM) return absl::OkStatus();
-  return CheckNoSeedZero(
-      e.codec.layout(), payload, static_cast<uint64_t>(e.num_blocks()),
-      PayloadOrigin::kStored, 0,
-      absl::StrCat("corrupt .seedlm file: tensor '", e.name, "'"));
+  return CheckNoSeedZero(e.codec.layout(), payload,
+                         static_cast<uint64_t>(e.num_blocks()),
+                         PayloadOrigin::kStored, 0, what);
 }
 
 absl::Status ContainerReader::VerifyAll() const {

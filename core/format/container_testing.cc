@@ -1,10 +1,13 @@
 #include "core/format/container_testing.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <utility>
 
+#include "core/codec/packed_matrix.h"
+#include "core/codec/trellis_format.h"
 #include "core/format/container.h"
 #include "core/format/container_internal.h"
 #include "core/util/crc32.h"
@@ -38,6 +41,16 @@ TensorEntry Seedlm(std::string name, std::vector<int64_t> shape,
   return e;
 }
 
+TensorEntry Trellis(std::string name, std::vector<int64_t> shape,
+                    CodecConfig codec) {
+  TensorEntry e;
+  e.name = std::move(name);
+  e.shape = std::move(shape);
+  e.storage = Storage::kTrellis;
+  e.codec = codec;
+  return e;
+}
+
 TensorEntry Raw(std::string name, std::vector<int64_t> shape, Storage s) {
   TensorEntry e;
   e.name = std::move(name);
@@ -60,12 +73,37 @@ std::vector<uint8_t> RandomBlocksPayload(const TensorEntry& e, uint32_t seed,
     b.seed = 1 + Next(&s) % c.num_seeds();
     b.e = static_cast<int8_t>(
         c.e_lo() + static_cast<int>(Next(&s) % (c.e_hi() - c.e_lo() + 1)));
-    for (int p = 0; p < c.P; ++p) {
+    for (int p = 0; p < c.P && p < kMaxP; ++p) {  // (bound for GCC 12)
       b.q[p] = static_cast<int8_t>(
           c.q_lo() + static_cast<int>(Next(&s) % (c.q_hi() - c.q_lo() + 1)));
     }
     PackBlock(c.layout(), b, out.data(), i);
     if (blocks != nullptr) blocks->push_back(b);
+  }
+  return out;
+}
+
+std::vector<uint8_t> RandomTrellisPayload(const TensorEntry& e, uint32_t seed) {
+  const TrellisLayout l = MakeTrellisLayout(e.codec.trellis);
+  const int64_t cols = e.cols();
+  const uint64_t rb = TrellisRowBytes(l, cols);
+  const uint64_t bits = static_cast<uint64_t>(TrellisStoredWeights(l, cols)) *
+                        static_cast<uint64_t>(l.R);
+  std::vector<uint8_t> out(static_cast<size_t>(rb * e.rows()), 0);
+  uint32_t s = seed | 1u;
+  for (int64_t r = 0; r < e.rows(); ++r) {
+    uint8_t* row = out.data() + r * rb;
+    // Scales in [2^-12, 2^-4) (or +0.0), as an encoder's would be.
+    const float scale = r % 5 == 4
+                            ? 0.0f
+                            : std::ldexp(1.0f + (Next(&s) % 4096) / 4096.0f,
+                                         -12 + static_cast<int>(Next(&s) % 8));
+    uint32_t u = 0;
+    std::memcpy(&u, &scale, 4);
+    for (int k = 0; k < 4; ++k) row[k] = static_cast<uint8_t>(u >> (8 * k));
+    for (uint64_t b = 0; b < bits; ++b) {
+      WriteBitsMsb(row + kTrellisScaleBytes, b, 1, Next(&s) >> 31);
+    }
   }
   return out;
 }
@@ -108,6 +146,32 @@ std::vector<TestTensor> SampleTensors() {
     t[i].payload = t[i].entry.storage == Storage::kSeedLM
                        ? RandomBlocksPayload(t[i].entry, seed)
                        : RandomRawPayload(t[i].entry, seed);
+  }
+  return t;
+}
+
+std::vector<TestTensor> TrellisSampleTensors() {
+  std::vector<TestTensor> t;
+  t.push_back({Raw("norm.weight", {3}, Storage::kF32), {}});
+  t.push_back({Seedlm("layers.0.q_proj.weight", {3, 20}, "4bit"), {}});
+  t.push_back(
+      {Trellis("layers.0.k_proj.weight", {3, 300}, *PresetByName("4bit-t")),
+       {}});
+  t.push_back(
+      {Trellis("layers.0.mlp.up.weight", {2, 2, 172}, *PresetByName("3bit-t")),
+       {}});
+  t.push_back(
+      {Trellis("layers.0.v_proj.weight", {1, 5}, *PresetByName("2bit-t")), {}});
+  CodecConfig custom = *PresetByName("4bit-t");
+  custom.trellis = TrellisParams{12, 4, 64, false};
+  t.push_back({Trellis("layers.0.o_proj.weight", {4, 130}, custom), {}});
+  for (size_t i = 0; i < t.size(); ++i) {
+    const uint32_t seed = 2000 + static_cast<uint32_t>(i);
+    const TensorEntry& e = t[i].entry;
+    t[i].payload =
+        e.storage == Storage::kTrellis  ? RandomTrellisPayload(e, seed)
+        : e.storage == Storage::kSeedLM ? RandomBlocksPayload(e, seed)
+                                        : RandomRawPayload(e, seed);
   }
   return t;
 }

@@ -29,6 +29,11 @@ struct TestTensor {
 std::vector<uint8_t> RandomBlocksPayload(const TensorEntry& e, uint32_t seed,
                                          std::vector<Block>* blocks = nullptr);
 
+// Random valid rows for the trellis entry `e` (trellis_format.h): each row's
+// scale a finite float >= 0 (every fifth row +0.0), random stream bits, zero
+// bits after the last stored weight of a row. A pure function of (e, seed).
+std::vector<uint8_t> RandomTrellisPayload(const TensorEntry& e, uint32_t seed);
+
 // Raw little-endian elements of a pure-function-of-seed pattern for the raw
 // entry `e` (finite values).
 std::vector<uint8_t> RandomRawPayload(const TensorEntry& e, uint32_t seed);
@@ -38,6 +43,11 @@ std::vector<uint8_t> RandomRawPayload(const TensorEntry& e, uint32_t seed);
 // a nonzero exponent bias and mode `fit`).
 std::vector<TestTensor> SampleTensors();
 std::map<std::string, std::string> SampleMetadata();
+// A small deterministic model with trellis tensors (a format version 2 file):
+// f32, a 4bit seedlm tensor, 4bit-t [3, 300] (two rings, the last of 44),
+// 3bit-t [2, 2, 172], 2bit-t [1, 5] (one ring padded to 8 weights) and an
+// unrotated L 12, R 4, T 64 codec [4, 130].
+std::vector<TestTensor> TrellisSampleTensors();
 
 // Writes `tensors` and `metadata` to `path` with ContainerWriter::AddTensor
 // and returns the file's bytes.

@@ -2,10 +2,12 @@
 // aligned, zero padding), then appends directory and metadata and rewrites the
 // header at offset 0 (docs/FORMAT.md).
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/codec/packed_matrix.h"
+#include "core/codec/trellis.h"
 #include "core/format/container.h"
 #include "core/format/container_internal.h"
 #include "core/util/crc32.h"
@@ -96,6 +98,12 @@ absl::Status ContainerWriter::AddTensor(const TensorEntry& entry,
                                     PayloadOrigin::kCallerInput, 0,
                                     absl::StrCat("tensor '", entry.name, "'")));
   }
+  if (entry.storage == Storage::kTrellis) {
+    RETURN_IF_ERROR(CheckTrellisScales(
+        MakeGeometry(entry.codec, entry.rows(), entry.cols()), payload,
+        PayloadOrigin::kCallerInput,
+        absl::StrCat("tensor '", entry.name, "'")));
+  }
   RETURN_IF_ERROR(BeginTensor(entry));
   RETURN_IF_ERROR(AppendPayload(payload));
   return EndTensor();
@@ -116,10 +124,17 @@ absl::Status ContainerWriter::BeginTensor(const TensorEntry& entry) {
   absl::Status s = file_->Append(pad);
   if (!s.ok()) return Fail(s);
   current_ = entry;
-  if (current_.storage != Storage::kSeedLM) {
+  // The canonical codec (container.h): what the reader will return.
+  if (current_.storage == Storage::kSeedLM) {
+    current_.codec.trellis = TrellisParams();
+  } else {
     current_.codec = CodecConfig();
     current_.exponent_mode = ExponentMode::kSearch;
     current_.exponent_bias = 0;
+    if (entry.storage == Storage::kTrellis) {
+      current_.codec.family = CodecFamily::kTrellis;
+      current_.codec.trellis = entry.codec.trellis;
+    }
   }
   current_.offset = offset;
   current_.size = expected_;
@@ -152,13 +167,44 @@ absl::Status ContainerWriter::CheckSeeds(absl::Span<const uint8_t> data) {
                            absl::StrCat("tensor '", current_.name, "'"));
     }
   }
+  return absl::OkStatus();
+}
+
+// Checks the scale of every trellis row whose four scale bytes are complete
+// once `data` is appended (a scale may straddle pieces: tail_, as above).
+absl::Status ContainerWriter::CheckScales(absl::Span<const uint8_t> data) {
+  const uint64_t base = received_;
+  const uint64_t total = base + data.size();
+  const uint64_t rb =
+      MakeGeometry(current_.codec, current_.rows(), current_.cols())
+          .trellis_row_bytes();
+  const uint64_t rows = static_cast<uint64_t>(current_.rows());
+  for (; next_seed_block_ < rows; ++next_seed_block_) {
+    const uint64_t pos = next_seed_block_ * rb;
+    if (pos + kTrellisScaleBytes > total) break;
+    uint8_t buf[kTrellisScaleBytes];
+    for (uint64_t k = pos; k < pos + kTrellisScaleBytes; ++k) {
+      buf[k - pos] = k >= base ? data[k - base] : tail_[k + 4 - base];
+    }
+    const float s = TrellisStoredScale(buf);
+    if (!std::isfinite(s) || std::signbit(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", current_.name, "': row ", next_seed_block_,
+                       " has an invalid trellis scale ", s));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Keeps the last four bytes of the stream once `data` is appended.
+void ContainerWriter::RememberTail(absl::Span<const uint8_t> data) {
+  const uint64_t base = received_;
   uint8_t next_tail[4];
   for (uint64_t j = 0; j < 4; ++j) {
     const uint64_t k = base + data.size() + j;  // byte k - 4 of the stream
     next_tail[j] = k >= base + 4 ? data[k - 4 - base] : tail_[k - base];
   }
   std::copy(next_tail, next_tail + 4, tail_);
-  return absl::OkStatus();
 }
 
 absl::Status ContainerWriter::AppendPayload(absl::Span<const uint8_t> data) {
@@ -171,9 +217,11 @@ absl::Status ContainerWriter::AppendPayload(absl::Span<const uint8_t> data) {
         absl::StrCat("tensor '", current_.name, "': more than ", expected_,
                      " payload bytes appended")));
   }
-  if (current_.storage == Storage::kSeedLM) {
-    absl::Status s = CheckSeeds(data);
+  if (current_.is_packed()) {
+    absl::Status s = current_.storage == Storage::kSeedLM ? CheckSeeds(data)
+                                                          : CheckScales(data);
     if (!s.ok()) return Fail(s);
+    RememberTail(data);
   }
   absl::Status s = file_->Append(data.data(), data.size());
   if (!s.ok()) return Fail(s);
@@ -214,6 +262,9 @@ absl::Status ContainerWriter::Finish() {
     ci::EncodeMetadataEntry(kv.first, kv.second, &index);
   }
   ci::Header h;
+  h.version = ContainerVersionFor(std::any_of(
+      tensors_.begin(), tensors_.end(),
+      [](const TensorEntry& e) { return e.storage == Storage::kTrellis; }));
   h.directory_offset = file_->size();
   h.directory_size = directory_size;
   h.metadata_offset = h.directory_offset + directory_size;
