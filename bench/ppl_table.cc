@@ -42,7 +42,8 @@ struct Flags {
   std::string wikitext = SharedDataPath("data/text/wikitext-2-raw-test.txt");
   int64_t wiki_chars = 40000;
   int64_t wiki_ctx = 256;
-  std::string presets = "4bit,3bit,4bit-i8,3bit-i8,4bit-p4";
+  std::string presets =
+      "4bit,3bit,4bit-i8,3bit-i8,4bit-p4,4bit-t,3bit-t,2bit-t";
   std::string modes = "search,fit,paper";
   std::string baselines = "all";
   int64_t threads = 0;
@@ -125,13 +126,15 @@ std::vector<Row> MakeRows(const Flags& f) {
     for (const std::string& mname : SplitList(f.modes)) {
       // Without a block exponent the mode changes nothing: one row.
       auto codec = PresetByName(p);
-      if (codec.ok() && codec->E == 0 && mname != SplitList(f.modes)[0]) {
-        continue;
-      }
+      const bool modeless =
+          codec.ok() && (codec->E == 0 || codec->is_trellis());
+      if (modeless && mname != SplitList(f.modes)[0]) continue;
       Row r;
       r.preset = p;
       r.mode = ParseExponentMode(mname).value_or(ExponentMode::kSearch);
-      r.label = absl::StrCat("SeedLM `", p, "`, exponent `", mname, "`");
+      r.label = codec.ok() && codec->is_trellis()
+                    ? absl::StrCat("SeedLM `", p, "` (seed trellis)")
+                    : absl::StrCat("SeedLM `", p, "`, exponent `", mname, "`");
       rows.push_back(r);
     }
   }

@@ -306,8 +306,9 @@ absl::StatusOr<QualityReport> RunQuality(const QualityOptions& o) {
       ASSIGN_OR_RETURN(
           std::vector<QualityRow> rows,
           RunTrellisQuality(preset, sets, GaussianBlocks(o), &pool,
-                            [&](const std::string& what, int64_t d,
-                                int64_t t) { progress.Update(what, d, t); }));
+                            [&](const std::string& what, int64_t d, int64_t t) {
+                              progress.Update(what, d, t);
+                            }));
       for (size_t i = 0; i < rows.size(); ++i) {
         rows_by_set[i].push_back(rows[i]);
       }

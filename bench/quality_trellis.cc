@@ -26,9 +26,8 @@ absl::Status MeasureMatrix(const CodecConfig& codec, const Matrix& m,
     std::vector<uint8_t> row(rb);
     for (int64_t r = r0; r < r1; ++r) {
       const float* w = &m.w[static_cast<size_t>(r * m.cols)];
-      status[r] = TrellisEncodeRow(codec.trellis,
-                                   absl::MakeConstSpan(w, m.cols),
-                                   absl::MakeSpan(row));
+      status[r] = TrellisEncodeRow(
+          codec.trellis, absl::MakeConstSpan(w, m.cols), absl::MakeSpan(row));
       if (status[r].ok()) {
         TrellisDecodeRow(codec.trellis, m.cols, row.data(),
                          &decoded[static_cast<size_t>(r * m.cols)]);

@@ -121,7 +121,7 @@ inline void PackBlock(const BlockLayout& l, const Block& b, uint8_t* data,
   pos += static_cast<uint64_t>(l.K);
   WriteBits(data, pos, l.E, static_cast<uint32_t>(b.e));
   pos += static_cast<uint64_t>(l.E);
-  for (int p = 0; p < l.P; ++p) {
+  for (int p = 0; p < l.P && p < kMaxP; ++p) {
     WriteBits(data, pos, l.Q, static_cast<uint32_t>(b.q[p]));
     pos += static_cast<uint64_t>(l.Q);
   }
@@ -136,7 +136,7 @@ inline Block UnpackBlock(const BlockLayout& l, const uint8_t* data,
   pos += static_cast<uint64_t>(l.K);
   b.e = static_cast<int8_t>(SignExtend(ReadBits(data, pos, l.E), l.E));
   pos += static_cast<uint64_t>(l.E);
-  for (int p = 0; p < l.P; ++p) {
+  for (int p = 0; p < l.P && p < kMaxP; ++p) {
     b.q[p] = static_cast<int8_t>(SignExtend(ReadBits(data, pos, l.Q), l.Q));
     pos += static_cast<uint64_t>(l.Q);
   }
@@ -166,7 +166,7 @@ inline Block UnpackBlockFast(const BlockLayout& l, const uint8_t* data,
   Block b;
   b.seed = take(l.K);
   b.e = static_cast<int8_t>(SignExtend(take(l.E), l.E));
-  for (int p = 0; p < l.P; ++p) {
+  for (int p = 0; p < l.P && p < kMaxP; ++p) {
     b.q[p] = static_cast<int8_t>(SignExtend(take(l.Q), l.Q));
   }
   return b;
