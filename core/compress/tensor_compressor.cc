@@ -137,8 +137,9 @@ int64_t AlignedRowCount(int64_t blocks_per_row, int64_t target_blocks) {
 }
 
 int64_t RunRowCount(const PackedGeometry& g, int64_t target_blocks) {
-  if (!g.is_trellis())
+  if (!g.is_trellis()) {
     return AlignedRowCount(g.blocks_per_row(), target_blocks);
+  }
   const int64_t cap =
       std::numeric_limits<int64_t>::max() / kTrellisWeightsPerTargetBlock;
   return AlignedRowCount(

@@ -15,6 +15,7 @@
 #include "core/compress/unit_compressor.h"
 #include "core/format/container.h"
 #include "core/model/model_test_util.h"
+#include "core/model/safetensors.h"
 #include "core/search/searcher_factory.h"
 #include "core/search/trellis_search.h"
 #include "core/util/crc32.h"
@@ -44,10 +45,10 @@ std::unique_ptr<BlockSearcher> Searcher(
 
 // The whole matrix is the rows encoded one by one with TrellisEncodeRow,
 // concatenated; the error sums are the rows' errors and the weights' squares;
-// thread count and algorithm change nothing. 300 columns: a full ring and a
-// short last one; 11 rows: not a multiple of the 8-row slices.
+// thread count and algorithm change nothing. 270 columns: a full ring and a
+// short last one; 9 rows on a pool of 3 threads.
 TEST(TrellisCompressTest, MatrixIsTheRowsEncodedOneByOne) {
-  const int64_t rows = 11, cols = 300;
+  const int64_t rows = 9, cols = 270;
   const std::vector<float> w = Gaussian(rows * cols, 3, 0.02);
   for (const char* preset : {"4bit-t", "2bit-t"}) {
     const CodecConfig codec = *PresetByName(preset);
@@ -280,6 +281,109 @@ TEST(TrellisCompressTest, Handshake) {
   other_build.seed_table_crc ^= 1;
   EXPECT_EQ(CheckHandshake(h4, other_build).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// Whether this build's container writer stores trellis tensors yet (the
+// container's Storage::kTrellis support lands separately); the model-level
+// tests below need it.
+bool ContainerStoresTrellis(const ScratchDir& dir) {
+  auto w = ContainerWriter::Create(dir.File("probe.seedlm"), {});
+  if (!w.ok()) return false;
+  TensorEntry e;
+  e.name = "probe";
+  e.shape = {1, 4};
+  e.storage = Storage::kTrellis;
+  e.codec = *PresetByName("4bit-t");
+  const std::vector<uint8_t> payload(
+      MakeGeometry(e.codec, 1, 4).payload_bytes(), 0);
+  return (*w)->AddTensor(e, payload).ok() && (*w)->Finish().ok();
+}
+
+// Two compressed tensors (3 x 16, 5 x 8): an interrupted run can finish the
+// first only.
+std::string WriteTwoTensorModel(const ScratchDir& dir) {
+  const std::vector<float> a = Gaussian(48, 5, 0.02), b = Gaussian(40, 6, 0.02);
+  auto span = [](const std::vector<float>& v) {
+    return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
+                                     v.size() * 4);
+  };
+  const std::string model = dir.File("two.safetensors");
+  EXPECT_TRUE(
+      WriteSafetensors(
+          model,
+          {{TensorInfo{"layers.0.attention.wq.weight", {3, 16}, DType::kF32},
+            span(a)},
+           {TensorInfo{"layers.0.attention.wk.weight", {5, 8}, DType::kF32},
+            span(b)}},
+          {})
+          .ok());
+  return model;
+}
+
+// CompressModel with 4bit-t writes trellis entries whose payloads are the
+// matrices' CompressMatrix payloads, and reports every stored bit.
+TEST(TrellisModelTest, CompressModelWritesTrellisEntries) {
+  ScratchDir dir;
+  if (!ContainerStoresTrellis(dir)) {
+    GTEST_SKIP() << "the container writer does not store trellis tensors yet";
+  }
+  auto source = *OpenModel(WriteTwoTensorModel(dir));
+  const CompressOptions opt =
+      CompressOptions::ForCodec(*PresetByName("4bit-t"));
+  const std::string out = dir.File("t.seedlm");
+  auto report = CompressModel(*source, out, opt, nullptr, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  auto reader = *ContainerReader::Open(out);
+  for (size_t t = 0; t < 2; ++t) {
+    const TensorReport& r = report->tensors[t];
+    const size_t i = *reader->FindTensor(r.name);
+    const TensorEntry& e = reader->tensors()[i];
+    EXPECT_EQ(e.storage, Storage::kTrellis);
+    EXPECT_EQ(e.codec, opt.codec);
+    EXPECT_EQ(e.exponent_bias, 0);
+    auto read = *SourceRowReader(*source, t);
+    const int64_t rows = e.rows(), cols = e.cols();
+    std::vector<float> w(rows * cols);
+    ASSERT_TRUE(read(0, rows, absl::MakeSpan(w)).ok());
+    auto m = *CompressMatrix(*Searcher("4bit-t"), w, rows, cols, nullptr, {});
+    const absl::Span<const uint8_t> payload = *reader->Payload(i);
+    EXPECT_EQ(std::vector<uint8_t>(payload.begin(), payload.end()), m.payload);
+    EXPECT_EQ(r.storage, Storage::kTrellis);
+    EXPECT_EQ(r.bits_per_weight, m.geometry.bits_per_weight());
+    EXPECT_EQ(r.bits_per_weight, 8.0 * payload.size() / (rows * cols));
+    EXPECT_EQ(r.rel_error, m.rel_error());
+  }
+}
+
+// Interrupt after the first tensor, resume: the file equals an uninterrupted
+// run's; another trellis preset cannot resume the checkpoint.
+TEST(TrellisModelTest, ResumeIsByteIdentical) {
+  ScratchDir dir;
+  if (!ContainerStoresTrellis(dir)) {
+    GTEST_SKIP() << "the container writer does not store trellis tensors yet";
+  }
+  auto source = *OpenModel(WriteTwoTensorModel(dir));
+  CompressOptions opt = CompressOptions::ForCodec(*PresetByName("4bit-t"));
+  const std::string clean = dir.File("clean.seedlm");
+  ASSERT_TRUE(CompressModel(*source, clean, opt, nullptr, {}).ok());
+  const std::string out = dir.File("resumed.seedlm");
+  std::atomic<bool> cancel{false};
+  CompressCallbacks cb;
+  cb.cancel = &cancel;
+  cb.progress = [&](const std::string& name, int64_t, int64_t) {
+    if (name == "layers.0.attention.wk.weight") cancel = true;
+  };
+  ASSERT_EQ(CompressModel(*source, out, opt, nullptr, cb).status().code(),
+            absl::StatusCode::kCancelled);
+  CompressOptions other = CompressOptions::ForCodec(*PresetByName("3bit-t"));
+  other.resume = true;
+  EXPECT_EQ(CompressModel(*source, out, other, nullptr, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  opt.resume = true;
+  auto report = CompressModel(*source, out, opt, nullptr, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->reused_tensors, 1);
+  EXPECT_EQ(*ReadFileToString(out, 1 << 20), *ReadFileToString(clean, 1 << 20));
 }
 
 }  // namespace
