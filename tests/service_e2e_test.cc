@@ -245,8 +245,8 @@ TEST(TrellisServiceTest, WorkersMatchLocalCompression) {
   ASSERT_EQ(local.code, 0) << local.err;
   auto c = StartCoordinator(dir, dir + "/state", {"--unit-blocks=32"});
   ASSERT_FALSE(c.address.empty());
-  auto bad = StartWorker(c.address, dir + "/bad.log",
-                         {"--testing-corrupt-units=1"});
+  auto bad =
+      StartWorker(c.address, dir + "/bad.log", {"--testing-corrupt-units=1"});
   auto good = StartWorker(c.address, dir + "/good.log");
   for (const char* preset : {"4bit-t", "3bit-t"}) {
     const std::string out = dir + "/" + preset + ".seedlm";
@@ -254,8 +254,8 @@ TEST(TrellisServiceTest, WorkersMatchLocalCompression) {
                          " " + out + " --preset " + preset);
     ASSERT_EQ(r.code, 0) << r.err << "\n" << ReadFile(c.log);
     const std::string want = dir + "/want-" + preset + ".seedlm";
-    Result l = RunSeedlm("compress " + model + " " + want + " --preset " +
-                         preset);
+    Result l =
+        RunSeedlm("compress " + model + " " + want + " --preset " + preset);
     ASSERT_EQ(l.code, 0) << l.err;
     EXPECT_EQ(ReadFile(out), ReadFile(want)) << preset;
   }

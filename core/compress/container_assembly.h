@@ -74,7 +74,7 @@ struct TensorReport {
   int64_t blocks = 0;  // seedlm blocks, trellis rings (0 for stored tensors)
   // payload bits / weights (includes padding and trellis row scales)
   double bits_per_weight = 0;
-  double rel_error = 0;        // ‖W − Ŵ‖/‖W‖ (0 for stored tensors)
+  double rel_error = 0;  // ‖W − Ŵ‖/‖W‖ (0 for stored tensors)
   double sq_error = 0;
   double sq_norm = 0;
   double seconds = 0;     // filled in by whoever timed the work

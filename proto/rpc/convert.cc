@@ -131,6 +131,8 @@ v1::TensorStorage ToProto(Storage storage) {
       return v1::TENSOR_STORAGE_BF16;
     case Storage::kSeedLM:
       return v1::TENSOR_STORAGE_SEEDLM;
+    case Storage::kTrellis:
+      return v1::TENSOR_STORAGE_TRELLIS;
   }
   return v1::TENSOR_STORAGE_UNSPECIFIED;
 }
@@ -145,6 +147,8 @@ absl::StatusOr<Storage> FromProto(v1::TensorStorage storage) {
       return Storage::kBF16;
     case v1::TENSOR_STORAGE_SEEDLM:
       return Storage::kSeedLM;
+    case v1::TENSOR_STORAGE_TRELLIS:
+      return Storage::kTrellis;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "TensorHeader.storage: unknown value ", static_cast<int>(storage)));

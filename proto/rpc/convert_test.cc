@@ -32,14 +32,24 @@ TEST(ConvertTest, CodecParamsFamilyRules) {
   old.clear_family();
   EXPECT_EQ(*FromProto(old), *PresetByName("4bit"));
   old.set_family(static_cast<v1::CodecFamily>(7));
-  EXPECT_EQ(FromProto(old).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FromProto(old).status().code(), absl::StatusCode::kInvalidArgument);
   v1::CodecParams t = ToProto(*PresetByName("4bit-t"));
   t.set_trellis_l(40);
   EXPECT_EQ(FromProto(t).status().code(), absl::StatusCode::kInvalidArgument);
   t = ToProto(*PresetByName("4bit-t"));
   t.set_trellis_t(100);  // not a power of two
   EXPECT_EQ(FromProto(t).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Every storage kind, the trellis included, round-trips.
+TEST(ConvertTest, StorageKindsRoundTrip) {
+  for (Storage s : {Storage::kF32, Storage::kF16, Storage::kBF16,
+                    Storage::kSeedLM, Storage::kTrellis}) {
+    EXPECT_EQ(*FromProto(ToProto(s)), s);
+  }
+  EXPECT_EQ(ToProto(Storage::kTrellis), v1::TENSOR_STORAGE_TRELLIS);
+  EXPECT_EQ(FromProto(v1::TENSOR_STORAGE_UNSPECIFIED).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
