@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "core/codec/trellis.h"
 #include "core/search/seed_table.h"
+#include "core/search/trellis_search.h"
 #include "core/util/crc32.h"
 #include "core/util/mutex.h"
 #include "core/util/status_macros.h"
@@ -52,6 +53,15 @@ absl::StatusOr<uint32_t> TrellisTableCrc32(const CodecConfig& codec) {
   uint64_t bits;
   std::memcpy(&bits, &divisor, sizeof(bits));
   PutLe(bits, 8, buf);
+  std::vector<float> probe(kTrellisProbeCols);
+  for (uint32_t c = 0; c < kTrellisProbeCols; ++c) {
+    const uint32_t x = (c + 1) * 2654435761u;
+    probe[c] = static_cast<float>(x >> 8) / 8388608.0f - 1.0f;  // exact
+  }
+  std::vector<uint8_t> row(
+      TrellisRowBytes(MakeTrellisLayout(t), kTrellisProbeCols));
+  RETURN_IF_ERROR(TrellisEncodeRow(t, probe, absl::MakeSpan(row)));
+  buf.insert(buf.end(), row.begin(), row.end());
   return Crc32(buf.data(), buf.size());
 }
 

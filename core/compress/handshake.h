@@ -5,8 +5,8 @@
 // computed with Eigen: a different Eigen, compiler or flags could change a
 // last bit), so the handshake carries the codec's id and a CRC-32 of the seed
 // table this build computes. A trellis codec (spec §13) has no seed table:
-// its search is defined by the code table and the scale rule
-// (core/codec/trellis.h), so its CRC covers those (TrellisTableCrc32). A
+// its CRC covers the code table, the scale rule and the encoding of a probe
+// row (TrellisTableCrc32). A
 // coordinator refuses a worker whose handshake differs from its own
 // (CheckHandshake).
 #ifndef SEEDLM_CORE_COMPRESS_HANDSHAKE_H_
@@ -49,11 +49,19 @@ struct CodecHandshake {
 // a table over its size cap). A trellis codec: TrellisTableCrc32.
 absl::StatusOr<uint32_t> SeedTableCrc32(const CodecConfig& codec);
 
-// CRC-32 of this serialisation of what defines a trellis codec's search
+// Columns of the probe row TrellisTableCrc32 encodes: a full ring and a
+// short last one for T = 256.
+inline constexpr uint32_t kTrellisProbeCols = 300;
+
+// CRC-32 of this serialisation of what defines a trellis codec's encoding
 // besides its parameters: the code table (TrellisCodeTable(L): 2^L float32,
 // state 0 first, each as the 4 bytes of its IEEE-754 binary32 bit pattern,
-// little-endian), then TrellisScaleDivisor(R) as 8 bytes (binary64, LE).
-// 256 KiB for L = 16. INVALID_ARGUMENT for a block or invalid codec.
+// little-endian), then TrellisScaleDivisor(R) as 8 bytes (binary64, LE),
+// then the TrellisEncodeRow bytes of the probe row w_c = (float)(x >> 8) /
+// 2^23 - 1, x = (c + 1) * 2654435761 mod 2^32, c < kTrellisProbeCols (so
+// builds whose rotation, scale rule or search differ disagree too). ~256 KiB
+// hashed and one short row encoded for L = 16. INVALID_ARGUMENT for a block
+// or invalid codec.
 absl::StatusOr<uint32_t> TrellisTableCrc32(const CodecConfig& codec);
 
 // This build's handshake for `codec`, computed once per codec per process

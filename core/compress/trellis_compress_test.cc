@@ -256,8 +256,8 @@ TEST(TrellisCompressTest, UnitsConcatenateToTheTensorPayload) {
   }
 }
 
-// The handshake: a trellis id, and a CRC over the code table and the scale
-// divisor, written out independently here.
+// The handshake: a trellis id, and a CRC over the code table, the scale
+// divisor and a probe row's encoding, written out independently here.
 TEST(TrellisCompressTest, Handshake) {
   const uint16_t one = 1;
   uint8_t first = 0;
@@ -271,6 +271,14 @@ TEST(TrellisCompressTest, Handshake) {
     const double div = TrellisScaleDivisor(4);
     uint32_t crc = Crc32(TrellisCodeTable(16), sizeof(float) << 16);
     crc = Crc32(&div, sizeof(div), crc);
+    std::vector<float> probe(300);
+    for (uint32_t c = 0; c < 300; ++c) {
+      probe[c] = float(((c + 1) * 2654435761u) >> 8) / 8388608.0f - 1.0f;
+    }
+    std::vector<uint8_t> row(
+        TrellisRowBytes(MakeTrellisLayout(t4.trellis), 300));
+    ASSERT_TRUE(TrellisEncodeRow(t4.trellis, probe, absl::MakeSpan(row)).ok());
+    crc = Crc32(row.data(), row.size(), crc);
     EXPECT_EQ(*SeedTableCrc32(t4), crc);
   }
   const CodecHandshake h4 = *CodecHandshakeFor(t4);
