@@ -213,6 +213,36 @@ TEST_F(CliTest, TwoRunsGiveIdenticalBytes) {
   EXPECT_EQ(packed, 1);
 }
 
+// A seed-trellis preset: layer 0's wk (32 x 64) stored as trellis rows, the
+// report counting every stored bit (the 4-byte row scales included).
+TEST_F(CliTest, CompressWithATrellisPreset) {
+  const std::string out = dir_ + "/t.seedlm";
+  Result r = RunSeedlm("compress " + std::string(kModel) + " " + out +
+                       " --preset 4bit-t --threads 2 --json"
+                       " --include 'layers\\.0\\.attention\\.wk\\.'");
+  if (r.code != 0 && r.err.find("unknown storage kind") != std::string::npos) {
+    GTEST_SKIP() << "the container does not store trellis tensors yet";
+  }
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json report = nlohmann::json::parse(r.out);
+  int trellis = 0;
+  const double bpw = (4.0 + 64 * 4 / 8) * 8 / 64;  // scale + 64 x 4 bits
+  for (const auto& t : report["tensors"]) {
+    if (t["storage"] != "trellis") continue;
+    ++trellis;
+    EXPECT_EQ(t["name"], "layers.0.attention.wk.weight");
+    EXPECT_NEAR(t["bits_per_weight"].get<double>(), bpw, 1e-12);
+    EXPECT_GT(t["rel_error"].get<double>(), 0.0);
+    EXPECT_LT(t["rel_error"].get<double>(), 0.12);
+  }
+  EXPECT_EQ(trellis, 1);
+  EXPECT_NEAR(report["bits_per_weight"].get<double>(), bpw, 1e-12);
+  auto reader = ContainerReader::Open(out);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const size_t i = *(*reader)->FindTensor("layers.0.attention.wk.weight");
+  EXPECT_EQ((*reader)->tensors()[i].codec, *PresetByName("4bit-t"));
+}
+
 TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
   const std::string out = dir_ + "/x.seedlm";
   struct Case {
@@ -232,6 +262,12 @@ TEST_F(CliTest, UserErrorsAreOneLineAndNonZero) {
       {"compress " + std::string(kModel) + " " + out + " --bias 200", "--bias"},
       {"compress " + std::string(kModel) + " " + out + " --bias often",
        "--bias"},
+      {"compress " + std::string(kModel) + " " + out +
+           " --preset 4bit-t --bias auto",
+       "trellis"},
+      {"compress " + std::string(kModel) + " " + out +
+           " --preset 3bit-t --exponent fit",
+       "trellis"},
       {"inspect " + dir_ + "/missing.seedlm", "missing.seedlm"},
       {"inspect " + std::string(kModel), ""},  // not a .seedlm file
       {"decompress " + std::string(kModel) + " " + dir_ + "/o.safetensors", ""},

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -198,6 +200,72 @@ TEST_F(ServiceTest, AWorkerThatCorruptsBlocksIsCaught) {
   EXPECT_EQ(ReadFile(out), Local("4bit"));
   EXPECT_NE(ReadFile(c.log).find("failed verification"), std::string::npos)
       << ReadFile(c.log);
+}
+
+// A small safetensors model of two f32 matrices (24 x 64, 40 x 48) at
+// `path`: a trellis job small enough for the reference search.
+void WriteSmallModel(const std::string& path) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> g(0.0f, 0.02f);
+  std::vector<float> a(24 * 64), b(40 * 48);
+  for (float& x : a) x = g(rng);
+  for (float& x : b) x = g(rng);
+  const uint64_t na = a.size() * 4, nb = b.size() * 4;
+  const std::string header =
+      "{\"layers.0.attention.wq.weight\":{\"dtype\":\"F32\",\"shape\":[24,64],"
+      "\"data_offsets\":[0," +
+      std::to_string(na) +
+      "]},\"layers.0.feed_forward.w1.weight\":{\"dtype\":\"F32\",\"shape\":"
+      "[40,48],\"data_offsets\":[" +
+      std::to_string(na) + "," + std::to_string(na + nb) + "]}}";
+  std::ofstream f(path, std::ios::binary);
+  const uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) f.put(static_cast<char>(n >> (8 * i)));
+  f << header;
+  f.write(reinterpret_cast<const char*>(a.data()), na);
+  f.write(reinterpret_cast<const char*>(b.data()), nb);
+}
+
+// A seed-trellis job (4bit-t, 3bit-t) over two workers, one of which
+// corrupts its first unit: the output equals `seedlm compress`'s, the
+// corrupted unit fails the coordinator's re-encoding check.
+TEST(TrellisServiceTest, WorkersMatchLocalCompression) {
+  const std::string dir =
+      ::testing::TempDir() + "/service_trellis." + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string model = dir + "/small.safetensors";
+  WriteSmallModel(model);
+  // `seedlm compress` of both presets (the first also tells whether this
+  // build's container stores trellis tensors).
+  for (const char* preset : {"4bit-t", "3bit-t"}) {
+    Result local = RunSeedlm("compress " + model + " " + dir + "/want-" +
+                             preset + ".seedlm --preset " + preset);
+    if (local.code != 0 &&
+        local.err.find("unknown storage kind") != std::string::npos) {
+      std::filesystem::remove_all(dir);
+      GTEST_SKIP() << "the container does not store trellis tensors yet";
+    }
+    ASSERT_EQ(local.code, 0) << local.err;
+  }
+  auto c = StartCoordinator(dir, dir + "/state", {"--unit-blocks=32"});
+  ASSERT_FALSE(c.address.empty());
+  auto bad =
+      StartWorker(c.address, dir + "/bad.log", {"--testing-corrupt-units=1"});
+  ASSERT_TRUE(WaitFor(
+      [&] { return ReadFile(c.log).find("registered") != std::string::npos; },
+      std::chrono::seconds(30)));
+  auto good = StartWorker(c.address, dir + "/good.log");
+  for (const char* preset : {"4bit-t", "3bit-t"}) {
+    const std::string out = dir + "/" + preset + ".seedlm";
+    Result r = RunSeedlm("submit --coordinator " + c.address + " " + model +
+                         " " + out + " --preset " + preset);
+    ASSERT_EQ(r.code, 0) << r.err << "\n" << ReadFile(c.log);
+    const std::string want = dir + "/want-" + preset + ".seedlm";
+    EXPECT_EQ(ReadFile(out), ReadFile(want)) << preset;
+  }
+  EXPECT_NE(ReadFile(c.log).find("failed verification"), std::string::npos)
+      << ReadFile(c.log);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

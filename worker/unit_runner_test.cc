@@ -78,6 +78,36 @@ TEST(RunUnitTest, BothRowSourcesMatchThePlan) {
   EXPECT_EQ(rows_units, 2 * (2 + 7 + 17));
 }
 
+// A trellis plan (4bit-t): every unit, its rows sent or read from the model
+// root, gives the plan's own result; the units concatenate into the
+// matrix's payload; a block codec's handshake is refused.
+TEST(RunUnitTest, TrellisUnitsMatchThePlan) {
+  Fixture f;
+  const CompressOptions o = CompressOptions::ForCodec(*PresetByName("4bit-t"));
+  const CompressionPlan plan = *PlanCompression(*f.source, o, 20);
+  ThreadPool pool(2);
+  int rows_units = 0;
+  for (size_t i = 0; i < plan.units.size(); ++i) {
+    ASSERT_EQ(plan.units[i].kind, UnitKind::kCompressRows);
+    const UnitOutcome want = ExpectedOutcome(plan, i, 0, *f.source);
+    for (const std::string ref : {"", "m/dtypes.safetensors"}) {
+      const UnitTask task = TaskForPlanUnit(plan, i, 0, *f.source, "job", ref);
+      auto got = RunUnit(task, f.root.get(), &pool, {});
+      ASSERT_TRUE(got.ok()) << i << ": " << got.status();
+      ASSERT_EQ(got->kind, UnitOutcome::Kind::kRows) << got->unavailable;
+      EXPECT_EQ(got->payload, want.payload) << i;
+      EXPECT_EQ(got->payload.size(), task.payload_bytes);
+      EXPECT_EQ(got->sums.sq_error, want.sums.sq_error) << i;
+      ++rows_units;
+    }
+  }
+  EXPECT_GT(rows_units, 2 * 3);
+  UnitTask wrong = TaskForPlanUnit(plan, 0, 0, *f.source, "job", "");
+  wrong.handshake = *CodecHandshakeFor(OddCodec());
+  EXPECT_EQ(RunUnit(wrong, f.root.get(), &pool, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(RunUnitTest, ChecksHandshakeCrcSizesAndRanges) {
   Fixture f;
   const size_t unit = 1;  // wq rows 0..15
@@ -151,7 +181,11 @@ TEST(RunUnitTest, UnusableReferencesAreRowsUnavailable) {
             UnitOutcome::Kind::kRows);
   EXPECT_EQ(reason(good, nullptr), absl::StatusCode::kFailedPrecondition);
   UnitTask t = good;
-  t.reference->rows_crc32 ^= 1;  // the coordinator's file differs
+  // The coordinator's file differs. (Assigned whole: GCC 12 warns that a
+  // field changed through the optional may be uninitialized.)
+  t.reference =
+      RowsReference{good.reference->model_path, good.reference->tensor_name,
+                    good.reference->rows_crc32 ^ 1};
   EXPECT_EQ(reason(t, f.root.get()), absl::StatusCode::kDataLoss);
   t = good;
   t.reference->tensor_name = "no.such.weight";

@@ -60,6 +60,19 @@ v1::ExponentMode ModeToProto(ExponentMode m) {
 
 absl::StatusOr<CodecConfig> CodecFromProto(const v1::CodecParams& p) {
   CodecConfig c;
+  switch (p.family()) {
+    case v1::CODEC_FAMILY_UNSPECIFIED:  // older coordinators: block
+    case v1::CODEC_FAMILY_BLOCK:
+      break;
+    case v1::CODEC_FAMILY_TRELLIS:
+      c.family = CodecFamily::kTrellis;
+      c.trellis = TrellisParams{p.trellis_l(), p.trellis_r(), p.trellis_t(),
+                                p.trellis_rotate()};
+      return c;  // ranges: SearchOptions::Validate in RunUnit
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("codec family ", p.family()));
+  }
   c.C = p.c();
   c.P = p.p();
   c.K = p.k();
@@ -81,6 +94,15 @@ absl::StatusOr<CodecConfig> CodecFromProto(const v1::CodecParams& p) {
 
 v1::CodecParams CodecToProto(const CodecConfig& c) {
   v1::CodecParams p;
+  if (c.is_trellis()) {
+    p.set_family(v1::CODEC_FAMILY_TRELLIS);
+    p.set_trellis_l(c.trellis.L);
+    p.set_trellis_r(c.trellis.R);
+    p.set_trellis_t(c.trellis.T);
+    p.set_trellis_rotate(c.trellis.rotate);
+    return p;
+  }
+  p.set_family(v1::CODEC_FAMILY_BLOCK);
   p.set_c(c.C);
   p.set_p(c.P);
   p.set_k(c.K);

@@ -19,11 +19,12 @@ namespace seedlm::worker {
 // The longest UnitFailure.message sent, bytes (work.proto's bound).
 inline constexpr size_t kMaxFailureMessageBytes = 4096;
 
-// The task of a leased unit. INVALID_ARGUMENT for an unspecified or unknown
-// kind, variant, exponent mode or dtype, codec parameters outside int
-// range, an exponent bias outside -128..127, a payload size over
-// kMaxUnitElements bytes, or no row source. Sizes and ranges are checked
-// by RunUnit.
+// The task of a leased unit (either codec family; an unspecified family is
+// the block codec). INVALID_ARGUMENT for an unspecified or unknown
+// kind, variant (block codec), codec family, exponent mode or dtype, codec
+// parameters outside int range, an exponent bias outside -128..127, a payload
+// size over kMaxUnitElements bytes, or no row source. Sizes and ranges are
+// checked by RunUnit.
 absl::StatusOr<UnitTask> TaskFromProto(const seedlm::v1::WorkUnit& unit);
 
 // The inverse (for coordinators and tests): `task` as a WorkUnit.

@@ -62,6 +62,28 @@ TEST(WorkProtoTest, RoundTrips) {
   EXPECT_EQ(rb.reference->rows_crc32, 5u);
 }
 
+// Trellis codecs travel as family TRELLIS with their parameters; a message
+// without a family (an older coordinator) is a block codec.
+TEST(WorkProtoTest, TrellisCodecRoundTrips) {
+  for (const char* preset : {"4bit-t", "3bit-t", "2bit-t"}) {
+    UnitTask t = SampleTask();
+    t.search.codec = *PresetByName(preset);
+    t.search.mode = ExponentMode::kSearch;
+    t.search.exponent_bias = 0;
+    const v1::WorkUnit u = TaskToProto(t);
+    EXPECT_EQ(u.codec().family(), v1::CODEC_FAMILY_TRELLIS);
+    EXPECT_EQ(u.codec().trellis_r(), t.search.codec.trellis.R);
+    EXPECT_EQ(TaskFromProto(u)->search.codec, t.search.codec) << preset;
+  }
+  v1::WorkUnit old = TaskToProto(SampleTask());
+  EXPECT_EQ(old.codec().family(), v1::CODEC_FAMILY_BLOCK);
+  old.mutable_codec()->clear_family();
+  EXPECT_EQ(TaskFromProto(old)->search.codec, *PresetByName("4bit-p4"));
+  old.mutable_codec()->set_family(static_cast<v1::CodecFamily>(9));
+  EXPECT_EQ(TaskFromProto(old).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(WorkProtoTest, RejectsUnspecifiedEnumsAndMissingRows) {
   const v1::WorkUnit good = TaskToProto(SampleTask());
   auto code = [](const v1::WorkUnit& u) {

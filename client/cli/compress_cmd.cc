@@ -90,7 +90,18 @@ nlohmann::json ReportJson(const CompressReport& r) {
                        {"exponent_bias", t.exponent_bias},
                        {"seconds", t.seconds}});
   }
+  // Every stored bit of the compressed tensors (block padding, trellis row
+  // scales) per weight of those tensors; 0 when none is compressed.
+  double bits = 0.0, weights = 0.0;
+  for (const TensorReport& t : r.tensors) {
+    if (t.storage != Storage::kSeedLM && t.storage != Storage::kTrellis) {
+      continue;
+    }
+    bits += 8.0 * static_cast<double>(t.payload_bytes);
+    weights += static_cast<double>(t.weights);
+  }
   return {{"tensors", tensors},
+          {"bits_per_weight", weights > 0 ? bits / weights : 0.0},
           {"seconds", r.seconds},
           {"reused_tensors", r.reused_tensors},
           {"peak_rss_mib", PeakRssMiB()}};

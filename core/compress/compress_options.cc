@@ -7,6 +7,7 @@
 namespace seedlm {
 
 std::optional<int> DefaultExponentBias(const CodecConfig& codec) {
+  if (codec.is_trellis()) return 0;
   if (codec.E == 0) return std::nullopt;
   return 0;
 }
@@ -33,6 +34,12 @@ absl::Status CompressOptions::Validate() const {
           absl::StrCat("exponent mode ", static_cast<int>(mode),
                        " is not one of the "
                        "search, fit, paper modes"));
+  }
+  if (codec.is_trellis() && (exponent_bias != std::optional<int>(0) ||
+                             mode != ExponentMode::kSearch)) {
+    return absl::InvalidArgumentError(
+        "a trellis codec has no block exponent: the exponent bias must be the "
+        "fixed 0 and the exponent mode `search` (the defaults)");
   }
   switch (algorithm) {
     case SearchAlgorithm::kFast:

@@ -2,8 +2,10 @@
 // bias policy, search implementation, tensor selection, resume), and the
 // policy of the per-tensor exponent bias: codecs without a block exponent
 // (E = 0, e.g. the default preset "4bit-p4") get an automatic bias chosen per
-// tensor, every other codec a fixed bias of 0. The CLI, the benches and a
-// coordinator of remote workers all take the policy from here.
+// tensor, every other codec a fixed bias of 0. A trellis codec (spec §13)
+// has no exponent at all: its bias is the fixed 0 and its mode `search`, and
+// any other setting is rejected (INVALID_ARGUMENT), not ignored. The CLI, the
+// benches and a coordinator of remote workers all take the policy from here.
 //
 // Plain value types; thread-compatible.
 #ifndef SEEDLM_CORE_COMPRESS_COMPRESS_OPTIONS_H_
@@ -24,7 +26,8 @@ namespace seedlm {
 // chosen per tensor by ChooseExponentBias in tensor_compressor.h) when the
 // codec has no block exponent (E = 0): there the bias alone sets the scale of
 // the blocks, and 0 fits no real weights. 0 (fixed) otherwise: the block
-// exponent covers the range, as in the paper's presets.
+// exponent covers the range, as in the paper's presets. 0 for a trellis
+// codec (unused: the per-row scale is in the payload).
 std::optional<int> DefaultExponentBias(const CodecConfig& codec);
 
 struct CompressOptions {
@@ -51,7 +54,8 @@ struct CompressOptions {
 
   // OK, or INVALID_ARGUMENT naming the problem: an invalid codec, a fixed
   // bias outside -128..127, an exponent mode or search algorithm outside its
-  // enum, an include/exclude pattern RE2 rejects.
+  // enum, an include/exclude pattern RE2 rejects; for a trellis codec any
+  // bias but the fixed 0 or any mode but kSearch.
   absl::Status Validate() const;
 };
 

@@ -25,11 +25,21 @@ std::map<std::string, std::string> ContainerMetadata(const ModelMetadata& m,
   return out;
 }
 
+// The codec's part of the fingerprint. Block codecs: unchanged since the
+// first release, [C, P, K, Q, E, variant]; trellis codecs: ["trellis", L, R,
+// T, rotate], so that no two codecs share one.
+nlohmann::json CodecFingerprint(const CodecConfig& c) {
+  if (c.is_trellis()) {
+    const TrellisParams& t = c.trellis;
+    return {"trellis", t.L, t.R, t.T, t.rotate};
+  }
+  return {c.C, c.P, c.K, c.Q, c.E, VariantName(c.variant)};
+}
+
 // Everything the output depends on except the tensors' bytes (which the
 // checkpoint checks tensor by tensor). Unchanged since the options had an
 // `auto_bias` flag: "bias" is "auto" or the fixed value.
 std::string Fingerprint(const ModelSource& source, const CompressOptions& o) {
-  const CodecConfig& c = o.codec;
   nlohmann::json tensors = nlohmann::json::array();
   for (const TensorInfo& t : source.tensors()) {
     tensors.push_back({t.name, t.shape, DTypeName(t.dtype)});
@@ -37,7 +47,7 @@ std::string Fingerprint(const ModelSource& source, const CompressOptions& o) {
   const ModelMetadata& m = source.metadata();
   const nlohmann::json j = {
       {"container_version", kContainerVersion},
-      {"codec", {c.C, c.P, c.K, c.Q, c.E, VariantName(c.variant)}},
+      {"codec", CodecFingerprint(o.codec)},
       {"mode", ExponentModeName(o.mode)},
       {"bias", o.exponent_bias.has_value() ? nlohmann::json(*o.exponent_bias)
                                            : nlohmann::json("auto")},
@@ -61,8 +71,7 @@ void AddUnits(size_t t, PlannedTensor& pt, CompressionPlan& plan) {
     u.row_end = pt.geometry.rows;
     plan.units.push_back(u);
   }
-  const int64_t step =
-      AlignedRowCount(pt.geometry.blocks_per_row(), plan.unit_blocks);
+  const int64_t step = RunRowCount(pt.geometry, plan.unit_blocks);
   for (int64_t r0 = 0; r0 < pt.geometry.rows; r0 += step) {
     WorkUnit u;
     u.kind = UnitKind::kCompressRows;

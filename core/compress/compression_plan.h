@@ -7,13 +7,16 @@
 // depend on who compressed which unit, or in which order.
 //
 // Work units, per compressed tensor, in plan order:
-//   - kChooseBias (only when the tensor's bias is automatic): choose the
+//   - kChooseBias (only when the tensor's bias is automatic, never for a
+//     trellis codec, whose bias is fixed at 0): choose the
 //     tensor's exponent bias from a sample of its rows (BiasSampleRowIndices
 //     in tensor_compressor.h). Every kCompressRows unit of that tensor needs
 //     its result, so a scheduler runs it first.
 //   - kCompressRows: rows [row_begin, row_end) of the tensor's matrix, aligned
 //     by the payload rule of tensor_compressor.h (kPayloadRowAlignment), about
-//     `unit_blocks` blocks each (the last unit of a tensor may be smaller).
+//     `unit_blocks` blocks each (trellis: about unit_blocks *
+//     kTrellisWeightsPerTargetBlock weights of whole rows, RunRowCount; the
+//     last unit of a tensor may be smaller).
 //     Their payloads, in row order, concatenate into exactly the tensor's
 //     payload; payload_offset/payload_bytes say where each one goes.
 //
@@ -83,7 +86,8 @@ struct CompressionPlan {
   ExponentMode mode = ExponentMode::kSearch;
   int64_t unit_blocks = kDefaultUnitBlocks;  // the target the units follow
   // Everything the output depends on except the tensors' bytes, as JSON text
-  // (input tensor list, codec, mode, bias policy, selection, metadata CRCs).
+  // (input tensor list, codec with the trellis parameters, mode, bias
+  // policy, selection, metadata CRCs).
   // Equal fingerprints and equal input bytes give equal output bytes.
   std::string fingerprint;
   // The container's metadata (model_metadata.h keys plus preset and mode).
@@ -98,8 +102,8 @@ struct CompressionPlan {
 
 // Plans the compression of `source` with `options` (options.resume is
 // ignored). `unit_blocks` is the target size of a kCompressRows unit: each
-// unit has AlignedRowCount(blocks_per_row, unit_blocks) rows, the last of a
-// tensor the rest. INVALID_ARGUMENT for options that fail
+// unit has RunRowCount(geometry, unit_blocks) rows, the last of a tensor the
+// rest. INVALID_ARGUMENT for options that fail
 // CompressOptions::Validate() or unit_blocks < 1. Cheap: reads no weights.
 absl::StatusOr<CompressionPlan> PlanCompression(
     const ModelSource& source, const CompressOptions& options,

@@ -79,7 +79,7 @@ absl::Status AssembleContainer(const CompressionPlan& plan,
       source.ReleasePages(t);
       continue;
     }
-    e.storage = Storage::kSeedLM;
+    e.storage = plan.codec.is_trellis() ? Storage::kTrellis : Storage::kSeedLM;
     e.codec = plan.codec;
     e.exponent_mode = plan.mode;
     e.exponent_bias = biases[t];
@@ -132,7 +132,8 @@ std::vector<TensorReport> PlanReport(const CompressionPlan& plan,
       r.payload_bytes = static_cast<uint64_t>(r.weights) * DTypeSize(p.dtype);
       r.bits_per_weight = 8.0 * DTypeSize(p.dtype);
     } else {
-      r.storage = Storage::kSeedLM;
+      r.storage =
+          plan.codec.is_trellis() ? Storage::kTrellis : Storage::kSeedLM;
       r.payload_bytes = p.geometry.payload_bytes();
       r.blocks = p.geometry.num_blocks();
       r.bits_per_weight = p.geometry.bits_per_weight();

@@ -71,9 +71,10 @@ struct TensorReport {
   Storage storage = Storage::kF32;
   int64_t weights = 0;  // elements
   uint64_t payload_bytes = 0;
-  int64_t blocks = 0;          // seedlm blocks (0 for stored tensors)
-  double bits_per_weight = 0;  // payload bits / weights (includes padding)
-  double rel_error = 0;        // ‖W − Ŵ‖/‖W‖ (0 for stored tensors)
+  int64_t blocks = 0;  // seedlm blocks, trellis rings (0 for stored tensors)
+  // payload bits / weights (includes padding and trellis row scales)
+  double bits_per_weight = 0;
+  double rel_error = 0;  // ‖W − Ŵ‖/‖W‖ (0 for stored tensors)
   double sq_error = 0;
   double sq_norm = 0;
   double seconds = 0;     // filled in by whoever timed the work

@@ -7,7 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/codec/trellis.h"
 #include "core/search/seed_table.h"
+#include "core/search/trellis_search.h"
 #include "core/util/crc32.h"
 #include "core/util/mutex.h"
 #include "core/util/status_macros.h"
@@ -24,11 +26,47 @@ void PutLe(uint64_t v, int bytes, std::vector<uint8_t>& out) {
 }  // namespace
 
 std::string CodecId(const CodecConfig& c) {
+  if (c.is_trellis()) {
+    const TrellisParams& t = c.trellis;
+    return absl::StrCat("T-L", t.L, "-R", t.R, "-T", t.T,
+                        t.rotate ? "-rot" : "-norot");
+  }
   return absl::StrCat("C", c.C, "-P", c.P, "-K", c.K, "-Q", c.Q, "-E", c.E, "-",
                       VariantName(c.variant));
 }
 
+absl::StatusOr<uint32_t> TrellisTableCrc32(const CodecConfig& codec) {
+  if (!codec.is_trellis()) {
+    return absl::InvalidArgumentError("not a trellis codec");
+  }
+  RETURN_IF_ERROR(codec.Validate());
+  const TrellisParams& t = codec.trellis;
+  const float* code = TrellisCodeTable(t.L);
+  std::vector<uint8_t> buf;
+  buf.reserve((size_t{4} << t.L) + 8);
+  for (uint32_t s = 0; s < (1u << t.L); ++s) {
+    uint32_t bits;
+    std::memcpy(&bits, &code[s], sizeof(bits));
+    PutLe(bits, 4, buf);
+  }
+  const double divisor = TrellisScaleDivisor(t.R);
+  uint64_t bits;
+  std::memcpy(&bits, &divisor, sizeof(bits));
+  PutLe(bits, 8, buf);
+  std::vector<float> probe(kTrellisProbeCols);
+  for (uint32_t c = 0; c < kTrellisProbeCols; ++c) {
+    const uint32_t x = (c + 1) * 2654435761u;
+    probe[c] = static_cast<float>(x >> 8) / 8388608.0f - 1.0f;  // exact
+  }
+  std::vector<uint8_t> row(
+      TrellisRowBytes(MakeTrellisLayout(t), kTrellisProbeCols));
+  RETURN_IF_ERROR(TrellisEncodeRow(t, probe, absl::MakeSpan(row)));
+  buf.insert(buf.end(), row.begin(), row.end());
+  return Crc32(buf.data(), buf.size());
+}
+
 absl::StatusOr<uint32_t> SeedTableCrc32(const CodecConfig& codec) {
+  if (codec.is_trellis()) return TrellisTableCrc32(codec);
   ASSIGN_OR_RETURN(std::shared_ptr<const SeedTable> table,
                    SeedTable::Get(codec));
   const size_t cp = static_cast<size_t>(codec.C) * codec.P;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -49,8 +50,27 @@ absl::Status CompressSlice(const BlockSearcher& searcher,
   return absl::OkStatus();
 }
 
+// Encodes one slice of rows of a trellis codec (row by row, TrellisSearcher)
+// and accumulates the error: sq_error per row in row order, sq_norm per
+// weight in row-major order.
+absl::Status CompressTrellisSlice(const TrellisSearcher& searcher,
+                                  const std::vector<float>& w, int64_t r0,
+                                  int64_t rows, int64_t cols,
+                                  std::vector<uint8_t>* packed,
+                                  MatrixStats* stats, ThreadPool* pool,
+                                  const SearchCallbacks& cb) {
+  const PackedGeometry g = MakeGeometry(searcher.options().codec, rows, cols);
+  packed->assign(g.payload_bytes(), 0);
+  std::vector<double> row_error(static_cast<size_t>(rows), 0.0);
+  RETURN_IF_ERROR(searcher.EncodeRows(w, rows, cols, absl::MakeSpan(*packed),
+                                      absl::MakeSpan(row_error), pool, cb, r0));
+  for (int64_t r = 0; r < rows; ++r) stats->sq_error += row_error[r];
+  for (float v : w) stats->sq_norm += static_cast<double>(v) * v;
+  return absl::OkStatus();
+}
+
 // Compresses rows [r_begin, r_end) of a matrix of `cols` columns slice by
-// slice (slices of a multiple of 8 rows from r_begin). REQUIRES: r_begin is a
+// slice (slices of RunRowCount rows from r_begin). REQUIRES: r_begin is a
 // multiple of kPayloadRowAlignment, 0 <= r_begin <= r_end, cols >= 0.
 absl::StatusOr<MatrixStats> StreamRows(
     const BlockSearcher& searcher, int64_t cols, int64_t r_begin, int64_t r_end,
@@ -61,7 +81,12 @@ absl::StatusOr<MatrixStats> StreamRows(
       MakeGeometry(searcher.options().codec, r_end - r_begin, cols);
   const int64_t bpr = stats.geometry.blocks_per_row();
   const int64_t total = stats.geometry.num_blocks();
-  const int64_t step = AlignedRowCount(bpr, slice_blocks);
+  const int64_t step = RunRowCount(stats.geometry, slice_blocks);
+  const TrellisSearcher* trellis = searcher.AsTrellis();
+  if (stats.geometry.is_trellis() && trellis == nullptr) {
+    return absl::FailedPreconditionError(
+        "a trellis codec needs a TrellisSearcher (CreateSearcher)");
+  }
   std::vector<float> w;
   std::vector<uint8_t> packed;
   for (int64_t r0 = r_begin; r0 < r_end; r0 += step) {
@@ -75,8 +100,12 @@ absl::StatusOr<MatrixStats> StreamRows(
         callbacks.progress((r0 - r_begin) * bpr + done, total);
       };
     }
-    absl::Status s =
-        CompressSlice(searcher, w, r1 - r0, cols, &packed, &stats, pool, cb);
+    absl::Status s = trellis != nullptr
+                         ? CompressTrellisSlice(*trellis, w, r0, r1 - r0, cols,
+                                                &packed, &stats, pool, cb)
+                         : CompressSlice(searcher, w, r1 - r0, cols, &packed,
+                                         &stats, pool, cb);
+    if (!s.ok() && trellis != nullptr) return s;  // names its row
     if (!s.ok()) {
       return absl::Status(
           s.code(), absl::StrCat("rows ", r0, "..", r1 - 1, ": ", s.message()));
@@ -107,6 +136,16 @@ int64_t AlignedRowCount(int64_t blocks_per_row, int64_t target_blocks) {
          kPayloadRowAlignment;
 }
 
+int64_t RunRowCount(const PackedGeometry& g, int64_t target_blocks) {
+  if (!g.is_trellis()) {
+    return AlignedRowCount(g.blocks_per_row(), target_blocks);
+  }
+  const int64_t cap =
+      std::numeric_limits<int64_t>::max() / kTrellisWeightsPerTargetBlock;
+  return AlignedRowCount(
+      g.cols, std::min(target_blocks, cap) * kTrellisWeightsPerTargetBlock);
+}
+
 absl::Status CheckRowRange(int64_t rows, int64_t row_begin, int64_t row_end) {
   if (row_begin < 0 || row_end > rows || row_begin >= row_end) {
     return absl::OutOfRangeError(absl::StrCat("rows ", row_begin, "..", row_end,
@@ -126,8 +165,14 @@ absl::Status CheckRowRange(int64_t rows, int64_t row_begin, int64_t row_end) {
 
 PayloadRange RowRangePayload(const PackedGeometry& g, int64_t row_begin,
                              int64_t row_end) {
-  const uint64_t bpr = static_cast<uint64_t>(g.blocks_per_row());
   PayloadRange r;
+  if (g.is_trellis()) {
+    r.offset = static_cast<uint64_t>(row_begin) * g.trellis_row_bytes();
+    r.bytes =
+        static_cast<uint64_t>(row_end - row_begin) * g.trellis_row_bytes();
+    return r;
+  }
+  const uint64_t bpr = static_cast<uint64_t>(g.blocks_per_row());
   r.offset =
       PackedBytes(static_cast<uint64_t>(row_begin) * bpr, g.bits_per_block);
   r.bytes = PackedBytes(static_cast<uint64_t>(row_end - row_begin) * bpr,
@@ -185,6 +230,10 @@ absl::StatusOr<int> ChooseExponentBias(const SearchOptions& options,
                                        ThreadPool* pool,
                                        const SearchCallbacks& callbacks,
                                        int64_t sample_rows) {
+  if (options.codec.is_trellis()) {
+    return absl::InvalidArgumentError(
+        "a trellis codec has no exponent bias to choose");
+  }
   const std::vector<int64_t> sample_at =
       BiasSampleRowIndices(rows, sample_rows);
   const int64_t n = static_cast<int64_t>(sample_at.size());

@@ -1,6 +1,8 @@
 // Compresses one float32 matrix into packed SeedLM blocks with a block
 // searcher, and measures what it cost in error. RPC-free; the building block
-// of the model compressor (and, later, of remote workers).
+// of the model compressor (and, later, of remote workers). A trellis codec
+// (spec §13) takes the row path: its searcher (TrellisSearcher) encodes each
+// row on its own, row r's bytes at r * trellis_row_bytes of the payload.
 //
 // The streaming form reads rows and emits packed bytes one slice of rows at a
 // time, so memory is bounded by the slice, not the matrix.
@@ -44,8 +46,12 @@ inline constexpr int64_t kDefaultSliceBlocks = int64_t{1} << 16;
 // Compresses a rows x cols matrix: each row is cut into ceil(cols / C)
 // blocks of C weights, the last zero-padded; blocks are searched with
 // `searcher` (on `pool`, may be null) and packed row by row. Rows are read and
-// payload bytes emitted one slice (a multiple of 8 rows, about `slice_blocks`
-// blocks) at a time. callbacks.progress sees blocks of the whole matrix.
+// payload bytes emitted one slice (RunRowCount(geometry, slice_blocks) rows)
+// at a time. callbacks.progress sees blocks of the whole matrix.
+// Trellis codec: each row is encoded by searcher.AsTrellis()->EncodeRows (one
+// row per task on `pool`); sq_error sums the rows' errors in row order;
+// progress counts rings; cancellation is polled between rows;
+// FAILED_PRECONDITION if the searcher is not a TrellisSearcher.
 // INVALID_ARGUMENT for a non-finite weight or bad sizes; CANCELLED; errors of
 // `read` or `sink`. Deterministic: same input, same bytes.
 absl::StatusOr<MatrixStats> CompressMatrixStreaming(
@@ -66,9 +72,22 @@ inline constexpr int64_t kPayloadRowAlignment = 8;
 
 // Rows in a run of about `target_blocks` blocks of `blocks_per_row` blocks
 // each: max(1, target_blocks / blocks_per_row) rounded up to a multiple of
-// kPayloadRowAlignment. The slices of CompressMatrixStreaming have this many
-// rows (target = slice_blocks), except the last.
+// kPayloadRowAlignment.
 int64_t AlignedRowCount(int64_t blocks_per_row, int64_t target_blocks);
+
+// Targets (slice_blocks, a plan's unit_blocks) count blocks of the block
+// codec; a trellis run of target t holds about t * this many weights (8, the
+// weights of a preset's block), so a trellis unit takes about as long as a
+// block unit of the same target.
+inline constexpr int64_t kTrellisWeightsPerTargetBlock = 8;
+
+// Rows in a run (a slice of CompressMatrixStreaming, a plan's unit) of about
+// `target_blocks` blocks of geometry g: AlignedRowCount(blocks_per_row,
+// target_blocks) for the block family, AlignedRowCount(cols, target_blocks *
+// kTrellisWeightsPerTargetBlock) for the trellis (whole rows, hence whole
+// rings). The slices of CompressMatrixStreaming have this many rows (target
+// = slice_blocks), except the last.
+int64_t RunRowCount(const PackedGeometry& g, int64_t target_blocks);
 
 // OK iff [row_begin, row_end) is a valid run of rows of a `rows`-row matrix
 // under the rule above. OUT_OF_RANGE unless 0 <= row_begin < row_end <= rows;
@@ -77,7 +96,10 @@ int64_t AlignedRowCount(int64_t blocks_per_row, int64_t target_blocks);
 absl::Status CheckRowRange(int64_t rows, int64_t row_begin, int64_t row_end);
 
 // Where the payload of rows [row_begin, row_end) lies in the whole matrix's
-// payload of geometry `g`. REQUIRES: CheckRowRange(g.rows, ...) is OK.
+// payload of geometry `g` (trellis: offset row_begin * trellis_row_bytes,
+// (row_end - row_begin) * trellis_row_bytes bytes; any row boundary is a
+// byte boundary there, but ranges still follow CheckRowRange). REQUIRES:
+// CheckRowRange(g.rows, ...) is OK.
 struct PayloadRange {
   uint64_t offset = 0;
   uint64_t bytes = 0;
@@ -126,7 +148,8 @@ std::vector<int64_t> BiasSampleRowIndices(
 // lower error while the error drops (ties keep the current bias), within the
 // int8 range. Deterministic: same rows, same options, same bias. `options`
 // gives the codec and mode (its exponent_bias is ignored). Errors as
-// CompressMatrixStreaming; an all-zero (or non-finite) sample gives 0.
+// CompressMatrixStreaming, INVALID_ARGUMENT for a trellis codec (no
+// exponent); an all-zero (or non-finite) sample gives 0.
 // `sample_rows` replaces kBiasSampleRows.
 absl::StatusOr<int> ChooseExponentBias(const SearchOptions& options,
                                        SearchAlgorithm algorithm, int64_t rows,

@@ -1,6 +1,9 @@
 // The interface of a block searcher: encodes many blocks, each independently
 // and exactly as the reference search defines (spec §5). Implementations: the
 // reference (reference_search.h); faster ones must return identical results.
+// A trellis codec (spec §13) has no independent blocks: its searcher
+// (TrellisSearcher, searcher_factory.h) encodes whole rows instead, and the
+// compressors reach it through AsTrellis().
 #ifndef SEEDLM_CORE_SEARCH_SEARCHER_H_
 #define SEEDLM_CORE_SEARCH_SEARCHER_H_
 
@@ -12,6 +15,8 @@
 #include "core/util/thread_pool.h"
 
 namespace seedlm {
+
+class TrellisSearcher;
 
 class BlockSearcher {
  public:
@@ -25,6 +30,9 @@ class BlockSearcher {
   virtual absl::Status Search(absl::Span<const double> weights,
                               absl::Span<BlockResult> out, ThreadPool* pool,
                               const SearchCallbacks& callbacks) const = 0;
+  // This searcher as a TrellisSearcher when options().codec is a trellis
+  // codec, else null.
+  virtual const TrellisSearcher* AsTrellis() const { return nullptr; }
 };
 
 }  // namespace seedlm

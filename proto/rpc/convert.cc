@@ -6,6 +6,15 @@ namespace seedlm::rpc {
 
 v1::CodecParams ToProto(const CodecConfig& codec) {
   v1::CodecParams p;
+  if (codec.is_trellis()) {
+    p.set_family(v1::CODEC_FAMILY_TRELLIS);
+    p.set_trellis_l(codec.trellis.L);
+    p.set_trellis_r(codec.trellis.R);
+    p.set_trellis_t(codec.trellis.T);
+    p.set_trellis_rotate(codec.trellis.rotate);
+    return p;
+  }
+  p.set_family(v1::CODEC_FAMILY_BLOCK);
   p.set_c(codec.C);
   p.set_p(codec.P);
   p.set_k(codec.K);
@@ -18,6 +27,24 @@ v1::CodecParams ToProto(const CodecConfig& codec) {
 
 absl::StatusOr<CodecConfig> FromProto(const v1::CodecParams& p) {
   CodecConfig c;
+  switch (p.family()) {
+    case v1::CODEC_FAMILY_UNSPECIFIED:
+    case v1::CODEC_FAMILY_BLOCK:
+      break;
+    case v1::CODEC_FAMILY_TRELLIS: {
+      c.family = CodecFamily::kTrellis;
+      c.trellis = TrellisParams{p.trellis_l(), p.trellis_r(), p.trellis_t(),
+                                p.trellis_rotate()};
+      absl::Status s = c.Validate();
+      if (!s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("codec: ", s.message()));
+      }
+      return c;
+    }
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("codec.family: ", p.family(), " is not a family"));
+  }
   c.C = p.c();
   c.P = p.p();
   c.K = p.k();

@@ -16,9 +16,13 @@
 
 namespace seedlm::rpc {
 
+// Either family: a block codec sets family BLOCK and c..variant, a trellis
+// codec family TRELLIS and the trellis_* fields (the rest left zero).
 v1::CodecParams ToProto(const CodecConfig& codec);
-// INVALID_ARGUMENT for an unspecified variant or a codec that fails
-// CodecConfig::Validate.
+// family UNSPECIFIED (older senders) or BLOCK: the block fields; TRELLIS:
+// the trellis fields (block fields ignored, defaults kept). INVALID_ARGUMENT
+// for an unknown family, an unspecified variant (block) or a codec that
+// fails CodecConfig::Validate.
 absl::StatusOr<CodecConfig> FromProto(const v1::CodecParams& p);
 
 v1::ExponentMode ToProto(ExponentMode mode);

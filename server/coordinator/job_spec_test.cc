@@ -33,6 +33,26 @@ TEST(JobSpecTest, AcceptsAValidSpecAndMapsOptionsLikeTheCli) {
   EXPECT_EQ(*ToCompressOptions(s)->exponent_bias, -9);
 }
 
+// A trellis preset: the fixed bias 0 by default; an automatic or other bias
+// and a mode other than search are refused (the codec has no exponent).
+TEST(JobSpecTest, TrellisPresetFixesTheBias) {
+  JobSpec s = Valid();
+  s.preset = "4bit-t";
+  ASSERT_TRUE(ValidateJobSpec(s).ok());
+  EXPECT_EQ(ToCompressOptions(s)->codec, *PresetByName("4bit-t"));
+  EXPECT_EQ(*ToCompressOptions(s)->exponent_bias, 0);
+  s.bias_policy = BiasPolicy::kAuto;
+  EXPECT_EQ(ValidateJobSpec(s).code(), absl::StatusCode::kInvalidArgument);
+  s.bias_policy = BiasPolicy::kFixed;
+  s.bias = 0;
+  EXPECT_TRUE(ValidateJobSpec(s).ok());
+  s.bias = 3;
+  EXPECT_EQ(ValidateJobSpec(s).code(), absl::StatusCode::kInvalidArgument);
+  s.bias = 0;
+  s.mode = ExponentMode::kFit;
+  EXPECT_EQ(ValidateJobSpec(s).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(JobSpecTest, RejectsHostileFields) {
   auto code = [](JobSpec s) { return ValidateJobSpec(s).code(); };
   const auto kBad = absl::StatusCode::kInvalidArgument;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <set>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/codec/block_format.h"
+#include "core/search/searcher_factory.h"
 #include "core/util/status_macros.h"
 
 namespace seedlm::coordinator {
@@ -15,6 +17,46 @@ uint64_t SplitMix64(uint64_t& state) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+// The trellis form of VerifyUnitBlocks: the rows holding the chosen rings
+// are re-encoded whole (a ring's bits depend on its row's scale and
+// rotation) and compared byte for byte.
+absl::Status VerifyTrellisRows(const CompressionPlan& plan, const WorkUnit& u,
+                               const BlockSearcher& searcher,
+                               const RowReader& read,
+                               absl::Span<const uint8_t> payload, int count,
+                               uint64_t salt) {
+  const PlannedTensor& t = plan.tensors[u.tensor];
+  const TrellisSearcher* trellis = searcher.AsTrellis();
+  if (trellis == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(t.name, ": a trellis plan needs a TrellisSearcher"));
+  }
+  const int64_t rpr = t.geometry.blocks_per_row();
+  const int64_t cols = t.geometry.cols;
+  const uint64_t row_bytes = t.geometry.trellis_row_bytes();
+  std::set<int64_t> rows;
+  for (int64_t j :
+       VerifyBlockIndices((u.row_end - u.row_begin) * rpr, count, salt)) {
+    rows.insert(u.row_begin + j / rpr);
+  }
+  std::vector<float> row(static_cast<size_t>(cols));
+  std::vector<uint8_t> mine(row_bytes);
+  double err = 0.0;
+  for (int64_t r : rows) {
+    RETURN_IF_ERROR(read(r, r + 1, absl::MakeSpan(row)));
+    RETURN_IF_ERROR(trellis->EncodeRows(row, 1, cols, absl::MakeSpan(mine),
+                                        absl::MakeSpan(&err, 1), nullptr, {},
+                                        r));
+    const uint8_t* theirs =
+        payload.data() + static_cast<uint64_t>(r - u.row_begin) * row_bytes;
+    if (!std::equal(mine.begin(), mine.end(), theirs)) {
+      return absl::DataLossError(absl::StrCat(
+          "row ", r, " of ", t.name, " differs from the worker's (trellis)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -67,6 +109,9 @@ absl::Status VerifyUnitBlocks(const CompressionPlan& plan, size_t unit,
     return absl::InvalidArgumentError(
         absl::StrCat(t.name, ": unit payload of ", payload.size(),
                      " bytes, expected ", u.payload_bytes));
+  }
+  if (t.geometry.is_trellis()) {
+    return VerifyTrellisRows(plan, u, searcher, read, payload, count, salt);
   }
   const int64_t bpr = t.geometry.blocks_per_row();
   const int64_t cols = t.geometry.cols;

@@ -36,7 +36,11 @@ uint64_t VerifySalt(const std::string& job_id, int64_t unit);
 // DATA_LOSS "block B of row R of <tensor> differs from the worker's" for
 // the first that does not; INVALID_ARGUMENT if `unit` is not a
 // kCompressRows unit of the plan or the payload has the wrong size; errors
-// of `read` and of the search.
+// of `read` and of the search. Trellis plans (a "block" is a ring): the rows
+// holding the chosen rings (at most `count`) are re-encoded whole with
+// searcher.AsTrellis() and compared byte for byte; DATA_LOSS "row R of
+// <tensor> differs from the worker's (trellis)"; INVALID_ARGUMENT if the
+// searcher is not a TrellisSearcher.
 absl::Status VerifyUnitBlocks(const CompressionPlan& plan, size_t unit,
                               const BlockSearcher& searcher,
                               const RowReader& read,

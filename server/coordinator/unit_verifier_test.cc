@@ -66,5 +66,46 @@ TEST(VerifyUnitBlocksTest, AcceptsTheSearchAndCatchesAnyChangedBlock) {
   EXPECT_GT(checked, 5);
 }
 
+// Trellis plans: whole rows are re-encoded; the honest payload passes, a
+// flipped bit in a unit's first or last row (scale or stream) is caught, a
+// block searcher is refused.
+TEST(VerifyUnitBlocksTest, TrellisRowsAreReencoded) {
+  ScratchDir dir;
+  auto source = OpenModel(testing_util::WriteOddModel(dir));
+  ASSERT_TRUE(source.ok());
+  CompressOptions opt = CompressOptions::ForCodec(*PresetByName("4bit-t"));
+  auto plan = PlanCompression(**source, opt, 8);
+  ASSERT_TRUE(plan.ok());
+  auto searcher = CreateSearcher(plan->SearchFor(0), SearchAlgorithm::kFast);
+  auto block = CreateSearcher(SearchOptions{}, SearchAlgorithm::kFast);
+  int checked = 0;
+  for (size_t u = 0; u < plan->units.size(); ++u) {
+    const WorkUnit& wu = plan->units[u];
+    auto result = CompressUnit(*plan, u, 0, **source, SearchAlgorithm::kFast,
+                               nullptr, {});
+    ASSERT_TRUE(result.ok()) << result.status();
+    auto read = SourceRowReader(**source, wu.tensor);
+    EXPECT_TRUE(VerifyUnitBlocks(*plan, u, **searcher, *read, result->payload,
+                                 1 << 20, 1)
+                    .ok());
+    const uint64_t rb = plan->tensors[wu.tensor].geometry.trellis_row_bytes();
+    const uint64_t last = static_cast<uint64_t>(wu.row_end - wu.row_begin) - 1;
+    for (uint64_t r : {uint64_t{0}, last}) {
+      for (uint64_t byte : {uint64_t{1}, rb - 1}) {
+        std::vector<uint8_t> bad = result->payload;
+        bad[r * rb + byte] ^= 0x10;
+        EXPECT_EQ(VerifyUnitBlocks(*plan, u, **searcher, *read, bad, 1 << 20, 1)
+                      .code(),
+                  absl::StatusCode::kDataLoss);
+        ++checked;
+      }
+    }
+    EXPECT_EQ(VerifyUnitBlocks(*plan, u, **block, *read, result->payload, 8, 1)
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_GT(checked, 5);
+}
+
 }  // namespace
 }  // namespace seedlm::coordinator
