@@ -52,8 +52,6 @@ const char* StorageName(Storage s) {
       return "f16";
     case Storage::kBF16:
       return "bf16";
-    case Storage::kTrellis:
-      return "trellis";
     case Storage::kSeedLM:
       return "seedlm";
     case Storage::kTrellis:
