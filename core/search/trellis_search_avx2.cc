@@ -21,10 +21,9 @@ inline __m256 Cost(const float* code, const float* m, uint32_t s0, int R,
                    __m256 u, __m256i lane_idx, bool broadcast) {
   const __m256 d = _mm256_sub_ps(u, _mm256_loadu_ps(code + s0));
   const __m256 e = _mm256_mul_ps(d, d);
-  const __m256 mt =
-      broadcast
-          ? _mm256_set1_ps(m[s0 >> R])
-          : _mm256_permutevar8x32_ps(_mm256_loadu_ps(m + (s0 >> R)), lane_idx);
+  const __m256 mt = broadcast ? _mm256_set1_ps(m[s0 >> R])
+                              : _mm256_permutevar8x32_ps(
+                                    _mm256_loadu_ps(m + (s0 >> R)), lane_idx);
   return _mm256_add_ps(mt, e);
 }
 

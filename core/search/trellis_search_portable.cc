@@ -43,9 +43,11 @@ void StepRuns(const TrellisLayout& l, const float* code, float uj,
       for (uint32_t k = 0; k < kLanes; ++k) {
         const float d = uj - cs[k];
         const float c = ms[k >> kShift] + d * d;
-        const bool lt = c < best[k];
-        best[k] = lt ? c : best[k];
-        arg[k] = lt ? h : arg[k];
+        // Branch-free so that the lane loop vectorises: the mask is all
+        // ones where c < best (strict: the first h stays on ties).
+        const uint32_t lt = 0u - static_cast<uint32_t>(c < best[k]);
+        best[k] = c < best[k] ? c : best[k];
+        arg[k] = (arg[k] & ~lt) | (h & lt);
       }
     }
     for (uint32_t k = 0; k < kLanes; ++k) {

@@ -83,9 +83,8 @@ std::vector<float> Targets(Kind kind, int L, int64_t n, uint32_t seed) {
 
 std::string Where(TrellisSearchImpl impl, int L, int R, int64_t w,
                   int64_t overlap, Kind kind) {
-  return absl::StrCat(TrellisSearchImplName(impl), " L=", L, " R=", R,
-                      " w=", w, " overlap=", overlap,
-                      " kind=", static_cast<int>(kind));
+  return absl::StrCat(TrellisSearchImplName(impl), " L=", L, " R=", R, " w=", w,
+                      " overlap=", overlap, " kind=", static_cast<int>(kind));
 }
 
 // Every fast impl's pass equals the reference's, free and constrained.
@@ -101,8 +100,7 @@ void CheckPasses(int L, int R, const std::vector<int64_t>& lengths,
       for (int64_t overlap :
            {int64_t{-1}, int64_t{0}, G - 1, static_cast<int64_t>(rng() % G)}) {
         std::vector<uint32_t> want(w), got(w);
-        TrellisViterbiPassReference(l, code, u.data(), w, overlap,
-                                    want.data());
+        TrellisViterbiPassReference(l, code, u.data(), w, overlap, want.data());
         for (TrellisSearchImpl impl : FastImpls()) {
           TrellisViterbiPass(l, code, u.data(), w, overlap, got.data(), impl);
           ASSERT_EQ(got, want) << Where(impl, L, R, w, overlap, kind);
@@ -315,9 +313,9 @@ TEST(TrellisSearchTest, ZeroRowGivesZeroScaleAndStream) {
   std::vector<float> w(300, 0.0f);
   std::vector<uint8_t> out(TrellisRowBytes(l, 300), 0xFF);
   double e = -1.0;
-  ASSERT_TRUE(TrellisEncodeRow(t, w, absl::MakeSpan(out),
-                               TrellisSearchImpl::kAuto, &e)
-                  .ok());
+  ASSERT_TRUE(
+      TrellisEncodeRow(t, w, absl::MakeSpan(out), TrellisSearchImpl::kAuto, &e)
+          .ok());
   for (uint8_t b : out) EXPECT_EQ(b, 0);
   EXPECT_EQ(e, 0.0);
 }
@@ -337,10 +335,10 @@ TEST(TrellisSearchTest, EncodeRowRejectsBadInput) {
   std::vector<uint8_t> short_out(out.size() - 1);
   EXPECT_EQ(TrellisEncodeRow(t, w, absl::MakeSpan(short_out)).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(TrellisEncodeRow(TrellisParams{12, 12, 64, true}, w,
-                             absl::MakeSpan(out))
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      TrellisEncodeRow(TrellisParams{12, 12, 64, true}, w, absl::MakeSpan(out))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   for (TrellisSearchImpl impl :
        {TrellisSearchImpl::kAvx2, TrellisSearchImpl::kAvx512}) {
     if (TrellisSearchImplSupported(impl)) continue;
