@@ -10,7 +10,11 @@
 #   make bazel   build + test everything with Bazel (offline)
 #   make fuzz    run every fuzzer for FUZZ_SECONDS each (default 60)
 #   make verify  fast vs reference search on VERIFY_BLOCKS blocks per preset
-#                and mode (default 100000: about an hour on 2 cores)
+#                and mode (default 100000: about an hour on 2 cores), and
+#                for the trellis presets VERIFY_RINGS rings each (default
+#                34000: 102,000 generated rings + the model's rows, every
+#                fast impl compared, the reference on VERIFY_REFERENCE_RINGS
+#                rows per data set; about 12 more minutes)
 #   make sanitize  ASan+UBSan unit tests and -Wthread-safety (clang tree
 #                build-clang/), TSan on the concurrency tests (build-tsan/)
 #   make format  check clang-format (FIX=1 rewrites the files)
@@ -21,6 +25,8 @@ JOBS ?= $(shell nproc)
 SHARED ?= ../shared
 FUZZ_SECONDS ?= 60
 VERIFY_BLOCKS ?= 100000
+VERIFY_RINGS ?= 34000
+VERIFY_REFERENCE_RINGS ?= 200
 DEMO_OUT ?= out/stories260K.seedlm
 DEMO_PRESET ?= 4bit-p4
 
@@ -97,12 +103,14 @@ bench: build
 	$(BUILD)/bin/seedlm-bench search --preset 3bit
 	$(BUILD)/bin/seedlm-bench search --preset 4bit-i8
 	$(BUILD)/bin/seedlm-bench search --preset 3bit-i8
-	$(BUILD)/bin/seedlm-bench search --preset 4bit-p4
+	$(BUILD)/bin/seedlm-bench search --preset 4bit-p4,4bit-t,3bit-t
 	$(BUILD)/bin/seedlm-bench matvec --table --threads 2
 	$(BUILD)/bin/seedlm-bench tokens --model $(DEMO_MODEL) --tokens 256 --threads 1
 
 verify: build
-	$(BUILD)/bin/seedlm-verify --blocks $(VERIFY_BLOCKS)
+	$(BUILD)/bin/seedlm-verify --blocks $(VERIFY_BLOCKS) \
+	  --rings $(VERIFY_RINGS) --reference-rings $(VERIFY_REFERENCE_RINGS) \
+	  --trellis-model $(DEMO_MODEL)
 
 fuzz:
 	$(call apt_install,$(DEB_PKGS) $(FUZZ_PKGS))

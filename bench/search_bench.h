@@ -13,6 +13,13 @@
 // also blocks per CPU second of the process (per-thread throughput, less
 // sensitive to other load on a shared machine); table building is timed
 // separately (setup) and excluded.
+//
+// Trellis presets (4bit-t, 3bit-t, ...; [--trellis-rows 16]
+// [--trellis-cols 4096] [--trellis-l L]) encode rows of --kind weights with
+// TrellisEncodeRow, one row per thread, with the impl of --simd (scalar:
+// portable), and the reference the first M rows (default 1), which must give
+// the same bytes; the table gives weights/s for every row and each trellis
+// preset's ratio to the run's first block preset (e.g. 4bit-p4).
 #ifndef SEEDLM_BENCH_SEARCH_BENCH_H_
 #define SEEDLM_BENCH_SEARCH_BENCH_H_
 

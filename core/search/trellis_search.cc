@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/codec/packed_matrix.h"
 #include "core/codec/trellis.h"
+#include "core/search/trellis_search_internal.h"
 
 namespace seedlm {
 
@@ -30,10 +31,50 @@ bool TrellisSearchImplSupported(TrellisSearchImpl impl) {
   switch (impl) {
     case TrellisSearchImpl::kAuto:
     case TrellisSearchImpl::kReference:
+    case TrellisSearchImpl::kPortable:
       return true;
-    default:
-      return false;  // the fast implementations come with the SIMD work
+    case TrellisSearchImpl::kAvx2:
+      return SimdLevelSupported(SimdLevel::kAvx2);
+    case TrellisSearchImpl::kAvx512:
+      return SimdLevelSupported(SimdLevel::kAvx512);
   }
+  return false;
+}
+
+TrellisSearchImpl ResolveTrellisSearchImpl(TrellisSearchImpl impl) {
+  if (impl != TrellisSearchImpl::kAuto) return impl;
+  switch (ResolveSimdLevel(SimdLevel::kAuto)) {
+    case SimdLevel::kAvx512:
+      return TrellisSearchImpl::kAvx512;
+    case SimdLevel::kAvx2:
+      return TrellisSearchImpl::kAvx2;
+    default:
+      return TrellisSearchImpl::kPortable;
+  }
+}
+
+void TrellisViterbiPass(const TrellisLayout& l, const float* code,
+                        const float* u, int64_t w, int64_t overlap,
+                        uint32_t* states, TrellisSearchImpl impl) {
+  namespace tsi = trellis_search_internal;
+  [[maybe_unused]] const uint32_t G = 1u << (l.L - l.R);
+  tsi::TrellisStepFn step = tsi::TrellisStepPortable;
+  switch (ResolveTrellisSearchImpl(impl)) {
+    case TrellisSearchImpl::kReference:
+      TrellisViterbiPassReference(l, code, u, w, overlap, states);
+      return;
+#if defined(SEEDLM_HAVE_X86_KERNELS)
+    case TrellisSearchImpl::kAvx512:
+      if (G >= 16) step = tsi::TrellisStepAvx512;
+      break;
+    case TrellisSearchImpl::kAvx2:
+      if (G >= 8) step = tsi::TrellisStepAvx2;
+      break;
+#endif
+    default:
+      break;
+  }
+  tsi::TrellisViterbiPassFused(l, code, u, w, overlap, states, step);
 }
 
 void TrellisViterbiPassReference(const TrellisLayout& l, const float* code,
@@ -98,17 +139,16 @@ void TrellisViterbiPassReference(const TrellisLayout& l, const float* code,
 void TrellisEncodeRing(const TrellisLayout& l, const float* u, int64_t n,
                        uint8_t* stream, uint64_t ring_pos,
                        TrellisSearchImpl impl) {
-  (void)impl;  // only the reference so far
   const float* code = TrellisCodeTable(l.L);
   const int64_t W = n < kTrellisSeamWindow ? n : kTrellisSeamWindow;
   const int64_t half = W / 2;
   std::vector<float> window(W);
   for (int64_t j = 0; j < W; ++j) window[j] = u[(n - half + j) % n];
   std::vector<uint32_t> states(n > W ? n : W);
-  TrellisViterbiPassReference(l, code, window.data(), W, -1, states.data());
+  TrellisViterbiPass(l, code, window.data(), W, -1, states.data(), impl);
   const int64_t overlap =
       static_cast<int64_t>(states[half - 1] & ((1u << (l.L - l.R)) - 1u));
-  TrellisViterbiPassReference(l, code, u, n, overlap, states.data());
+  TrellisViterbiPass(l, code, u, n, overlap, states.data(), impl);
   for (int64_t i = 0; i < n; ++i) {
     WriteBitsMsb(stream, ring_pos + static_cast<uint64_t>(i) * l.R, l.R,
                  states[i] & ((1u << l.R) - 1u));

@@ -32,6 +32,10 @@ const char* TrellisSearchImplName(TrellisSearchImpl impl);
 // True if this build and CPU can run `impl` (kAuto, kReference and kPortable
 // always).
 bool TrellisSearchImplSupported(TrellisSearchImpl impl);
+// kAuto -> the fast implementation of ResolveSimdLevel(SimdLevel::kAuto)
+// (kAvx512, kAvx2 or kPortable: best supported, capped by SimdLevelCap);
+// any other value -> itself.
+TrellisSearchImpl ResolveTrellisSearchImpl(TrellisSearchImpl impl);
 
 // One Viterbi pass of spec §13.4 over targets u[0, w):
 //   cost_0(s) = e(u_0, s), or +inf when overlap >= 0 and s >> R != overlap;
@@ -47,6 +51,15 @@ bool TrellisSearchImplSupported(TrellisSearchImpl impl);
 void TrellisViterbiPassReference(const TrellisLayout& l, const float* code,
                                  const float* u, int64_t w, int64_t overlap,
                                  uint32_t* states);
+
+// The same pass run by `impl` (kAuto resolved): the fast implementations
+// (fused steps, trellis_search_internal.h; per-thread scratch of w * 2^(L-R)
+// backpointer bytes) write exactly the reference's states for every input.
+// Kernels that need more groups than 2^(L-R) fall back to the portable step.
+// REQUIRES: as the reference, and TrellisSearchImplSupported(impl).
+void TrellisViterbiPass(const TrellisLayout& l, const float* code,
+                        const float* u, int64_t w, int64_t overlap,
+                        uint32_t* states, TrellisSearchImpl impl);
 
 // Encodes one ring of n prepared targets (TrellisPrepareRow) into its n*R
 // stream bits at bit `ring_pos` of `stream` (MSB-first, trellis_format.h):
