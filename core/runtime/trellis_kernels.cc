@@ -26,7 +26,7 @@ uint32_t ReadBits(const uint8_t* d, uint64_t pos, int nbits) {
 }  // namespace
 
 bool TrellisFusedSupports(const TrellisLayout& l) {
-  return l.L == 16 && l.R >= 1 && l.R <= 6 && l.T >= 16 && l.T % 16 == 0;
+  return l.L == 16 && l.R >= 2 && l.R <= 6 && l.T >= 16 && l.T % 16 == 0;
 }
 
 void TrellisDecodeRowFast(const TrellisView& m, int64_t r, float* out) {

@@ -18,11 +18,12 @@
 // code's multiply-add hash (vpmulld, vpaddd) and byte sum (vpdpbusd on
 // AVX-512 VNNI, vpmaddubsw + vpmaddwd on AVX2). Tail-biting (the first
 // ceil(L/R) - 1 weights of a ring read bits from the ring's end) and the
-// padded last ring are handled by copying each ring behind the two bytes of
-// its last 16 bits. Results never depend on the batch size or on how rows
+// padded last ring are handled in registers: the 16 bytes a step reads are
+// loaded in place, the first step's two leading bytes replaced by the
+// ring's last 16 bits. Results never depend on the batch size or on how rows
 // are split between calls or threads.
 //
-// The SIMD versions handle L = 16 and R <= 6 (TrellisFusedSupports); other
+// The SIMD versions handle L = 16 and 2 <= R <= 6 (TrellisFusedSupports); other
 // layouts run the scalar reference at every level.
 //
 // Row ranges: rows [row_begin, row_end) are computed and written to
@@ -51,7 +52,7 @@ struct TrellisView {
   const uint8_t* data = nullptr;  // rows * row_bytes bytes
 };
 
-// Whether the SIMD kernels handle `l` (L = 16, 1 <= R <= 6; T is a power of
+// Whether the SIMD kernels handle `l` (L = 16, 2 <= R <= 6; T is a power of
 // two >= 16 by CodecConfig::Validate).
 bool TrellisFusedSupports(const TrellisLayout& l);
 

@@ -36,9 +36,19 @@ class GroupDecoder {
     shift_ = _mm256_load_si256(reinterpret_cast<const __m256i*>(shift));
   }
 
-  void Decode(const uint8_t* p, float scale, float* out) const {
-    const __m256i bytes = _mm256_broadcastsi128_si256(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  void Decode(__m128i p, float scale, float* out) const {
+    _mm256_storeu_ps(out, Values(p, scale));
+  }
+
+  void Accumulate(__m128i p, float scale, const float* x,
+                  __m256* acc) const {
+    *acc = _mm256_add_ps(*acc,
+                         _mm256_mul_ps(Values(p, scale), _mm256_loadu_ps(x)));
+  }
+
+ private:
+  __m256 Values(__m128i p, float scale) const {
+    const __m256i bytes = _mm256_broadcastsi128_si256(p);
     const __m256i s = _mm256_and_si256(
         _mm256_srlv_epi32(_mm256_shuffle_epi8(bytes, shuffle_), shift_),
         _mm256_set1_epi32(0xFFFF));
@@ -49,11 +59,9 @@ class GroupDecoder {
         _mm256_maddubs_epi16(h, _mm256_set1_epi8(1)), _mm256_set1_epi16(1));
     const __m256i code =
         _mm256_sub_epi32(sum, _mm256_set1_epi32(kTrellisCodeCentre));
-    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale),
-                                        _mm256_cvtepi32_ps(code)));
+    return _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(code));
   }
 
- private:
   __m256i shuffle_;
   __m256i shift_;
 };

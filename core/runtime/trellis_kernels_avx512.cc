@@ -43,9 +43,21 @@ class GroupDecoder {
     shift_ = _mm512_load_si512(shift);
   }
 
-  void Decode(const uint8_t* p, float scale, float* out) const {
-    const __m512i bytes = _mm512_broadcast_i32x4(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  void Decode(__m128i p, float scale, float* out) const {
+    _mm512_storeu_ps(out, Values(p, scale));
+  }
+
+  void Accumulate(__m128i p, float scale, const float* x,
+                  __m256* acc) const {
+    const __m512 prod = _mm512_mul_ps(Values(p, scale), _mm512_loadu_ps(x));
+    *acc = _mm256_add_ps(*acc, _mm512_castps512_ps256(prod));
+    *acc = _mm256_add_ps(
+        *acc, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(prod), 1)));
+  }
+
+ private:
+  __m512 Values(__m128i p, float scale) const {
+    const __m512i bytes = _mm512_broadcast_i32x4(p);
     const __m512i s = _mm512_and_si512(
         _mm512_srlv_epi32(_mm512_shuffle_epi8(bytes, shuffle_), shift_),
         _mm512_set1_epi32(0xFFFF));
@@ -55,11 +67,9 @@ class GroupDecoder {
     // -510 + the sum of h's four unsigned bytes (times signed 1s): exact.
     const __m512i code = _mm512_dpbusd_epi32(
         _mm512_set1_epi32(-kTrellisCodeCentre), h, _mm512_set1_epi8(1));
-    _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_set1_ps(scale),
-                                        _mm512_cvtepi32_ps(code)));
+    return _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_cvtepi32_ps(code));
   }
 
- private:
   __m512i shuffle_;
   __m512i shift_;
 };
