@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -79,8 +79,7 @@ absl::StatusOr<BenchWeight> MakeWeight(const std::string& preset, int64_t rows,
   ASSIGN_OR_RETURN(CodecConfig c, PresetByName(preset));
   if (c.is_trellis()) {
     w.payload = RandomTrellisPayload(c, rows, cols, &rng);
-    ASSIGN_OR_RETURN(w.weight,
-                     TrellisLinear::Create(c, rows, cols, w.payload));
+    ASSIGN_OR_RETURN(w.weight, TrellisLinear::Create(c, rows, cols, w.payload));
     return w;
   }
   w.payload = RandomPackedPayload(c, rows, cols, &rng);
@@ -189,7 +188,7 @@ absl::Status RunTable(const Flags& f, ThreadPool* pool, double bandwidth,
   const std::vector<std::pair<int64_t, int64_t>> shapes = {
       {4096, 4096}, {4096, 11008}, {11008, 4096}};
   const std::vector<std::string> kinds = {
-      "f32",     "bf16",   "4bit",   "3bit",  "4bit-i8",
+      "f32",     "bf16",    "4bit",   "3bit",   "4bit-i8",
       "3bit-i8", "4bit-p4", "4bit-t", "3bit-t", "2bit-t"};
   nlohmann::json all = nlohmann::json::array();
   std::string md = absl::StrFormat(
@@ -209,10 +208,10 @@ absl::Status RunTable(const Flags& f, ThreadPool* pool, double bandwidth,
         if (p4_rate > 0) j["vs_4bit_p4"] = m.weights_per_s / p4_rate;
         all.push_back(j);
         absl::StrAppendFormat(
-            &md, "| %dx%d | %d | %s | %.3f | %.2f | %.1f | %.0f%% | %.2fx | %s |\n",
+            &md,
+            "| %dx%d | %d | %s | %.3f | %.2f | %.1f | %.0f%% | %.2fx | %s |\n",
             rows, cols, batch, k, m.seconds * 1e3, m.weights_per_s / 1e9,
-            m.gbytes_per_s, 100 * m.bandwidth_ratio,
-            m.weights_per_s / f32_rate,
+            m.gbytes_per_s, 100 * m.bandwidth_ratio, m.weights_per_s / f32_rate,
             p4_rate > 0 ? absl::StrFormat("%.2fx", m.weights_per_s / p4_rate)
                         : "-");
         std::fflush(stdout);

@@ -18,8 +18,7 @@ uint32_t ReadBits(const uint8_t* d, uint64_t pos, int nbits) {
   const uint64_t last = (pos + static_cast<uint64_t>(nbits) - 1) >> 3;
   uint32_t w = 0;
   for (uint64_t b = first; b <= last; ++b) w = (w << 8) | d[b];
-  const int drop =
-      static_cast<int>((last - first + 1) * 8 - (pos & 7)) - nbits;
+  const int drop = static_cast<int>((last - first + 1) * 8 - (pos & 7)) - nbits;
   return (w >> drop) & ((1u << nbits) - 1u);
 }
 

@@ -29,7 +29,8 @@ class GroupDecoder {
     for (int k = 0; k < kGroup; ++k) {
       const int bit = (k + 1) * R;  // lane k's window starts here
       const int o = bit >> 3;
-      for (int b = 0; b < 4; ++b) shuf[4 * k + b] = static_cast<uint8_t>(o + 3 - b);
+      for (int b = 0; b < 4; ++b)
+        shuf[4 * k + b] = static_cast<uint8_t>(o + 3 - b);
       shift[k] = static_cast<uint32_t>(16 - (bit & 7));
     }
     shuffle_ = _mm256_load_si256(reinterpret_cast<const __m256i*>(shuf));
@@ -40,8 +41,7 @@ class GroupDecoder {
     _mm256_storeu_ps(out, Values(p, scale));
   }
 
-  void Accumulate(__m128i p, float scale, const float* x,
-                  __m256* acc) const {
+  void Accumulate(__m128i p, float scale, const float* x, __m256* acc) const {
     *acc = _mm256_add_ps(*acc,
                          _mm256_mul_ps(Values(p, scale), _mm256_loadu_ps(x)));
   }
@@ -53,7 +53,8 @@ class GroupDecoder {
         _mm256_srlv_epi32(_mm256_shuffle_epi8(bytes, shuffle_), shift_),
         _mm256_set1_epi32(0xFFFF));
     const __m256i h = _mm256_add_epi32(
-        _mm256_mullo_epi32(s, _mm256_set1_epi32(static_cast<int>(kTrellisCodeMul))),
+        _mm256_mullo_epi32(
+            s, _mm256_set1_epi32(static_cast<int>(kTrellisCodeMul))),
         _mm256_set1_epi32(static_cast<int>(kTrellisCodeAdd)));
     const __m256i sum = _mm256_madd_epi16(
         _mm256_maddubs_epi16(h, _mm256_set1_epi8(1)), _mm256_set1_epi16(1));

@@ -36,7 +36,8 @@ class GroupDecoder {
     for (int k = 0; k < kGroup; ++k) {
       const int bit = (k + 1) * R;  // lane k's window starts here
       const int o = bit >> 3;
-      for (int b = 0; b < 4; ++b) shuf[4 * k + b] = static_cast<uint8_t>(o + 3 - b);
+      for (int b = 0; b < 4; ++b)
+        shuf[4 * k + b] = static_cast<uint8_t>(o + 3 - b);
       shift[k] = static_cast<uint32_t>(16 - (bit & 7));
     }
     shuffle_ = _mm512_load_si512(shuf);
@@ -47,12 +48,11 @@ class GroupDecoder {
     _mm512_storeu_ps(out, Values(p, scale));
   }
 
-  void Accumulate(__m128i p, float scale, const float* x,
-                  __m256* acc) const {
+  void Accumulate(__m128i p, float scale, const float* x, __m256* acc) const {
     const __m512 prod = _mm512_mul_ps(Values(p, scale), _mm512_loadu_ps(x));
     *acc = _mm256_add_ps(*acc, _mm512_castps512_ps256(prod));
-    *acc = _mm256_add_ps(
-        *acc, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(prod), 1)));
+    *acc = _mm256_add_ps(*acc, _mm256_castpd_ps(_mm512_extractf64x4_pd(
+                                   _mm512_castps_pd(prod), 1)));
   }
 
  private:
@@ -62,7 +62,8 @@ class GroupDecoder {
         _mm512_srlv_epi32(_mm512_shuffle_epi8(bytes, shuffle_), shift_),
         _mm512_set1_epi32(0xFFFF));
     const __m512i h = _mm512_add_epi32(
-        _mm512_mullo_epi32(s, _mm512_set1_epi32(static_cast<int>(kTrellisCodeMul))),
+        _mm512_mullo_epi32(
+            s, _mm512_set1_epi32(static_cast<int>(kTrellisCodeMul))),
         _mm512_set1_epi32(static_cast<int>(kTrellisCodeAdd)));
     // -510 + the sum of h's four unsigned bytes (times signed 1s): exact.
     const __m512i code = _mm512_dpbusd_epi32(

@@ -37,10 +37,9 @@ constexpr int kChunk = 256;  // weights decoded per tile row and pass
 
 // The 16 bytes of group g of a ring (see above); `last16` is the ring's last
 // 16 bits, byte-swapped (first stream byte in the low byte).
-inline __m128i GroupBytes(const uint8_t* ring, int64_t g, int R,
-                          int last16) {
-  const __m128i v = _mm_loadu_si128(
-      reinterpret_cast<const __m128i*>(ring + (g * R / 8 - 2)));
+inline __m128i GroupBytes(const uint8_t* ring, int64_t g, int R, int last16) {
+  const __m128i v =
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(ring + (g * R / 8 - 2)));
   return g == 0 ? _mm_insert_epi16(v, last16, 0) : v;
 }
 
@@ -62,8 +61,8 @@ inline float CombineLanes(const float* s) {
 // acc[i * 8 + (k % 8)] += w[i][k] * x[k] for k < n, in k order, rows i < nr
 // (w[i] = wbuf + i * stride). Lane k % 8 takes term k (the chunk starts at a
 // multiple of 8 columns), so this continues DotF32's lanes.
-inline void DotChunk(const float* wbuf, int64_t stride, int nr,
-                     const float* x, int64_t n, float* acc) {
+inline void DotChunk(const float* wbuf, int64_t stride, int nr, const float* x,
+                     int64_t n, float* acc) {
   const int64_t nv = n & ~int64_t{7};
   if (nr == kTileRows) {
     __m256 a0 = _mm256_loadu_ps(acc), a1 = _mm256_loadu_ps(acc + 8);
@@ -195,8 +194,7 @@ void TrellisRowsImpl(const TrellisView& m, const float* x, int64_t batch,
   std::vector<uint8_t> last;
   if (row_end == m.rows && row_end > row_begin) {
     last.assign(m.row_bytes + 32, 0);
-    std::memcpy(last.data(), m.data + (m.rows - 1) * m.row_bytes,
-                m.row_bytes);
+    std::memcpy(last.data(), m.data + (m.rows - 1) * m.row_bytes, m.row_bytes);
   }
   alignas(64) float wbuf[kTileRows * (kChunk + 16)];
   std::vector<float> acc(static_cast<size_t>(batch * kTileRows * 8));
@@ -204,8 +202,8 @@ void TrellisRowsImpl(const TrellisView& m, const float* x, int64_t batch,
     const int nr = static_cast<int>(std::min<int64_t>(kTileRows, row_end - r0));
     const uint8_t* rows[kTileRows];
     for (int i = 0; i < nr; ++i) {
-      rows[i] = r0 + i == m.rows - 1 ? last.data()
-                                     : m.data + (r0 + i) * m.row_bytes;
+      rows[i] =
+          r0 + i == m.rows - 1 ? last.data() : m.data + (r0 + i) * m.row_bytes;
     }
     TrellisTile(m, dec, rows, nr, x, batch, wbuf, acc.data());
     for (int64_t b = 0; b < batch; ++b) {

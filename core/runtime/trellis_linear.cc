@@ -23,9 +23,8 @@ absl::StatusOr<std::unique_ptr<TrellisLinear>> TrellisLinear::Create(
   const PackedGeometry g = MakeGeometry(codec, rows, cols);
   if (payload.size() != g.payload_bytes()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("trellis payload is ", payload.size(),
-                     " bytes, expected ", g.payload_bytes(), " for ", rows,
-                     " x ", cols));
+        absl::StrCat("trellis payload is ", payload.size(), " bytes, expected ",
+                     g.payload_bytes(), " for ", rows, " x ", cols));
   }
   RETURN_IF_ERROR(CheckTrellisScales(g, payload, PayloadOrigin::kStored));
   return std::unique_ptr<TrellisLinear>(
@@ -66,13 +65,12 @@ std::unique_ptr<float[]> TrellisLinear::Rotated(const float* x,
 void TrellisLinear::MatVecRows(const float* x, int64_t row_begin,
                                int64_t row_end, float* y) const {
   const std::unique_ptr<float[]> xr = Rotated(x, 1);
-  kernels::TrellisRows(SimdLevel::kAuto, view_, xr.get(), 1, row_begin,
-                       row_end, y, 0);
+  kernels::TrellisRows(SimdLevel::kAuto, view_, xr.get(), 1, row_begin, row_end,
+                       y, 0);
 }
 
-void TrellisLinear::MatMulRows(const float* x, int64_t batch,
-                               int64_t row_begin, int64_t row_end,
-                               float* y) const {
+void TrellisLinear::MatMulRows(const float* x, int64_t batch, int64_t row_begin,
+                               int64_t row_end, float* y) const {
   const std::unique_ptr<float[]> xr = Rotated(x, batch);
   kernels::TrellisRows(SimdLevel::kAuto, view_, xr.get(), batch, row_begin,
                        row_end, y + row_begin, rows());

@@ -131,9 +131,8 @@ TEST(TrellisLinearTest, CreateRejectsBadInput) {
             absl::StatusCode::kInvalidArgument);
   CodecConfig bad_codec = e.codec;
   bad_codec.trellis.R = 0;
-  EXPECT_EQ(
-      TrellisLinear::Create(bad_codec, 3, 100, e.payload).status().code(),
-      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(TrellisLinear::Create(bad_codec, 3, 100, e.payload).status().code(),
+            absl::StatusCode::kInvalidArgument);
   const uint64_t rb = TrellisRowBytes(MakeTrellisLayout(e.codec.trellis), 100);
   for (float s : {-1.0f, NAN, INFINITY}) {
     std::vector<uint8_t> p = e.payload;
