@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -16,6 +17,7 @@
 #include "core/codec/codec.h"
 #include "core/codec/packed_testing.h"
 #include "core/runtime/linear.h"
+#include "core/runtime/trellis_linear.h"
 #include "core/util/dtype.h"
 #include "core/util/status_macros.h"
 #include "core/util/thread_pool.h"
@@ -30,7 +32,7 @@ constexpr char kUsage[] =
     "       seedlm-bench matvec --table [--threads N] [--json]\n"
     "Weight-kernel speed (weights/s, effective GB/s, ratio to the measured\n"
     "read bandwidth) for a packed preset (4bit, 3bit, 4bit-i8, 3bit-i8,\n"
-    "4bit-p4) or a\n"
+    "4bit-p4), a seed-trellis preset (4bit-t, 3bit-t, 2bit-t) or a\n"
     "dense baseline (f32, bf16). Flags:\n";
 
 using Clock = std::chrono::steady_clock;
@@ -44,6 +46,18 @@ struct BenchWeight {
   std::vector<uint8_t> payload;  // packed presets
   std::unique_ptr<LinearWeight> weight;
 };
+
+// A valid trellis payload: uniformly random stream bits, every row's scale
+// that of N(0, 0.02^2) weights (0.02 / 150).
+std::vector<uint8_t> RandomTrellisPayload(const CodecConfig& c, int64_t rows,
+                                          int64_t cols, std::mt19937_64* rng) {
+  const uint64_t rb = MakeGeometry(c, rows, cols).trellis_row_bytes();
+  std::vector<uint8_t> p(static_cast<size_t>(rows * rb));
+  for (uint8_t& b : p) b = static_cast<uint8_t>((*rng)() >> 56);
+  const float scale = 0.02f / 150.0f;
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(&p[r * rb], &scale, 4);
+  return p;
+}
 
 absl::StatusOr<BenchWeight> MakeWeight(const std::string& preset, int64_t rows,
                                        int64_t cols, uint64_t seed) {
@@ -63,6 +77,11 @@ absl::StatusOr<BenchWeight> MakeWeight(const std::string& preset, int64_t rows,
     return w;
   }
   ASSIGN_OR_RETURN(CodecConfig c, PresetByName(preset));
+  if (c.is_trellis()) {
+    w.payload = RandomTrellisPayload(c, rows, cols, &rng);
+    ASSIGN_OR_RETURN(w.weight, TrellisLinear::Create(c, rows, cols, w.payload));
+    return w;
+  }
   w.payload = RandomPackedPayload(c, rows, cols, &rng);
   ASSIGN_OR_RETURN(w.weight,
                    PackedLinear::Create(c, -8, rows, cols, w.payload));
@@ -169,26 +188,32 @@ absl::Status RunTable(const Flags& f, ThreadPool* pool, double bandwidth,
   const std::vector<std::pair<int64_t, int64_t>> shapes = {
       {4096, 4096}, {4096, 11008}, {11008, 4096}};
   const std::vector<std::string> kinds = {
-      "f32", "bf16", "4bit", "3bit", "4bit-i8", "3bit-i8", "4bit-p4"};
+      "f32",     "bf16",    "4bit",   "3bit",   "4bit-i8",
+      "3bit-i8", "4bit-p4", "4bit-t", "3bit-t", "2bit-t"};
   nlohmann::json all = nlohmann::json::array();
   std::string md = absl::StrFormat(
       "read bandwidth %.1f GB/s, %d threads\n\n| shape | batch | kernel | "
-      "time (ms) | G weights/s | GB/s read | of bandwidth | vs f32 |\n"
-      "|---|---|---|---|---|---|---|---|\n",
+      "time (ms) | G weights/s | GB/s read | of bandwidth | vs f32 | "
+      "vs 4bit-p4 |\n|---|---|---|---|---|---|---|---|---|\n",
       bandwidth, pool->num_threads());
   for (const auto& [rows, cols] : shapes) {
     for (int64_t batch : {1, 8}) {
-      double f32_rate = 0;
+      double f32_rate = 0, p4_rate = 0;  // measured before the trellis rows
       for (const std::string& k : kinds) {
         ASSIGN_OR_RETURN(Measurement m, Measure(k, rows, cols, batch, pool,
                                                 min_seconds, bandwidth));
         if (k == "f32") f32_rate = m.weights_per_s;
-        all.push_back(ToJson(m));
+        if (k == "4bit-p4") p4_rate = m.weights_per_s;
+        nlohmann::json j = ToJson(m);
+        if (p4_rate > 0) j["vs_4bit_p4"] = m.weights_per_s / p4_rate;
+        all.push_back(j);
         absl::StrAppendFormat(
-            &md, "| %dx%d | %d | %s | %.3f | %.2f | %.1f | %.0f%% | %.2fx |\n",
+            &md,
+            "| %dx%d | %d | %s | %.3f | %.2f | %.1f | %.0f%% | %.2fx | %s |\n",
             rows, cols, batch, k, m.seconds * 1e3, m.weights_per_s / 1e9,
-            m.gbytes_per_s, 100 * m.bandwidth_ratio,
-            m.weights_per_s / f32_rate);
+            m.gbytes_per_s, 100 * m.bandwidth_ratio, m.weights_per_s / f32_rate,
+            p4_rate > 0 ? absl::StrFormat("%.2fx", m.weights_per_s / p4_rate)
+                        : "-");
         std::fflush(stdout);
       }
     }
@@ -235,7 +260,8 @@ int MatVecMain(const std::vector<std::string>& args) {
   flags.AddInt("cols", &f.cols, "matrix columns (inputs)");
   flags.AddInt("batch", &f.batch, "vectors per call (1: matvec)");
   flags.AddString("preset", &f.preset,
-                  "4bit, 3bit, 4bit-i8, 3bit-i8, 4bit-p4, f32 or bf16");
+                  "4bit, 3bit, 4bit-i8, 3bit-i8, 4bit-p4, 4bit-t, 3bit-t, "
+                  "2bit-t, f32 or bf16");
   flags.AddInt("threads", &f.threads, "threads (0: all cores)");
   flags.AddString("min-seconds", &f.min_seconds, "time each kernel this long");
   flags.AddBool("json", &f.json, "print JSON");

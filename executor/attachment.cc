@@ -23,7 +23,7 @@ absl::StatusOr<TensorEntry> EntryFromProto(const v1::TensorHeader& t) {
   e.name = t.name();
   e.shape.assign(t.shape().begin(), t.shape().end());
   ASSIGN_OR_RETURN(e.storage, rpc::FromProto(t.storage()));
-  if (e.storage == Storage::kSeedLM) {
+  if (e.storage == Storage::kSeedLM || e.storage == Storage::kTrellis) {
     ASSIGN_OR_RETURN(e.codec, rpc::FromProto(t.codec()));
     e.exponent_bias = t.exponent_bias();
   }

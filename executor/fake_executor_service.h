@@ -170,7 +170,7 @@ inline Plan MakePlan(const WeightSource& src, int64_t plan_id, int begin,
     t->set_name(e.name);
     for (int64_t d : e.shape) t->add_shape(d);
     t->set_storage(rpc::ToProto(e.storage));
-    if (e.storage == Storage::kSeedLM) {
+    if (e.storage == Storage::kSeedLM || e.storage == Storage::kTrellis) {
       *t->mutable_codec() = rpc::ToProto(e.codec);
       t->set_exponent_bias(e.exponent_bias);
     }

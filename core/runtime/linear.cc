@@ -130,6 +130,10 @@ absl::StatusOr<std::unique_ptr<PackedLinear>> PackedLinear::Create(
     const CodecConfig& codec, int bias, int64_t rows, int64_t cols,
     absl::Span<const uint8_t> payload, std::shared_ptr<const void> owner) {
   if (absl::Status s = codec.Validate(); !s.ok()) return s;
+  if (codec.is_trellis()) {
+    return absl::InvalidArgumentError(
+        "a trellis codec is served by TrellisLinear (trellis_linear.h)");
+  }
   if (bias < -128 || bias > 127) {
     return absl::InvalidArgumentError(
         absl::StrCat("exponent bias ", bias, " outside the int8 range"));

@@ -139,7 +139,8 @@ class DenseBf16Linear final : public LinearWeight {
 // copyable (the kernel view points into the object).
 class PackedLinear final : public LinearWeight {
  public:
-  // INVALID_ARGUMENT if the codec is invalid, the payload size does not
+  // INVALID_ARGUMENT if the codec is invalid or a trellis codec
+  // (TrellisLinear serves those), the payload size does not
   // match rows x cols, or the bias is out of the int8 range; DATA_LOSS if a
   // block holds seed 0 (never written by a valid encoder; every block is
   // scanned once here, ~1 ns per block, so that no kernel meets one).

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "core/format/model_metadata.h"
 #include "core/model/mapped_source.h"  // LoadExplicitTokenizer
+#include "core/runtime/trellis_linear.h"
 #include "core/util/file_util.h"
 #include "core/util/status_macros.h"
 
@@ -34,7 +35,7 @@ struct StoredTensor {
 bool ServedAsStored(const TensorEntry& e, absl::Span<const uint8_t> bytes,
                     std::shared_ptr<const void> owner, StoredTensor* t) {
   t->shape = e.shape;
-  if (e.storage == Storage::kSeedLM) {
+  if (e.storage == Storage::kSeedLM || e.storage == Storage::kTrellis) {
     t->packed = true;
     t->codec = e.codec;
     t->bias = e.exponent_bias;
@@ -78,7 +79,7 @@ class ContainerFetcher : public TensorFetcher {
     ASSIGN_OR_RETURN(size_t i, reader_->FindTensor(name));
     const TensorEntry& e = reader_->tensors()[i];
     StoredTensor t;
-    if (e.storage == Storage::kSeedLM ||
+    if (e.storage == Storage::kSeedLM || e.storage == Storage::kTrellis ||
         (e.storage == Storage::kBF16 && e.shape.size() == 2)) {
       ASSIGN_OR_RETURN(absl::Span<const uint8_t> raw,
                        reader_->Payload(i));  // verifies the CRC
@@ -171,8 +172,8 @@ class LlamaModel::Builder {
     WeightStats& s = m_->stats_;
     std::unique_ptr<LinearWeight> w;
     if (t.packed) {
-      ASSIGN_OR_RETURN(w, PackedLinear::Create(t.codec, t.bias, rows, cols,
-                                               t.payload, t.owner));
+      ASSIGN_OR_RETURN(w, CreateCompressedLinear(t.codec, t.bias, rows, cols,
+                                                 t.payload, t.owner));
       s.packed_weights += rows * cols;
       s.packed_bytes += w->StorageBytes();
       ++s.packed_tensors;
@@ -202,8 +203,8 @@ class LlamaModel::Builder {
       return ShapeError(name, t.shape, {n});
     std::vector<float> v(static_cast<size_t>(n));
     if (t.packed) {
-      ASSIGN_OR_RETURN(auto w,
-                       PackedLinear::Create(t.codec, t.bias, 1, n, t.payload));
+      ASSIGN_OR_RETURN(
+          auto w, CreateCompressedLinear(t.codec, t.bias, 1, n, t.payload));
       w->GetRow(0, v.data());
     } else {
       v = std::move(t.values);

@@ -99,7 +99,7 @@ class CheckpointWeightSource final : public WeightSource {
 // What an executor holds for tensor `e` (LlamaModel's builder): packed and
 // 2-D bf16 tensors as stored, other raw tensors widened to float32.
 absl::StatusOr<uint64_t> HeldBytes(const TensorEntry& e) {
-  if (e.storage == Storage::kSeedLM ||
+  if (e.storage == Storage::kSeedLM || e.storage == Storage::kTrellis ||
       (e.storage == Storage::kBF16 && e.shape.size() == 2)) {
     return ExpectedPayloadBytes(e);
   }

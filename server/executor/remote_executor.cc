@@ -32,7 +32,8 @@ void FillHeader(int64_t plan, int index, const StoredWeight& w,
   h->set_name(w.entry.name);
   for (int64_t d : w.entry.shape) h->add_shape(d);
   h->set_storage(rpc::ToProto(w.entry.storage));
-  if (w.entry.storage == Storage::kSeedLM) {
+  if (w.entry.storage == Storage::kSeedLM ||
+      w.entry.storage == Storage::kTrellis) {
     *h->mutable_codec() = rpc::ToProto(w.entry.codec);
     h->set_exponent_bias(w.entry.exponent_bias);
   }
