@@ -45,11 +45,12 @@ class ExecutorE2E : public ::testing::Test {
     delete dir_;
   }
 
-  // stories260K compressed with the default preset.
-  static std::string Compressed() {
-    const std::string out = *dir_ + "/stories.seedlm";
+  // stories260K compressed with the default preset, or with `preset`.
+  static std::string Compressed(const std::string& preset = "") {
+    const std::string out = *dir_ + "/stories" + preset + ".seedlm";
     if (!std::filesystem::exists(out)) {
-      Result r = RunSeedlm("compress " + kModel + " " + out);
+      Result r = RunSeedlm("compress " + kModel + " " + out +
+                           (preset.empty() ? "" : " --preset " + preset));
       EXPECT_EQ(r.code, 0) << r.err;
     }
     return out;
@@ -169,7 +170,8 @@ double MetricAt(const std::string& host, int port, const std::string& name) {
 }
 
 // 0, 1, 2, 3 executors attached one after another: identical outputs each
-// time, on a compressed container and on an uncompressed HF checkpoint.
+// time, on compressed containers (block and trellis codecs) and on an
+// uncompressed HF checkpoint.
 TEST_F(ExecutorE2E, OutputsDoNotDependOnTheSplit) {
   struct Case {
     std::string model;
@@ -178,6 +180,7 @@ TEST_F(ExecutorE2E, OutputsDoNotDependOnTheSplit) {
   };
   const std::vector<Case> cases = {
       {Compressed(), {}, 5},
+      {Compressed("4bit-t"), {}, 5},  // seed-trellis tensors (spec §13)
       {HfModel(96, 4), {"--tokenizer=" + kTokenizer}, 4}};
   for (const Case& k : cases) {
     std::vector<std::string> flags = k.flags;
