@@ -94,10 +94,14 @@ std::vector<uint8_t> RandomTrellisPayload(const TensorEntry& e, uint32_t seed) {
   for (int64_t r = 0; r < e.rows(); ++r) {
     uint8_t* row = out.data() + r * rb;
     // Scales in [2^-12, 2^-4) (or +0.0), as an encoder's would be.
-    const float scale = r % 5 == 4
-                            ? 0.0f
-                            : std::ldexp(1.0f + (Next(&s) % 4096) / 4096.0f,
-                                         -12 + static_cast<int>(Next(&s) % 8));
+    // Two draws in a fixed order (exponent first: function arguments have
+    // no evaluation order, and the golden file depends on it).
+    float scale = 0.0f;
+    if (r % 5 != 4) {
+      const int exponent = -12 + static_cast<int>(Next(&s) % 8);
+      const float mantissa = 1.0f + (Next(&s) % 4096) / 4096.0f;
+      scale = std::ldexp(mantissa, exponent);
+    }
     uint32_t u = 0;
     std::memcpy(&u, &scale, 4);
     for (int k = 0; k < 4; ++k) row[k] = static_cast<uint8_t>(u >> (8 * k));

@@ -189,12 +189,18 @@ void TrellisRowsImpl(const TrellisView& m, const float* x, int64_t batch,
                      int64_t row_begin, int64_t row_end, float* y,
                      int64_t ldy) {
   const GroupDecoder dec(m.layout.R);
-  // The matrix's last row, padded: the groups at its end read up to 16
-  // bytes past it.
-  std::vector<uint8_t> last;
-  if (row_end == m.rows && row_end > row_begin) {
-    last.assign(m.row_bytes + 32, 0);
-    std::memcpy(last.data(), m.data + (m.rows - 1) * m.row_bytes, m.row_bytes);
+  // The matrix's last rows, copied with zero padding: a row's last groups
+  // read up to 16 bytes past its end, which for short rows reaches past the
+  // payload from any of the last 16 / row_bytes + 1 rows. Rows before
+  // `tail_first` read only bytes inside the payload.
+  const int64_t tail_rows =
+      std::min<int64_t>(m.rows, 16 / static_cast<int64_t>(m.row_bytes) + 2);
+  const int64_t tail_first = m.rows - tail_rows;
+  std::vector<uint8_t> tail;
+  if (row_end > tail_first && row_end > row_begin) {
+    tail.assign(tail_rows * m.row_bytes + 32, 0);
+    std::memcpy(tail.data(), m.data + tail_first * m.row_bytes,
+                tail_rows * m.row_bytes);
   }
   alignas(64) float wbuf[kTileRows * (kChunk + 16)];
   std::vector<float> acc(static_cast<size_t>(batch * kTileRows * 8));
@@ -202,8 +208,9 @@ void TrellisRowsImpl(const TrellisView& m, const float* x, int64_t batch,
     const int nr = static_cast<int>(std::min<int64_t>(kTileRows, row_end - r0));
     const uint8_t* rows[kTileRows];
     for (int i = 0; i < nr; ++i) {
-      rows[i] =
-          r0 + i == m.rows - 1 ? last.data() : m.data + (r0 + i) * m.row_bytes;
+      rows[i] = r0 + i >= tail_first
+                    ? tail.data() + (r0 + i - tail_first) * m.row_bytes
+                    : m.data + (r0 + i) * m.row_bytes;
     }
     TrellisTile(m, dec, rows, nr, x, batch, wbuf, acc.data());
     for (int64_t b = 0; b < batch; ++b) {
