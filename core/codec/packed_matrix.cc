@@ -35,6 +35,24 @@ absl::Status CheckNoSeedZero(const BlockLayout& layout,
   return absl::OkStatus();
 }
 
+absl::Status CheckDecodeRowsArgs(const PackedGeometry& g, uint64_t payload_size,
+                                 int64_t row_begin, int64_t row_end,
+                                 uint64_t out_size) {
+  if (payload_size != g.payload_bytes()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("packed payload is ", payload_size, " bytes, expected ",
+                     g.payload_bytes()));
+  }
+  if (row_begin < 0 || row_end > g.rows || row_begin > row_end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rows [", row_begin, ", ", row_end, ") outside 0..", g.rows));
+  }
+  if (static_cast<int64_t>(out_size) != (row_end - row_begin) * g.cols) {
+    return absl::InvalidArgumentError("output size does not match the rows");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
                               const PackedGeometry& g,
                               absl::Span<const uint8_t> payload,
@@ -43,17 +61,10 @@ absl::Status DecodePackedRows(const CodecConfig& codec, int bias,
   if (codec.is_trellis()) {
     return DecodeTrellisRows(codec, g, payload, row_begin, row_end, out);
   }
-  if (payload.size() != g.payload_bytes()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("packed payload is ", payload.size(), " bytes, expected ",
-                     g.payload_bytes()));
-  }
-  if (row_begin < 0 || row_end > g.rows || row_begin > row_end) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rows [", row_begin, ", ", row_end, ") outside 0..", g.rows));
-  }
-  if (static_cast<int64_t>(out.size()) != (row_end - row_begin) * g.cols) {
-    return absl::InvalidArgumentError("output size does not match the rows");
+  if (absl::Status s = CheckDecodeRowsArgs(g, payload.size(), row_begin,
+                                           row_end, out.size());
+      !s.ok()) {
+    return s;
   }
   const BlockLayout layout = codec.layout();
   const int64_t bpr = g.blocks_per_row();

@@ -93,6 +93,13 @@ absl::Status CheckNoSeedZero(const BlockLayout& layout,
                              int64_t blocks_per_row = 0,
                              absl::string_view what = "");
 
+// The argument checks shared by DecodePackedRows and DecodeTrellisRows:
+// INVALID_ARGUMENT unless payload_size == g.payload_bytes(), 0 <= row_begin
+// <= row_end <= g.rows and out_size == (row_end - row_begin) * g.cols.
+absl::Status CheckDecodeRowsArgs(const PackedGeometry& g, uint64_t payload_size,
+                                 int64_t row_begin, int64_t row_end,
+                                 uint64_t out_size);
+
 // Decodes rows [row_begin, row_end) of a packed matrix into out (row-major,
 // (row_end - row_begin) x cols, row padding dropped). INVALID_ARGUMENT if the
 // payload or output sizes do not match the geometry, or a block holds seed 0

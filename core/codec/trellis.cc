@@ -151,7 +151,7 @@ absl::Status CheckTrellisScales(const PackedGeometry& g,
   const uint64_t rb = g.trellis_row_bytes();
   for (int64_t r = 0; r < g.rows; ++r) {
     const float s = TrellisStoredScale(payload.data() + r * rb);
-    if (std::isfinite(s) && !std::signbit(s)) continue;
+    if (TrellisScaleValid(s)) continue;
     const std::string msg =
         absl::StrCat(what, what.empty() ? "" : ": ", "row ", r,
                      " has an invalid trellis scale ", s);
@@ -166,23 +166,16 @@ absl::Status DecodeTrellisRows(const CodecConfig& codec,
                                absl::Span<const uint8_t> payload,
                                int64_t row_begin, int64_t row_end,
                                absl::Span<float> out) {
-  if (payload.size() != g.payload_bytes()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("trellis payload is ", payload.size(), " bytes, expected ",
-                     g.payload_bytes()));
-  }
-  if (row_begin < 0 || row_end > g.rows || row_begin > row_end) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rows [", row_begin, ", ", row_end, ") outside 0..", g.rows));
-  }
-  if (static_cast<int64_t>(out.size()) != (row_end - row_begin) * g.cols) {
-    return absl::InvalidArgumentError("output size does not match the rows");
+  if (absl::Status s = CheckDecodeRowsArgs(g, payload.size(), row_begin,
+                                           row_end, out.size());
+      !s.ok()) {
+    return s;
   }
   const uint64_t rb = g.trellis_row_bytes();
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* row = payload.data() + r * rb;
     const float s = TrellisStoredScale(row);
-    if (!std::isfinite(s) || std::signbit(s)) {
+    if (!TrellisScaleValid(s)) {
       return absl::InvalidArgumentError(
           absl::StrCat("row ", r, " has an invalid trellis scale ", s));
     }

@@ -7,6 +7,7 @@
 #ifndef SEEDLM_CORE_CODEC_TRELLIS_H_
 #define SEEDLM_CORE_CODEC_TRELLIS_H_
 
+#include <cmath>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -70,6 +71,12 @@ void TrellisDecodeRowRotated(const TrellisLayout& l, int64_t cols,
 // t.rotate. The reference every trellis decoder is tested against.
 void TrellisDecodeRow(const TrellisParams& t, int64_t cols, const uint8_t* row,
                       float* out);
+
+// A stored row scale is valid iff finite and not negative (-0.0 included:
+// spec §13.5).
+inline bool TrellisScaleValid(float s) {
+  return std::isfinite(s) && !std::signbit(s);
+}
 
 // OK iff every row scale of a trellis payload of geometry g is finite and
 // >= 0 (+0.0 or positive); else DATA_LOSS (kStored) or INVALID_ARGUMENT

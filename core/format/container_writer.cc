@@ -187,7 +187,7 @@ absl::Status ContainerWriter::CheckScales(absl::Span<const uint8_t> data) {
       buf[k - pos] = k >= base ? data[k - base] : tail_[k + 4 - base];
     }
     const float s = TrellisStoredScale(buf);
-    if (!std::isfinite(s) || std::signbit(s)) {
+    if (!TrellisScaleValid(s)) {
       return absl::InvalidArgumentError(
           absl::StrCat("tensor '", current_.name, "': row ", next_seed_block_,
                        " has an invalid trellis scale ", s));
