@@ -35,7 +35,8 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   nlohmann-json3-dev libre2-dev zlib1g-dev libicu-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev \
-  prometheus-cpp-dev libspdlog-dev chromium nodejs prometheus
+  prometheus-cpp-dev libspdlog-dev chromium nodejs prometheus \
+  verilator yosys
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
