@@ -35,8 +35,11 @@
 // result's ulp is at least twice the window's lsb and the sticky cannot
 // change the rounding; when the operands overlap, the sum is exact.
 //
-// Resources, Yosys 0.23 `synth_xilinx -top fp32_fma` (see fpga/synth/fp32.ys):
-//   RESOURCES_PLACEHOLDER
+// Resources, one instance, Yosys 0.23 `synth_xilinx -noiopad -top fp32_fma`
+// (fpga/synth/fp32.ys): 1081 LUTs (LUT1 39, LUT2 194, LUT3 409, LUT4 150,
+// LUT5 83, LUT6 206) + 74 INV, 71 CARRY4, 2 DSP48E1 (the 24x24 product),
+// 197 MUXF7, 56 MUXF8. Verilator 5.006: about 8-15 million evaluations per
+// second as a top (fpga_fp32_test, one core of the shared CI machine).
 module fp32_fma (
     input  wire [31:0] a,
     input  wire [31:0] b,

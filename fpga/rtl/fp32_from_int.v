@@ -4,6 +4,9 @@
 //
 // Parameters: none. Ports: v (two's-complement int32), y (binary32 bits).
 // Timing: purely combinational, no clock; 0 cycles of latency.
+//
+// Resources, Yosys 0.23 `synth_xilinx -noiopad` (fpga/synth/fp32.ys):
+// 206 LUTs + 32 INV, 18 CARRY4, 24 MUXF7, 9 MUXF8, no DSP.
 module fp32_from_int (
     input  wire [31:0] v,
     output wire [31:0] y
