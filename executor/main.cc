@@ -112,6 +112,25 @@ bool ParseBytes(std::string text, uint64_t* out) {
   return true;
 }
 
+// What is wrong with --kind and --fpga-bytes-per-cycle; "" if nothing.
+std::string KindError(const seedlm::executor::ExecutorAgentOptions& o) {
+  if (o.kind == "fpga-sim") {
+    if (!seedlm::executor::kHaveFpgaSim) {
+      return "--kind fpga-sim: this build has no FPGA simulator (built "
+             "without Verilator)";
+    }
+    if (o.fpga_bytes_per_cycle < 1 || o.fpga_bytes_per_cycle > 4096) {
+      return "--fpga-bytes-per-cycle must be in 1..4096";
+    }
+    return "";
+  }
+  if (o.kind != "cpu") {
+    return "unknown --kind '" + o.kind + "': this build runs cpu" +
+           (seedlm::executor::kHaveFpgaSim ? " and fpga-sim" : "");
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,19 +157,7 @@ int main(int argc, char** argv) {
   o.name = absl::GetFlag(FLAGS_name);
   if (o.server.empty()) return Usage("--server is required");
   o.fpga_bytes_per_cycle = absl::GetFlag(FLAGS_fpga_bytes_per_cycle);
-  if (o.kind == "fpga-sim") {
-    if (!seedlm::executor::kHaveFpgaSim) {
-      return Usage(
-          "--kind fpga-sim: this build has no FPGA simulator (built without "
-          "Verilator)");
-    }
-    if (o.fpga_bytes_per_cycle < 1 || o.fpga_bytes_per_cycle > 4096) {
-      return Usage("--fpga-bytes-per-cycle must be in 1..4096");
-    }
-  } else if (o.kind != "cpu") {
-    return Usage("unknown --kind '" + o.kind + "': this build runs cpu" +
-                 (seedlm::executor::kHaveFpgaSim ? " and fpga-sim" : ""));
-  }
+  if (const std::string why = KindError(o); !why.empty()) return Usage(why);
   if (o.threads < 1 || o.threads > 1024) {
     return Usage("--threads must be in 1..1024");
   }
