@@ -59,12 +59,23 @@ bool IsRefusal(absl::StatusCode code) {
 // One Attach stream: the reader (the caller of Run) and the compute thread.
 class ExecutorAgent::Stream {
  public:
+  static AttachmentOptions MakeAttachmentOptions(const ExecutorAgent& agent) {
+    AttachmentOptions o;
+    o.threads = agent.options_.threads;
+    o.max_memory_bytes = agent.options_.max_memory_bytes;
+    o.log = [&agent](const std::string& line) { agent.Log(line); };
+    o.kind = agent.options_.kind;
+    o.fpga_bytes_per_cycle = agent.options_.fpga_bytes_per_cycle;
+    if (!agent.options_.log) {
+      o.debug_log = [](const std::string& line) { obs::LogDebug(line); };
+    }
+    return o;
+  }
+
   Stream(ExecutorAgent* agent, grpc::ClientContext* context)
       : agent_(agent),
         context_(context),
-        attachment_(AttachmentOptions{
-            agent->options_.threads, agent->options_.max_memory_bytes,
-            [agent](const std::string& line) { agent->Log(line); }}) {}
+        attachment_(MakeAttachmentOptions(*agent)) {}
 
   // Runs the stream to its end: how it ended, or the attachment's fatal
   // error (*fatal set).
@@ -169,6 +180,7 @@ void ExecutorAgent::Stream::ComputeLoop() {
     }
     std::vector<v1::ExecutorMessage> replies;
     const auto t0 = std::chrono::steady_clock::now();
+    const uint64_t cycles0 = attachment_.fpga_cycles();
     const absl::Status s = attachment_.Apply(msg, &replies);
     int64_t steps = 0;
     for (const v1::ExecutorMessage& r : replies) {
@@ -179,6 +191,13 @@ void ExecutorAgent::Stream::ComputeLoop() {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
               .count();
       for (int64_t i = 0; i < steps; ++i) m->ObserveStep(seconds);
+      m->AddFpgaCycles(attachment_.fpga_cycles() - cycles0);
+      if (steps > 0 && agent_->options_.kind == "fpga-sim" &&
+          msg.step().rows_size() > 0 && attachment_.last_step_tokens() > 0) {
+        m->SetFpgaCyclesPerToken(
+            static_cast<double>(attachment_.last_step_cycles()) /
+            static_cast<double>(attachment_.last_step_tokens()));
+      }
       const CpuExecutor* held = attachment_.executor();
       if (held == nullptr) {
         m->SetHeld(0, 0);
@@ -225,14 +244,28 @@ absl::StatusOr<std::unique_ptr<ExecutorAgent>> ExecutorAgent::Create(
   if (options.server.empty()) {
     return absl::InvalidArgumentError("no server address");
   }
-  if (options.kind != "cpu") {
+  if (options.kind == "fpga-sim") {
+    if (!kHaveFpgaSim) {
+      return absl::InvalidArgumentError(
+          "executor kind 'fpga-sim': this build has no FPGA simulator (built "
+          "without Verilator)");
+    }
+    if (options.fpga_bytes_per_cycle < 1 ||
+        options.fpga_bytes_per_cycle > 4096) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "fpga_bytes_per_cycle ", options.fpga_bytes_per_cycle, " (1..4096)"));
+    }
+  } else if (options.kind != "cpu") {
     return absl::InvalidArgumentError(
-        absl::StrCat("executor kind '", options.kind, "' (this build: cpu)"));
+        absl::StrCat("executor kind '", options.kind, "' (this build: cpu",
+                     kHaveFpgaSim ? ", fpga-sim)" : ")"));
   }
   if (options.threads < 1 || options.threads > 1024) {
     return absl::InvalidArgumentError(
         absl::StrCat("threads ", options.threads, " (1..1024)"));
   }
+  // One simulated device: the executor runs (and reports) one thread.
+  if (options.kind == "fpga-sim") options.threads = 1;
   if (options.name.size() > 128) {
     return absl::InvalidArgumentError("executor name over 128 bytes");
   }

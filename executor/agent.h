@@ -1,7 +1,9 @@
 // The seedlm-executor process's gRPC loop: dials a seedlm-serve server's
 // ExecutorService (proto/seedlm/v1/executor.proto), attaches (Hello), and
-// runs the layers the server assigns it on a CpuExecutor, for as long as it
-// serves. What a message does is the RPC-free Attachment's
+// runs the layers the server assigns it on a CpuExecutor (kind "cpu"), or
+// with their packed linear layers on the simulated FPGA engine (kind
+// "fpga-sim", fpga/host/fpga_linear.h; builds with Verilator only), for as
+// long as it serves. What a message does is the RPC-free Attachment's
 // (executor/attachment.h); this adapter moves messages:
 //  - a reader thread reads the stream and answers Ping with Pong at once;
 //    every other message goes, in order, to ONE compute thread (a FIFO),
@@ -17,7 +19,10 @@
 //
 // Logs (stderr, or ExecutorAgentOptions::log): "attached to ADDR",
 // "loading layers [a, b): N tensors, B bytes", "loaded layers [a, b) in X s
-// (B bytes held)", "detached: ...".
+// (B bytes held) on KIND (...)", "detached: ..."; for fpga-sim also the
+// engine ("fpga-sim: N linear layers on seedlm_engine ..."), every ~64
+// tokens the simulated cycles per token, and each step's cycles at debug
+// level (stderr only: not through ExecutorAgentOptions::log).
 
 #ifndef SEEDLM_EXECUTOR_AGENT_H_
 #define SEEDLM_EXECUTOR_AGENT_H_
@@ -43,10 +48,22 @@ namespace seedlm::executor {
 
 class ExecutorMetrics;
 
+// Whether this build runs kind "fpga-sim" (CMake with Verilator defines
+// SEEDLM_HAVE_FPGA_SIM for the executor library and its users).
+#ifdef SEEDLM_HAVE_FPGA_SIM
+inline constexpr bool kHaveFpgaSim = true;
+#else
+inline constexpr bool kHaveFpgaSim = false;
+#endif
+
 struct ExecutorAgentOptions {
-  std::string server;        // "host:port" of the ExecutorService (required)
-  std::string kind = "cpu";  // only "cpu" ("fpga-sim" comes with the FPGA)
-  int threads = 1;           // compute threads, 1..1024
+  std::string server;  // "host:port" of the ExecutorService (required)
+  // "cpu", or "fpga-sim" where kHaveFpgaSim (attachment.h).
+  std::string kind = "cpu";
+  int threads = 1;  // compute threads, 1..1024 (fpga-sim: always 1)
+  // fpga-sim: the engine's memory port in bytes per cycle, 1..4096 (the
+  // engine may accept fewer: its error then fails the attachment).
+  int fpga_bytes_per_cycle = 64;
   uint64_t max_memory_bytes = 0;  // what it may hold; 0: no limit
   std::string token;              // bearer token ("" = none)
   std::string tls_ca;             // PEM CA bundle: dial TLS ("" = plaintext)
@@ -78,8 +95,10 @@ struct ExecutorAgentStats {
 class ExecutorAgent {
  public:
   // Checks the options (INVALID_ARGUMENT: no server, a kind other than
-  // "cpu", threads outside 1..1024, a name over 128 bytes, bad backoff) and
-  // reads the TLS CA file (its errors). Does not connect.
+  // "cpu" and (where kHaveFpgaSim) "fpga-sim", threads outside 1..1024,
+  // bytes per cycle outside 1..4096, a name over 128 bytes, bad backoff) and
+  // reads the TLS CA file (its errors). Does not connect. fpga-sim runs one
+  // thread whatever `threads` says (and says so in Hello).
   static absl::StatusOr<std::unique_ptr<ExecutorAgent>> Create(
       ExecutorAgentOptions options);
   ~ExecutorAgent();  // REQUIRES: Run() is not running.

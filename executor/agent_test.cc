@@ -515,9 +515,16 @@ TEST(AgentCreate, ChecksOptions) {
             absl::StatusCode::kInvalidArgument);  // no server
   o.server = "127.0.0.1:1";
   EXPECT_TRUE(ExecutorAgent::Create(o).ok());
-  o.kind = "fpga-sim";
+  o.kind = "gpu";
   EXPECT_EQ(ExecutorAgent::Create(o).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // fpga-sim only where the build has the simulator, with a sane port.
+  o.kind = "fpga-sim";
+  EXPECT_EQ(ExecutorAgent::Create(o).ok(), kHaveFpgaSim);
+  o.fpga_bytes_per_cycle = 0;
+  EXPECT_EQ(ExecutorAgent::Create(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o.fpga_bytes_per_cycle = 64;
   o.kind = "cpu";
   o.threads = 0;
   EXPECT_EQ(ExecutorAgent::Create(o).status().code(),

@@ -10,13 +10,39 @@
 #include "core/util/status_macros.h"
 #include "proto/rpc/convert.h"
 
+#ifdef SEEDLM_HAVE_FPGA_SIM
+#include "fpga/host/fpga_linear.h"
+#endif
+
 // Step.hidden carries little-endian float32: copied as they are here.
 #ifndef ABSL_IS_LITTLE_ENDIAN
 #error "seedlm-executor assumes a little-endian host (Step.hidden)"
 #endif
 
 namespace seedlm::executor {
+
+struct FpgaState {
+#ifdef SEEDLM_HAVE_FPGA_SIM
+  std::unique_ptr<fpga::FpgaDevice> device;  // the current plan's
+#endif
+  uint64_t cycles_before = 0;  // of the devices of earlier plans
+  std::string engine;          // the current device's description
+  int64_t tokens_since_log = 0;
+  bool logged = false;  // whether the plan's first step was logged
+  uint64_t cycles_since_log = 0;
+
+  uint64_t cycles() const {
+#ifdef SEEDLM_HAVE_FPGA_SIM
+    if (device != nullptr) return cycles_before + device->cycles();
+#endif
+    return cycles_before;
+  }
+};
+
 namespace {
+
+// Tokens between two info lines of an fpga-sim attachment.
+constexpr int64_t kFpgaLogTokens = 64;
 
 absl::StatusOr<TensorEntry> EntryFromProto(const v1::TensorHeader& t) {
   TensorEntry e;
@@ -54,7 +80,79 @@ std::string RangeText(const v1::Assign& a) {
 }  // namespace
 
 Attachment::Attachment(AttachmentOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  if (options_.kind == "fpga-sim") fpga_ = std::make_unique<FpgaState>();
+}
+
+Attachment::~Attachment() {
+  executor_.reset();  // its model computes on fpga_'s device
+}
+
+int Attachment::Threads() const {
+  return fpga_ != nullptr ? 1 : options_.threads;
+}
+
+std::string Attachment::description() const {
+  if (fpga_ == nullptr) {
+    return absl::StrCat("cpu (", Threads(),
+                        Threads() == 1 ? " thread)" : " threads)");
+  }
+  return absl::StrCat(
+      "fpga-sim (", fpga_->engine.empty() ? "no engine loaded" : fpga_->engine,
+      ")");
+}
+
+uint64_t Attachment::fpga_cycles() const {
+  return fpga_ != nullptr ? fpga_->cycles() : 0;
+}
+
+absl::Status Attachment::WrapForFpga(LlamaModel* model) {
+#ifdef SEEDLM_HAVE_FPGA_SIM
+  fpga::EngineOptions eo;
+  eo.bytes_per_cycle = options_.fpga_bytes_per_cycle;
+  fpga_->cycles_before = fpga_->cycles();
+  fpga_->device = std::make_unique<fpga::FpgaDevice>(eo);
+  fpga_->engine.clear();
+  fpga_->logged = false;
+  fpga_->tokens_since_log = 0;
+  fpga_->cycles_since_log = 0;
+  absl::StatusOr<int> n = fpga::WrapPackedLinears(model, fpga_->device.get());
+  if (!n.ok()) {
+    return absl::Status(n.status().code(),
+                        absl::StrCat("fpga-sim: ", n.status().message()));
+  }
+  fpga_->engine = fpga_->device->description();
+  Log(absl::StrCat("fpga-sim: ", *n, " linear layers on ", fpga_->engine,
+                   "; attention, norms and the rest on the CPU"));
+  return absl::OkStatus();
+#else
+  (void)model;
+  return absl::UnimplementedError(
+      "this build has no FPGA simulator (built without Verilator)");
+#endif
+}
+
+void Attachment::AccountFpgaStep(uint64_t cycles_before, int64_t tokens) {
+  const uint64_t cycles = fpga_->cycles() - cycles_before;
+  last_step_cycles_ = cycles;
+  if (options_.debug_log) {
+    options_.debug_log(absl::StrFormat(
+        "fpga-sim step: %d tokens, %d simulated cycles (%.0f per token)",
+        tokens, cycles, static_cast<double>(cycles) / tokens));
+  }
+  fpga_->tokens_since_log += tokens;
+  fpga_->cycles_since_log += cycles;
+  if (fpga_->tokens_since_log >= kFpgaLogTokens || !fpga_->logged) {
+    Log(absl::StrFormat(
+        "fpga-sim: %.0f simulated cycles per token over the last %d tokens "
+        "(%d cycles in all)",
+        static_cast<double>(fpga_->cycles_since_log) / fpga_->tokens_since_log,
+        fpga_->tokens_since_log, fpga_->cycles()));
+    fpga_->logged = true;
+    fpga_->tokens_since_log = 0;
+    fpga_->cycles_since_log = 0;
+  }
+}
 
 void Attachment::Log(const std::string& line) const {
   if (options_.log) options_.log(line);
@@ -145,7 +243,7 @@ absl::Status Attachment::CheckAssign(const v1::Assign& a) {
     o.context = a.context();
     o.max_sequences = a.max_sequences();
     o.max_step_tokens = a.max_step_tokens();
-    o.threads = options_.threads;
+    o.threads = Threads();
     const uint64_t need =
         static_cast<uint64_t>(a.total_bytes()) +
         CpuExecutor::OverheadBytes(config_, a.layer_end() - a.layer_begin(), o);
@@ -261,16 +359,17 @@ absl::Status Attachment::MaybeBuild(std::vector<v1::ExecutorMessage>* replies) {
   lo.load_head = false;
   ASSIGN_OR_RETURN(std::unique_ptr<LlamaModel> model,
                    LlamaModel::FromTensors(metadata, std::move(tensors), lo));
+  if (fpga_ != nullptr) RETURN_IF_ERROR(WrapForFpga(model.get()));
   CpuExecutorOptions eo;
   eo.context = assign_.context();
   eo.max_sequences = assign_.max_sequences();
   eo.max_step_tokens = assign_.max_step_tokens();
-  eo.threads = options_.threads;
+  eo.threads = Threads();
   ASSIGN_OR_RETURN(executor_, CpuExecutor::Create(std::move(model), eo));
-  Log(absl::StrFormat("loaded layers %s in %.2f s (%d bytes held)",
+  Log(absl::StrFormat("loaded layers %s in %.2f s (%d bytes held) on %s",
                       RangeText(assign_),
                       absl::ToDoubleSeconds(absl::Now() - load_start_),
-                      executor_->memory_bytes()));
+                      executor_->memory_bytes(), description()));
   v1::ExecutorMessage m;
   m.mutable_loaded()->set_plan_id(assign_.plan_id());
   m.mutable_loaded()->set_weight_bytes(
@@ -313,7 +412,16 @@ absl::Status Attachment::RunStep(const v1::Step& step,
   }
   hidden_.resize(static_cast<size_t>(tokens) * dim);
   std::memcpy(hidden_.data(), step.hidden().data(), want);
+  const uint64_t cycles_before = fpga_cycles();
   RETURN_IF_ERROR(executor_->Step(rows_, absl::MakeSpan(hidden_)));
+  last_step_tokens_ = tokens;
+  if (fpga_ != nullptr) {
+#ifdef SEEDLM_HAVE_FPGA_SIM
+    // An engine fault left NaN rows: the step fails with it.
+    RETURN_IF_ERROR(fpga_->device->status());
+#endif
+    AccountFpgaStep(cycles_before, tokens);
+  }
   hidden_out->assign(reinterpret_cast<const char*>(hidden_.data()), want);
   return absl::OkStatus();
 }

@@ -14,6 +14,12 @@ namespace seedlm::executor {
 namespace {
 
 namespace v1 = ::seedlm::v1;
+
+#ifdef SEEDLM_HAVE_FPGA_SIM
+constexpr bool kHaveFpgaSimForTest = true;
+#else
+constexpr bool kHaveFpgaSimForTest = false;
+#endif
 using testing_util::MakePlan;
 using testing_util::Plan;
 
@@ -138,6 +144,36 @@ TEST(Attachment, OutOfOrderTensorIsFatal) {
             absl::StatusCode::kInvalidArgument);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].has_error());
+}
+
+// fpga-sim needs packed (seedlm) weights: a dense model's assignment is
+// fatal with a message saying why (or that the build has no simulator).
+TEST(Attachment, FpgaSimRefusesADenseModel) {
+  SEEDLM_NEED_SHARED_FILE(kStories);
+  auto src = WeightSource::Open(kStories);
+  ASSERT_TRUE(src.ok()) << src.status();
+  AttachmentOptions o;
+  o.kind = "fpga-sim";
+  Attachment a(o);
+  EXPECT_EQ(a.description(), "fpga-sim (no engine loaded)");
+  std::vector<v1::ExecutorMessage> out;
+  const Plan plan = MakePlan(**src, 1, 0, 1, 1 << 20);
+  absl::Status s;
+  for (const v1::ServerMessage& m : plan.messages) {
+    s = a.Apply(m, &out);
+    if (!s.ok()) break;
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented) << s;
+  EXPECT_NE(
+      s.message().find(kHaveFpgaSimForTest ? "fpga-sim: layers [0, 1) hold no "
+                                             "seedlm-packed weight"
+                                           : "no FPGA simulator"),
+      std::string::npos)
+      << s;
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(out.back().has_error());
+  EXPECT_EQ(a.executor(), nullptr);
+  EXPECT_EQ(a.fpga_cycles(), 0u);
 }
 
 }  // namespace

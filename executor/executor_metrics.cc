@@ -22,11 +22,32 @@ ExecutorMetrics::ExecutorMetrics(obs::MetricsRegistry* registry)
                   .Name("seedlm_executor_layers_held")
                   .Help("Layers loaded.")
                   .Register(registry->registry())
-                  .Add({})) {}
+                  .Add({})),
+      fpga_cycles_(prometheus::BuildCounter()
+                       .Name("seedlm_executor_fpga_cycles_total")
+                       .Help("Simulated FPGA engine cycles (--kind "
+                             "fpga-sim; 0 for other kinds).")
+                       .Register(registry->registry())
+                       .Add({})),
+      fpga_cycles_per_token_(
+          prometheus::BuildGauge()
+              .Name("seedlm_executor_fpga_cycles_per_token")
+              .Help("Simulated FPGA engine cycles per token of the last "
+                    "step (--kind fpga-sim; 0 for other kinds).")
+              .Register(registry->registry())
+              .Add({})) {}
 
 void ExecutorMetrics::ObserveStep(double seconds) {
   steps_.Increment();
   step_seconds_.Observe(seconds);
+}
+
+void ExecutorMetrics::AddFpgaCycles(uint64_t cycles) {
+  if (cycles > 0) fpga_cycles_.Increment(static_cast<double>(cycles));
+}
+
+void ExecutorMetrics::SetFpgaCyclesPerToken(double cycles_per_token) {
+  fpga_cycles_per_token_.Set(cycles_per_token);
 }
 
 void ExecutorMetrics::SetHeld(uint64_t weight_bytes, int layers) {

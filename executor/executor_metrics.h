@@ -6,8 +6,13 @@
 //                                        taken off the queue to its answer,
 //   seedlm_executor_weight_bytes_held    weights of the loaded layers,
 //   seedlm_executor_layers_held          layers loaded (0 while detached,
-//                                        standing by or loading).
-// Every series exists, zero-valued, from construction.
+//                                        standing by or loading),
+//   seedlm_executor_fpga_cycles_total    simulated FPGA engine cycles
+//                                        (--kind fpga-sim),
+//   seedlm_executor_fpga_cycles_per_token  the last step's simulated cycles
+//                                        per token (fpga-sim).
+// Every series exists, zero-valued, from construction, for every kind (the
+// fpga ones stay 0 for cpu).
 //
 // Thread-safety: all methods are thread-safe. The registry must outlive
 // this object.
@@ -33,12 +38,18 @@ class ExecutorMetrics {
   void ObserveStep(double seconds);
   // What the executor holds now.
   void SetHeld(uint64_t weight_bytes, int layers);
+  // Simulated engine cycles spent (fpga-sim).
+  void AddFpgaCycles(uint64_t cycles);
+  // The last step's cycles per token (fpga-sim).
+  void SetFpgaCyclesPerToken(double cycles_per_token);
 
  private:
   prometheus::Counter& steps_;
   prometheus::Histogram& step_seconds_;
   prometheus::Gauge& weight_bytes_;
   prometheus::Gauge& layers_;
+  prometheus::Counter& fpga_cycles_;
+  prometheus::Gauge& fpga_cycles_per_token_;
 };
 
 }  // namespace seedlm::executor

@@ -1,8 +1,11 @@
 // seedlm-executor: attaches to a seedlm-serve server's ExecutorService and
-// runs the model layers it assigns (executor/agent.h). Flags live here
+// runs the model layers it assigns (executor/agent.h): on the CPU
+// (--kind cpu), or with the packed linear layers on the Verilated SeedLM
+// engine (--kind fpga-sim, builds with Verilator only). Flags live here
 // only. Exit status: 0 after SIGTERM / SIGINT, 1 when the attachment fails
-// for good (refused, or weights that fail their check), 2 for a usage
-// error. A second signal exits at once (128 + signal).
+// for good (refused, weights that fail their check, or a model fpga-sim
+// cannot run), 2 for a usage error (also --kind fpga-sim in a build without
+// the simulator). A second signal exits at once (128 + signal).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -32,8 +35,11 @@
 ABSL_FLAG(std::string, server, "",
           "host:port of the server's ExecutorService (required)");
 ABSL_FLAG(std::string, kind, "cpu",
-          "executor kind: cpu (fpga-sim comes with the FPGA simulator)");
-ABSL_FLAG(int, threads, 1, "compute threads, 1..1024");
+          "executor kind: cpu, or fpga-sim (the packed linear layers on the "
+          "simulated FPGA engine; builds with Verilator only)");
+ABSL_FLAG(int, threads, 1, "compute threads, 1..1024 (fpga-sim: 1)");
+ABSL_FLAG(int, fpga_bytes_per_cycle, 64,
+          "fpga-sim: the engine's memory port, bytes per cycle");
 ABSL_FLAG(std::string, max_memory, "0",
           "bytes it may hold (weights + KV caches), with an optional K, M or "
           "G suffix (powers of 1024); 0 = no limit");
@@ -52,7 +58,8 @@ ABSL_FLAG(std::string, log_format, "text", "text, json or logfmt");
 namespace {
 
 constexpr char kUsage[] =
-    "seedlm-executor --server ADDR [--kind cpu] [--threads N] "
+    "seedlm-executor --server ADDR [--kind cpu|fpga-sim] [--threads N] "
+    "[--fpga-bytes-per-cycle N] "
     "[--max-memory BYTES[K|M|G]] [--token T] [--tls-ca F] [--name NAME] "
     "[--http ADDR] [--ready-file F] [--log-level L] "
     "[--log-format text|json|logfmt]";
@@ -105,6 +112,25 @@ bool ParseBytes(std::string text, uint64_t* out) {
   return true;
 }
 
+// What is wrong with --kind and --fpga-bytes-per-cycle; "" if nothing.
+std::string KindError(const seedlm::executor::ExecutorAgentOptions& o) {
+  if (o.kind == "fpga-sim") {
+    if (!seedlm::executor::kHaveFpgaSim) {
+      return "--kind fpga-sim: this build has no FPGA simulator (built "
+             "without Verilator)";
+    }
+    if (o.fpga_bytes_per_cycle < 1 || o.fpga_bytes_per_cycle > 4096) {
+      return "--fpga-bytes-per-cycle must be in 1..4096";
+    }
+    return "";
+  }
+  if (o.kind != "cpu") {
+    return "unknown --kind '" + o.kind + "': this build runs cpu" +
+           (seedlm::executor::kHaveFpgaSim ? " and fpga-sim" : "");
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,13 +156,16 @@ int main(int argc, char** argv) {
   o.tls_ca = absl::GetFlag(FLAGS_tls_ca);
   o.name = absl::GetFlag(FLAGS_name);
   if (o.server.empty()) return Usage("--server is required");
-  if (o.kind != "cpu") {
-    return Usage("unknown --kind '" + o.kind +
-                 "': this build runs cpu (fpga-sim comes with the FPGA "
-                 "simulator)");
-  }
+  o.fpga_bytes_per_cycle = absl::GetFlag(FLAGS_fpga_bytes_per_cycle);
+  if (const std::string why = KindError(o); !why.empty()) return Usage(why);
   if (o.threads < 1 || o.threads > 1024) {
     return Usage("--threads must be in 1..1024");
+  }
+  if (o.kind == "fpga-sim" && o.threads != 1) {
+    seedlm::obs::LogWarn(
+        "--kind fpga-sim runs one thread (one simulated device); --threads "
+        "ignored",
+        {{"threads", o.threads}});
   }
   const std::string memory = absl::GetFlag(FLAGS_max_memory);
   if (!ParseBytes(memory, &o.max_memory_bytes)) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/model/model_test_util.h"
+#include "executor/agent.h"
 #include "executor/fake_executor_service.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -57,7 +58,9 @@ TEST(ExecutorMainTest, UsageErrorsExitTwo) {
         {"--server", "127.0.0.1:1", "--max-memory", "12X"},
         {"--server", "127.0.0.1:1", "--max-memory", "-1"},
         {"--server", "127.0.0.1:1", "extra"},
-        {"--server=127.0.0.1:1", "--kind=fpga-sim"}}) {
+        {"--server=127.0.0.1:1", "--kind=gpu"},
+        {"--server=127.0.0.1:1", "--kind=fpga-sim",
+         "--fpga-bytes-per-cycle=0"}}) {
     std::vector<std::string> argv = {kExecutor};
     argv.insert(argv.end(), args.begin(), args.end());
     SubprocessOptions o;
@@ -68,11 +71,38 @@ TEST(ExecutorMainTest, UsageErrorsExitTwo) {
     EXPECT_NE(r->err.find("usage: seedlm-executor"), std::string::npos)
         << r->err;
   }
+  if (kHaveFpgaSim) return;  // fpga-sim runs: see the next test
   auto r = RunSubprocess({kExecutor, "--server", "x:1", "--kind", "fpga-sim"},
                          SubprocessOptions());
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_NE(r->err.find("fpga-sim comes with the FPGA"), std::string::npos)
+  EXPECT_EQ(r->exit_code, 2);
+  EXPECT_NE(r->err.find("this build has no FPGA simulator (built without "
+                        "Verilator)"),
+            std::string::npos)
       << r->err;
+}
+
+// Where the build has the simulator, fpga-sim attaches and says it runs one
+// thread (the engine's use is tests/fpga_executor_e2e_test.cc).
+TEST(ExecutorMainTest, FpgaSimAttachesWithOneThread) {
+  if (!kHaveFpgaSim) GTEST_SKIP() << "built without Verilator";
+  FakeServer fake;
+  SubprocessOptions o;
+  o.timeout = milliseconds(60000);
+  auto p = Subprocess::Start(
+      {kExecutor, "--server", fake.address(), "--token", testing_util::kToken,
+       "--kind", "fpga-sim", "--threads", "4"},
+      o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::optional<v1::ExecutorMessage> hello = fake.service.Next();
+  ASSERT_TRUE(hello.has_value());
+  ASSERT_TRUE(hello->has_hello()) << hello->DebugString();
+  EXPECT_EQ(hello->hello().kind(), "fpga-sim");
+  EXPECT_EQ(hello->hello().threads(), 1);
+  (*p)->Kill(SIGTERM);
+  auto r = (*p)->Wait(milliseconds(30000));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->err;
 }
 
 TEST(ExecutorMainTest, RefusedTokenExitsOne) {

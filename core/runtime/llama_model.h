@@ -14,9 +14,9 @@
 // weights. Its tensors may also come from elsewhere than a file, e.g. a
 // network stream (FromTensors).
 //
-// Thread-safety: immutable after Load / FromTensors; share one model between
-// sessions (llama_session.h) and forward passes (llama_forward.h) on any
-// number of threads.
+// Thread-safety: immutable after Load / FromTensors (but for mutable_layer,
+// used before sharing); share one model between sessions (llama_session.h)
+// and forward passes (llama_forward.h) on any number of threads.
 
 #ifndef SEEDLM_CORE_RUNTIME_LLAMA_MODEL_H_
 #define SEEDLM_CORE_RUNTIME_LLAMA_MODEL_H_
@@ -147,6 +147,10 @@ class LlamaModel {
   }
   // REQUIRES: has_layer(i).
   const Layer& layer(int i) const { return layers_[i - layer_begin_]; }
+  // Layer i for a wrapper that swaps its weights (fpga/host/fpga_linear.h)
+  // before the model is shared: a replacement must keep the weight's shape
+  // and give the same results. Not thread-safe. REQUIRES: has_layer(i).
+  Layer& mutable_layer(int i) { return layers_[i - layer_begin_]; }
   // dim floats; empty unless has_head().
   const std::vector<float>& final_norm() const { return final_norm_; }
   // The weights loaded (a part counts only its own).
