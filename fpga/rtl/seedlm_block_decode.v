@@ -40,6 +40,8 @@ module seedlm_block_decode #(
     output [          7:0] e_field,
     output [     C*32-1:0] weight
 );
+  // One lane of the engine: instantiated once per lane, compiled once.
+  /*verilator no_inline_module*/
   localparam QB = K + E;  // first bit of q_0
 
   wire [C*P*24-1:0] m;
