@@ -15,6 +15,8 @@
 #                34000: 102,000 generated rings + the model's rows, every
 #                fast impl compared, the reference on VERIFY_REFERENCE_RINGS
 #                rows per data set; about 12 more minutes)
+#   make fpga-report  the FPGA engine's cycle table (simulation) and Yosys
+#                resources, as in fpga/README.md (about 15 minutes)
 #   make sanitize  ASan+UBSan unit tests and -Wthread-safety (clang tree
 #                build-clang/), TSan on the concurrency tests (build-tsan/)
 #   make format  check clang-format (FIX=1 rewrites the files)
@@ -42,6 +44,7 @@ FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
 
 .PHONY: all deps browser-deps configure build test demo quality bench verify bazel \
+  fpga-report \
   bazel-core fuzz sanitize format clean
 
 all: build
@@ -107,6 +110,11 @@ bench: build
 	$(BUILD)/bin/seedlm-bench search --preset 4bit-p4,4bit-t,3bit-t
 	$(BUILD)/bin/seedlm-bench matvec --table --threads 2
 	$(BUILD)/bin/seedlm-bench tokens --model $(DEMO_MODEL) --tokens 256 --threads 1
+
+# The FPGA engine's cycle table and Yosys resources (fpga/README.md).
+fpga-report: build
+	$(BUILD)/bin/seedlm-fpga-report
+	bash fpga/synth/engine_resources.sh
 
 verify: build
 	$(BUILD)/bin/seedlm-verify --blocks $(VERIFY_BLOCKS) \

@@ -46,7 +46,7 @@ fi
 if [[ "${what}" == tsan || "${what}" == all ]]; then
   if [[ ! -f "${tsan_build}/build.ninja" ]]; then
     CC=clang CXX=clang++ cmake -G Ninja -S "${repo}" -B "${tsan_build}" \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEEDLM_TSAN=ON >/dev/null
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEEDLM_TSAN=ON -DSEEDLM_FPGA=OFF >/dev/null
   fi
   echo "[sanitizers] tsan build (${tsan_build})"
   ninja -C "${tsan_build}" -j "${jobs}" util_concurrency_test fast_search_test \

@@ -31,7 +31,8 @@ struct EngineOptions {
   // The memory port: bytes per cycle (64 is the paper's setting).
   int bytes_per_cycle = 64;
   // Block lanes (each decodes one block per cycle); 0: as many as the port
-  // feeds, floor(8 * bytes_per_cycle / block bits).
+  // feeds, floor(8 * bytes_per_cycle / block bits) (the bf16 baseline's
+  // "block" is 8 weights, 16 bytes).
   int lanes = 0;
 };
 
@@ -55,6 +56,27 @@ class PackedEngine {
                                              const float* x, int64_t row_begin,
                                              int64_t row_end, float* y) = 0;
 };
+
+// The baseline the paper compares with: the same RTL (memory port, reader,
+// lanes of 8 multiply-accumulators, activation buffer) over dense bfloat16
+// rows (the top 16 bits of float32) instead of packed blocks, so 64 B/cycle
+// feed 32 weights per cycle where SeedLM's 4-bit blocks feed 128.
+class Bf16Engine {
+ public:
+  virtual ~Bf16Engine() = default;
+  virtual std::string description() const = 0;
+  // y[r - row_begin] = DotF32(row r widened to float32, x), exactly
+  // kernels::DenseBf16Rows, for r in [row_begin, row_end) of the rows x cols
+  // row-major matrix w. The rows are laid out in the simulated memory padded
+  // to whole groups of 8 weights. INVALID_ARGUMENT as PackedEngine::MatVec.
+  virtual absl::StatusOr<MatVecStats> MatVec(const uint16_t* w, int64_t rows,
+                                             int64_t cols, const float* x,
+                                             int64_t row_begin, int64_t row_end,
+                                             float* y) = 0;
+};
+
+absl::StatusOr<std::unique_ptr<Bf16Engine>> CreateBf16Engine(
+    const EngineOptions& options = {});
 
 // An engine for `codec`. UNIMPLEMENTED when no RTL configuration is built
 // for it (the message names those that are); INVALID_ARGUMENT for options
