@@ -113,6 +113,7 @@ bench: build
 
 # The FPGA engine's cycle table and Yosys resources (fpga/README.md).
 fpga-report: build
+	cmake --build $(BUILD) --target seedlm-fpga-report
 	$(BUILD)/bin/seedlm-fpga-report
 	bash fpga/synth/engine_resources.sh
 

@@ -22,7 +22,8 @@
 //   sum          sum_c as a signed int32 at [32c, 32c + 32).
 //   qsum         sum_p q_p as a signed int32.
 //   e_field      the raw unsigned E-bit e field (0 when E = 0).
-//   weight       w_c as float32 bits at [32c, 32c + 32).
+//   weight       w_c as float32 bits at [32c, 32c + 32) (0 when WEIGHTS = 0:
+//                the fused lanes of seedlm_engine use only the sums).
 // Timing: combinational.
 module seedlm_block_decode #(
     parameter C = 8,
@@ -31,7 +32,8 @@ module seedlm_block_decode #(
     parameter Q = 4,
     parameter E = 0,
     parameter VARIANT = 1,
-    parameter GEN = 0
+    parameter GEN = 0,
+    parameter WEIGHTS = 1  // 0: no float weights (the fused lanes use sums)
 ) (
     input  [K+E+P*Q-1:0] block,
     input  [32*(1<<E)-1:0] scale_table,
@@ -111,19 +113,24 @@ module seedlm_block_decode #(
       wire [31:0] s = row_sum(m[24*P*c+:24*P], qf);
       assign sum[32*c+:32] = s;
 
-      // fl32(sum_c) is exact (|sum_c| < 2^24); the product is
-      // fma(x, scale, -0.0) = RNE(x * scale), zero signs included.
-      wire [31:0] x;
-      fp32_from_int u_to_float (
-          .v(s),
-          .y(x)
-      );
-      fp32_fma u_mul (
-          .a(x),
-          .b(scale),
-          .c(32'h80000000),
-          .y(weight[32*c+:32])
-      );
+      if (WEIGHTS != 0) begin : g_w
+        // fl32(sum_c) is exact (|sum_c| < 2^24); the product is
+        // fma(x, scale, -0.0) = RNE(x * scale), zero signs included.
+        wire [31:0] x;
+        fp32_from_int u_to_float (
+            .v(s),
+            .y(x)
+        );
+        fp32_fma u_mul (
+            .a(x),
+            .b(scale),
+            .c(32'h80000000),
+            .y(weight[32*c+:32])
+        );
+      end else begin : g_now
+        assign weight[32*c+:32] = 32'h0;
+        wire _unused_ok = ^scale;
+      end
     end
   endgenerate
 endmodule

@@ -219,7 +219,8 @@ module seedlm_engine #(
           .Q(Q),
           .E(E),
           .VARIANT(VARIANT),
-          .GEN(GEN)
+          .GEN(GEN),
+          .WEIGHTS(FUSED ? 0 : 1)
       ) u_dec (
           .block(fifo[gi][B-1:0]),
           .scale_table(cfg_scale),

@@ -1,16 +1,26 @@
 // CreatePackedEngine / CreateBf16Engine: the RTL configurations this build
 // has (one Verilated model each, fpga/sim/engine.cmake) and the options they
-// accept.
+// accept. Compiled twice: for the tests and the executor (small lane counts
+// but for the default preset, to keep the generated code and CI time down),
+// and with SEEDLM_FPGA_REPORT_ENGINES for seedlm-fpga-report (the lanes that
+// saturate 64 and 128 B/cycle ports).
 #include "fpga/sim/engine.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#if defined(SEEDLM_FPGA_REPORT_ENGINES)
+#include "Vreport_3bit.h"
+#include "Vreport_4bit_p4.h"
+#include "Vreport_bf16.h"
+#else
 #include "Vengine_3bit.h"
 #include "Vengine_4bit.h"
 #include "Vengine_4bit_i8.h"
 #include "Vengine_4bit_p4.h"
 #include "Vengine_bf16.h"
+#endif
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -103,7 +113,11 @@ class Bf16Adapter final : public Bf16Engine {
   }
 
  private:
+#if defined(SEEDLM_FPGA_REPORT_ENGINES)
+  VerilatedCore<Vreport_bf16> core_;
+#else
   VerilatedCore<Vengine_bf16> core_;
+#endif
   std::vector<uint16_t> padded_;
 };
 
@@ -121,15 +135,26 @@ struct Built {
 };
 
 const std::vector<Built>& BuiltEngines() {
+#if defined(SEEDLM_FPGA_REPORT_ENGINES)
   static const auto* built = new std::vector<Built>{
-      {"4bit-p4", {"4bit-p4", 32, 128, 2048}, &Make<Vengine_4bit_p4>},
-      {"4bit-i8", {"4bit-i8", 16, 64, 2048}, &Make<Vengine_4bit_i8>},
-      {"4bit", {"4bit", 16, 64, 2048}, &Make<Vengine_4bit>},
-      {"3bit", {"3bit", 14, 64, 1024}, &Make<Vengine_3bit>},
+      {"4bit-p4", {"4bit-p4", 32, 128, 2048}, &Make<Vreport_4bit_p4>},
+      {"3bit", {"3bit", 14, 64, 1024}, &Make<Vreport_3bit>},
   };
+#else
+  static const auto* built = new std::vector<Built>{
+      {"4bit-p4", {"4bit-p4", 16, 64, 2048}, &Make<Vengine_4bit_p4>},
+      {"4bit-i8", {"4bit-i8", 4, 64, 2048}, &Make<Vengine_4bit_i8>},
+      {"4bit", {"4bit", 4, 64, 2048}, &Make<Vengine_4bit>},
+      {"3bit", {"3bit", 4, 64, 1024}, &Make<Vengine_3bit>},
+  };
+#endif
   return *built;
 }
+#if defined(SEEDLM_FPGA_REPORT_ENGINES)
 const EngineShape kBf16Shape{"bf16", 8, 128, 2048};
+#else
+const EngineShape kBf16Shape{"bf16", 4, 64, 2048};
+#endif
 
 // The lanes for `options`, or INVALID_ARGUMENT.
 absl::StatusOr<int> Lanes(const EngineOptions& options,
@@ -140,7 +165,9 @@ absl::StatusOr<int> Lanes(const EngineOptions& options,
         absl::StrCat("bytes per cycle ", bpc, ": the ", shape.name,
                      " engine takes ", 4 * c, "..", shape.max_bpc));
   }
-  const int lanes = options.lanes != 0 ? options.lanes : 8 * bpc / block_bits;
+  const int lanes = options.lanes != 0
+                        ? options.lanes
+                        : std::min(shape.max_lanes, 8 * bpc / block_bits);
   if (lanes < 1 || lanes > shape.max_lanes) {
     return absl::InvalidArgumentError(
         absl::StrCat("lanes ", lanes, ": the ", shape.name, " engine has 1..",
@@ -165,8 +192,8 @@ absl::StatusOr<std::unique_ptr<PackedEngine>> CreatePackedEngine(
     return b.make(codec, b.shape, options.bytes_per_cycle, *lanes);
   }
   return absl::UnimplementedError(
-      absl::StrCat("no FPGA engine for codec ", PresetName(codec),
-                   " (this build has: ", absl::StrJoin(names, ", "), ")"));
+      absl::StrCat("the RTL is built for ", absl::StrJoin(names, ", "),
+                   ", not for ", PresetName(codec)));
 }
 
 absl::StatusOr<std::unique_ptr<Bf16Engine>> CreateBf16Engine(

@@ -32,7 +32,10 @@ struct EngineOptions {
   int bytes_per_cycle = 64;
   // Block lanes (each decodes one block per cycle); 0: as many as the port
   // feeds, floor(8 * bytes_per_cycle / block bits) (the bf16 baseline's
-  // "block" is 8 weights, 16 bytes).
+  // "block" is 8 weights, 16 bytes), or as many as the RTL configuration
+  // has if fewer (the tests' and the executor's engines have 16 lanes for
+  // 4bit-p4 and 4 for the others; seedlm-fpga-report's have the lanes that
+  // saturate their ports).
   int lanes = 0;
 };
 
