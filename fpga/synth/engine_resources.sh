@@ -6,7 +6,10 @@
 # activation buffer for 11008 columns. Prints one markdown row per design.
 #
 # Usage: fpga/synth/engine_resources.sh [MACS...]   (default: 32 64 128)
-# Takes a few minutes per design on 2 cores.
+#        KINDS="4bit-p4 bf16" (default) selects the engines.
+# Slow: every float operation is a combinational fp32_fma of ~1,100 LUTs,
+# so Yosys needs ~2.5 minutes for an 8-MAC design and ~16 for 32 MACs here;
+# fpga/README.md extrapolates 64 and 128 MACs from the 8- and 32-MAC runs.
 set -euo pipefail
 cd "$(dirname "$0")/../rtl"
 macs=("${@:-32 64 128}")
@@ -15,7 +18,7 @@ rtl="seedlm_engine.v seedlm_combine8.v seedlm_lane_fused.v seedlm_lane_dot.v
   seedlm_block_decode.v seedlm_seed_matrix.v fp32_fma.v fp32_from_int.v"
 echo "| engine | MACs | lanes | port B/cycle | LUT | FF | CARRY4 | DSP48E1 | RAMB36E1 | RAMB18E1 | synth s |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for kind in 4bit-p4 bf16; do
+for kind in ${KINDS:-4bit-p4 bf16}; do
   for m in "${macs[@]}"; do
     lanes=$((m / 8))
     if [[ ${kind} == bf16 ]]; then
