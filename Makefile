@@ -15,8 +15,9 @@
 #                34000: 102,000 generated rings + the model's rows, every
 #                fast impl compared, the reference on VERIFY_REFERENCE_RINGS
 #                rows per data set; about 12 more minutes)
-#   make fpga-report  the FPGA engine's cycle table (simulation) and Yosys
-#                resources, as in fpga/README.md (about 15 minutes)
+#   make fpga-report  the FPGA engine's cycle table (simulation, about 40
+#                minutes) and Yosys resources at 8 and 32 MACs (about 40 more),
+#                as in fpga/README.md
 #   make sanitize  ASan+UBSan unit tests and -Wthread-safety (clang tree
 #                build-clang/), TSan on the concurrency tests (build-tsan/)
 #   make format  check clang-format (FIX=1 rewrites the files)
@@ -115,7 +116,7 @@ bench: build
 fpga-report: build
 	cmake --build $(BUILD) --target seedlm-fpga-report
 	$(BUILD)/bin/seedlm-fpga-report
-	bash fpga/synth/engine_resources.sh
+	bash fpga/synth/engine_resources.sh 8 32
 
 verify: build
 	$(BUILD)/bin/seedlm-verify --blocks $(VERIFY_BLOCKS) \

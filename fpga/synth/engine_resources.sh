@@ -5,7 +5,8 @@
 # engine (4bit-p4) and the bf16 baseline at 32, 64 and 128 MACs, with an
 # activation buffer for 11008 columns. Prints one markdown row per design.
 #
-# Usage: fpga/synth/engine_resources.sh [MACS...]   (default: 32 64 128)
+# Usage: fpga/synth/engine_resources.sh [MACS...]   (default: 32 64 128;
+#        make fpga-report runs 8 32)
 #        KINDS="4bit-p4 bf16" (default) selects the engines.
 # Slow: every float operation is a combinational fp32_fma of ~1,100 LUTs,
 # so Yosys needs ~2.5 minutes for an 8-MAC design and ~16 for 32 MACs here;
