@@ -27,7 +27,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kModel = SharedDataPath("data/stories260K/stories260K.bin");
 const std::string kTokenizer = SharedDataPath("data/stories260K/tok512.bin");
 const std::string kText =
     "Once upon a time, there was a little girl named Lily. She loved to play "
@@ -47,13 +46,7 @@ class ExecutorE2E : public ::testing::Test {
 
   // stories260K compressed with the default preset, or with `preset`.
   static std::string Compressed(const std::string& preset = "") {
-    const std::string out = *dir_ + "/stories" + preset + ".seedlm";
-    if (!std::filesystem::exists(out)) {
-      Result r = RunSeedlm("compress " + kModel + " " + out +
-                           (preset.empty() ? "" : " --preset " + preset));
-      EXPECT_EQ(r.code, 0) << r.err;
-    }
-    return out;
+    return CompressedStories(*dir_, preset);
   }
   // A Hugging Face-format checkpoint with grouped-query heads (3 query
   // heads per kv head), bf16 as synth writes it, served uncompressed.

@@ -24,7 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kModel = SharedDataPath("data/stories260K/stories260K.bin");
 const std::string kText =
     "Once upon a time, there was a little girl named Lily. She loved to play "
     "outside in the sun with her dog.";
@@ -43,13 +42,7 @@ class FpgaExecutorE2E : public ::testing::Test {
 
   // stories260K compressed with the default preset, or with `preset`.
   static std::string Compressed(const std::string& preset = "") {
-    const std::string out = *dir_ + "/stories" + preset + ".seedlm";
-    if (!std::filesystem::exists(out)) {
-      Result r = RunSeedlm("compress " + kModel + " " + out +
-                           (preset.empty() ? "" : " --preset " + preset));
-      EXPECT_EQ(r.code, 0) << r.err;
-    }
-    return out;
+    return CompressedStories(*dir_, preset);
   }
 
   struct Executor {

@@ -15,11 +15,26 @@
 #include <vector>
 
 #include "core/model/synth.h"
+#include "core/util/shared_data.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "tests/service_test_util.h"
 
 namespace seedlm::testing {
+
+// stories260K (../shared) compressed by `seedlm compress` into `dir` with
+// the default preset, or with `preset`; made once per dir and preset.
+inline std::string CompressedStories(const std::string& dir,
+                                     const std::string& preset = "") {
+  const std::string out = dir + "/stories" + preset + ".seedlm";
+  if (!std::filesystem::exists(out)) {
+    Result r = RunSeedlm(
+        "compress " + SharedDataPath("data/stories260K/stories260K.bin") + " " +
+        out + (preset.empty() ? "" : " --preset " + preset));
+    EXPECT_EQ(r.code, 0) << r.err;
+  }
+  return out;
+}
 
 struct Served {
   std::unique_ptr<Subprocess> process;

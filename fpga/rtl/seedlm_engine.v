@@ -99,6 +99,7 @@ module seedlm_engine #(
   generate
     if (FUSED) begin : g_sx
       seedlm_combine8 u_sx (
+          .clk(clk),
           .v(x_in[255:0]),
           .y(sx_in)
       );

@@ -71,7 +71,7 @@ module seedlm_lane_dot #(
     end
   endgenerate
 
-  // ---- finisher: Combine8 in two registered stages ----
+  // ---- finisher: the row's accumulators, then Combine8 ----
   reg f1_valid;
   reg [31:0] f1_row;
   reg [255:0] f1_s;
@@ -87,30 +87,21 @@ module seedlm_lane_dot #(
       end
     end
   end
-  wire [127:0] p4;
-  generate
-    for (j = 0; j < 4; j = j + 1) begin : g_p4
-      fp32_fma u_p (
-          .a(f1_s[64*j+:32]),
-          .b(ONE),
-          .c(f1_s[64*j+32+:32]),
-          .y(p4[32*j+:32])
-      );
-    end
-  endgenerate
+  wire [31:0] y;  // Combine8 of f1_s, its pair sums registered (stage 2)
+  seedlm_combine8 #(
+      .PIPE(1)
+  ) u_y (
+      .clk(clk),
+      .v(f1_s),
+      .y(y)
+  );
   reg f2_valid;
   reg [31:0] f2_row;
-  reg [127:0] f2_p4;
   always @(posedge clk) begin
     if (rst) f2_valid <= 1'b0;
     else f2_valid <= f1_valid;
     f2_row <= f1_row;
-    f2_p4  <= p4;
   end
-  wire [31:0] h0, h1, y;
-  fp32_fma u_h0 (.a(f2_p4[31:0]), .b(ONE), .c(f2_p4[63:32]), .y(h0));
-  fp32_fma u_h1 (.a(f2_p4[95:64]), .b(ONE), .c(f2_p4[127:96]), .y(h1));
-  fp32_fma u_y (.a(h0), .b(ONE), .c(h1), .y(y));
   always @(posedge clk) begin
     if (rst) out_valid <= 1'b0;
     else out_valid <= f2_valid;

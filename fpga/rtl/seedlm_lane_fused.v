@@ -151,9 +151,9 @@ module seedlm_lane_fused #(
     end
   end
 
-  // ---- stage 2: a8 = acc[i] + acc[i+8], c8 likewise; then pairs ----
+  // ---- stages 2-3: a8 = acc[i] + acc[i+8], c8 likewise, then Combine8 of
+  // each (its pair sums registered: stage 2 | stage 3) ----
   wire [255:0] a8, c8;
-  wire [127:0] a4, c4;
   generate
     for (c = 0; c < 8; c = c + 1) begin : g_s2
       fp32_fma u_a8 (
@@ -169,40 +169,29 @@ module seedlm_lane_fused #(
           .y(c8[32*c+:32])
       );
     end
-    for (c = 0; c < 4; c = c + 1) begin : g_s2b
-      fp32_fma u_a4 (
-          .a(a8[64*c+:32]),
-          .b(ONE),
-          .c(a8[64*c+32+:32]),
-          .y(a4[32*c+:32])
-      );
-      fp32_fma u_c4 (
-          .a(c8[64*c+:32]),
-          .b(ONE),
-          .c(c8[64*c+32+:32]),
-          .y(c4[32*c+:32])
-      );
-    end
   endgenerate
+  wire [31:0] a_sum, c_sum;
+  seedlm_combine8 #(
+      .PIPE(1)
+  ) u_ca (
+      .clk(clk),
+      .v(a8),
+      .y(a_sum)
+  );
+  seedlm_combine8 #(
+      .PIPE(1)
+  ) u_cc (
+      .clk(clk),
+      .v(c8),
+      .y(c_sum)
+  );
   reg f2_valid;
   reg [31:0] f2_row;
-  reg [127:0] f2_a4, f2_c4;
   always @(posedge clk) begin
     if (rst) f2_valid <= 1'b0;
     else f2_valid <= f1_valid;
     f2_row <= f1_row;
-    f2_a4  <= a4;
-    f2_c4  <= c4;
   end
-
-  // ---- stage 3: Combine8 = ((s0+s1)+(s2+s3)) + ((s4+s5)+(s6+s7)) ----
-  wire [31:0] a2_0, a2_1, c2_0, c2_1, a_sum, c_sum;
-  fp32_fma u_a2_0 (.a(f2_a4[31:0]), .b(ONE), .c(f2_a4[63:32]), .y(a2_0));
-  fp32_fma u_a2_1 (.a(f2_a4[95:64]), .b(ONE), .c(f2_a4[127:96]), .y(a2_1));
-  fp32_fma u_c2_0 (.a(f2_c4[31:0]), .b(ONE), .c(f2_c4[63:32]), .y(c2_0));
-  fp32_fma u_c2_1 (.a(f2_c4[95:64]), .b(ONE), .c(f2_c4[127:96]), .y(c2_1));
-  fp32_fma u_a1 (.a(a2_0), .b(ONE), .c(a2_1), .y(a_sum));
-  fp32_fma u_c1 (.a(c2_0), .b(ONE), .c(c2_1), .y(c_sum));
   reg f3_valid;
   reg [31:0] f3_row, f3_a, f3_c;
   always @(posedge clk) begin

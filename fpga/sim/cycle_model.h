@@ -27,7 +27,6 @@ class CycleModel {
   static CycleModel ForPreset(const std::string& preset, int port);
 
   double MatVecCycles(int64_t rows, int64_t cols) const;
-  int lanes() const { return lanes_; }
   int macs() const { return lanes_ * c_; }
 
  private:

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/codec/block_format.h"
 #include "core/codec/codec.h"
+#include "core/codec/packed_testing.h"
 #include "core/runtime/kernels.h"
 #include "core/runtime/linear.h"
 #include "gtest/gtest.h"
@@ -25,23 +25,11 @@ struct Matrix {
   std::unique_ptr<PackedLinear> linear;
 };
 
-// A rows x cols matrix of random blocks (every field value, seeds 1..max).
+// A rows x cols matrix of random valid blocks (packed_testing.h).
 Matrix RandomMatrix(const CodecConfig& c, int64_t rows, int64_t cols, int bias,
                     std::mt19937_64& rng) {
-  const int64_t bpr = (cols + c.C - 1) / c.C;
-  const BlockLayout l{c.K, c.E, c.P, c.Q};
   Matrix m;
-  m.payload.assign(PackedBytes(static_cast<uint64_t>(rows * bpr), l.bits()), 0);
-  for (int64_t i = 0; i < rows * bpr; ++i) {
-    Block b;
-    b.seed = 1 + static_cast<uint32_t>(rng() % ((1u << c.K) - 1));
-    b.e = static_cast<int8_t>(SignExtend(static_cast<uint32_t>(rng()), c.E));
-    for (int p = 0; p < c.P; ++p) {
-      b.q[p] =
-          static_cast<int8_t>(SignExtend(static_cast<uint32_t>(rng()), c.Q));
-    }
-    PackBlock(l, b, m.payload.data(), static_cast<uint64_t>(i));
-  }
+  m.payload = RandomPackedPayload(c, rows, cols, &rng);
   auto linear = PackedLinear::Create(c, bias, rows, cols, m.payload);
   EXPECT_TRUE(linear.ok()) << linear.status();
   m.linear = std::move(*linear);

@@ -21,7 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "core/codec/block_format.h"
+#include "core/codec/packed_testing.h"
 #include "core/runtime/kernels.h"
 #include "core/runtime/linear.h"
 #include "fpga/sim/cycle_model.h"
@@ -57,24 +57,14 @@ int Fail(const std::string& what) {
   return 1;
 }
 
-// Random blocks of `preset`; y through the engine, checked against the CPU.
+// Random valid blocks of `preset` (packed_testing.h, a test helper: the
+// report is a measurement tool); y through the engine, checked against the CPU.
 absl::StatusOr<Run> PackedRun(const std::string& preset, int64_t rows,
                               int64_t cols, int port, std::mt19937_64& rng) {
   absl::StatusOr<CodecConfig> c = PresetByName(preset);
   if (!c.ok()) return c.status();
-  const int64_t bpr = (cols + c->C - 1) / c->C;
-  const BlockLayout l{c->K, c->E, c->P, c->Q};
-  std::vector<uint8_t> payload(
-      PackedBytes(static_cast<uint64_t>(rows * bpr), l.bits()));
-  for (int64_t i = 0; i < rows * bpr; ++i) {
-    Block b;
-    b.seed = 1 + static_cast<uint32_t>(rng() % 65535);
-    b.e = static_cast<int8_t>(SignExtend(static_cast<uint32_t>(rng()), c->E));
-    for (int p = 0; p < c->P; ++p) {
-      b.q[p] = static_cast<int8_t>(SignExtend(static_cast<uint32_t>(rng()), 4));
-    }
-    PackBlock(l, b, payload.data(), static_cast<uint64_t>(i));
-  }
+  const std::vector<uint8_t> payload =
+      RandomPackedPayload(*c, rows, cols, &rng);
   absl::StatusOr<std::unique_ptr<PackedLinear>> w =
       PackedLinear::Create(*c, -8, rows, cols, payload);
   if (!w.ok()) return w.status();

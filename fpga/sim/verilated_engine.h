@@ -1,6 +1,6 @@
-// The cycle loop that drives one Verilated seedlm_engine (fpga/rtl) as a
-// PackedEngine (engine.h): a template over the Verilated class, so that
-// every RTL configuration (engine_models.cc) shares it.
+// The cycle loop that drives one Verilated seedlm_engine (fpga/rtl): a
+// template over the Verilated class, so that every RTL configuration shares
+// it; engine.cc adapts it to PackedEngine and Bf16Engine (engine.h).
 //
 // Memory model: one flat byte space with the activation vector at address
 // 0 (cols float32, zero-padded to whole blocks) and the packed payload at
