@@ -1,9 +1,15 @@
 # SeedLM developer entry points. Each target installs what it needs (Debian
 # packages, when missing), configures and builds; see README.md.
 #
-#   make demo    compress the real stories260K model, print its table, the
-#                perplexity before/after, a completion, and one HTTP call to
-#                seedlm-serve on the compressed model
+#   make demo    the tour: compress the real stories260K model locally (its
+#                table, perplexity before/after, a completion), then the same
+#                model through a coordinator + 2 workers over gRPC (identical
+#                bytes), the dashboard URL and progress, seedlm-serve with an
+#                attached executor answering one curl call; everything is
+#                stopped by PID at the end
+#   make up      leave that stack running (coordinator + 2 workers,
+#                seedlm-serve + 1 executor on the demo model; addresses in
+#                /tmp/seedlm-local/endpoints.env)   make down  stop it
 #   make quality regenerate the perplexity/KL table of docs/QUALITY.md
 #   make test    build and run the whole test suite (ctest in build/)
 #   make build   build only            make bench   run the benchmarks
@@ -39,12 +45,13 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev \
   prometheus-cpp-dev libspdlog-dev chromium nodejs prometheus \
-  verilator yosys
+  verilator yosys jq
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
 
-.PHONY: all deps browser-deps configure build test demo quality bench verify bazel \
+.PHONY: all deps browser-deps configure build test demo up down quality bench \
+  verify bazel \
   fpga-report \
   bazel-core fuzz sanitize format clean
 
@@ -85,8 +92,13 @@ test: build browser-deps
 DEMO_MODEL := $(SHARED)/data/stories260K/stories260K.bin
 DEMO_TEXT := $(SHARED)/data/text/tinystories-sample.txt
 
+$(DEMO_OUT): | build
+	@mkdir -p $(dir $(DEMO_OUT))
+	$(BUILD)/bin/seedlm compress $(DEMO_MODEL) $(DEMO_OUT) --preset $(DEMO_PRESET)
+
 demo: build
 	@mkdir -p $(dir $(DEMO_OUT))
+	@echo "== compress the model on this machine (seedlm compress)"
 	$(BUILD)/bin/seedlm compress $(DEMO_MODEL) $(DEMO_OUT) --preset $(DEMO_PRESET)
 	@echo; echo "== perplexity of the original model on $(DEMO_TEXT)"
 	$(BUILD)/bin/seedlm perplexity $(DEMO_MODEL) $(DEMO_TEXT)
@@ -94,8 +106,16 @@ demo: build
 	$(BUILD)/bin/seedlm perplexity $(DEMO_OUT) $(DEMO_TEXT) --reference $(DEMO_MODEL)
 	@echo; echo "== greedy completion from the compressed model"
 	$(BUILD)/bin/seedlm generate $(DEMO_OUT) --prompt "Once upon a time" --max-tokens 80
-	@echo; echo "== the compressed model served over HTTP (seedlm-serve), called once"
-	BIN=$(BUILD)/bin deploy/local/serve_once.sh $(DEMO_OUT)
+	@echo
+	SEEDLM_BIN=$(BUILD)/bin deploy/local/tour.sh $(DEMO_MODEL) $(DEMO_OUT) $(DEMO_PRESET)
+
+# The local stack, left running: `make up`, explore (README "As a service"),
+# `make down`. UP_WORKERS workers; SEEDLM_* settings as in deploy/local/up.sh.
+UP_WORKERS ?= 2
+up: build $(DEMO_OUT)
+	SEEDLM_BIN=$(BUILD)/bin SEEDLM_SERVE_MODEL=$(DEMO_OUT) deploy/local/up.sh $(UP_WORKERS)
+down:
+	deploy/local/down.sh
 
 # The perplexity/KL table of docs/QUALITY.md (stories260K on TinyStories and
 # WikiText-2, every preset x exponent mode and the RTN baselines).
