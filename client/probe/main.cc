@@ -14,9 +14,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto options = seedlm::probe::ParseProbeArgs(args);
   if (!options.ok()) {
-    std::fprintf(stderr, "seedlm-health-probe: %s\n%s\n",
-                 std::string(options.status().message()).c_str(),
-                 seedlm::probe::UsageText());
+    std::fprintf(stderr, "seedlm-health-probe: %s (try --help)\n",
+                 std::string(options.status().message()).c_str());
     return seedlm::probe::kExitUsage;
   }
   if (options->help) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -123,6 +124,22 @@ absl::Status CheckCombination(const ProbeOptions& o) {
 
 std::string Seconds(double s) { return absl::StrCat(s, "s"); }
 
+// cpp-httplib's error names, with what they mean for a probe.
+std::string DescribeHttpError(httplib::Error error, double timeout_seconds) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "cannot connect (Connection)";
+    case httplib::Error::ConnectionTimeout:
+      return absl::StrCat("no connection within ", Seconds(timeout_seconds),
+                          " (ConnectionTimeout)");
+    case httplib::Error::Read:
+      return absl::StrCat("no answer within ", Seconds(timeout_seconds),
+                          " or a broken one (Read)");
+    default:
+      return httplib::to_string(error);
+  }
+}
+
 }  // namespace
 
 const char* UsageText() { return kUsage; }
@@ -133,8 +150,8 @@ absl::StatusOr<ProbeOptions> ParseProbeArgs(
   for (size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i], inline_value;
     const size_t eq = name.find('=');
-    const bool has_inline = absl::StartsWith(name, "--") &&
-                            eq != std::string::npos;
+    const bool has_inline =
+        absl::StartsWith(name, "--") && eq != std::string::npos;
     if (has_inline) {
       inline_value = name.substr(eq + 1);
       name = name.substr(0, eq);
@@ -183,9 +200,8 @@ ProbeResult FromServingStatus(int serving_status, const std::string& service) {
     case 3:
       return {kExitUnhealthy, absl::StrCat(what, " is SERVICE_UNKNOWN")};
     default:
-      return {kExitUnhealthy,
-              absl::StrCat(what, " answered status ", serving_status,
-                           " (UNKNOWN)")};
+      return {kExitUnhealthy, absl::StrCat(what, " answered status ",
+                                           serving_status, " (UNKNOWN)")};
   }
 }
 
@@ -202,17 +218,19 @@ ProbeResult FromRpcError(const grpc::Status& status, const ProbeOptions& o) {
               absl::StrCat("no answer from ", o.addr, " within ",
                            Seconds(o.timeout_seconds))};
     default:
-      return {kExitUnhealthy,
-              absl::StrCat("health check of ", o.addr, " failed: ",
-                           status.error_code(), " ", status.error_message())};
+      return {
+          kExitUnhealthy,
+          absl::StrCat("health check of ", o.addr, " failed: ",
+                       absl::StatusCodeToString(
+                           static_cast<absl::StatusCode>(status.error_code())),
+                       ": ", status.error_message())};
   }
 }
 
 ProbeResult CheckGrpc(const ProbeOptions& o) {
   auto creds = rpc::ChannelCredentials(o.tls_ca);
   if (!creds.ok()) {
-    return {kExitUsage,
-            absl::StrCat("--tls-ca: ", creds.status().message())};
+    return {kExitUsage, absl::StrCat("--tls-ca: ", creds.status().message())};
   }
   const HealthMessages& m = HealthMessages::Get();
   std::unique_ptr<pb::Message> request = m.New(m.request());
@@ -226,8 +244,7 @@ ProbeResult CheckGrpc(const ProbeOptions& o) {
   grpc::ClientContext context;
   context.set_deadline(
       std::chrono::system_clock::now() +
-      std::chrono::microseconds(
-          static_cast<int64_t>(o.timeout_seconds * 1e6)));
+      std::chrono::microseconds(static_cast<int64_t>(o.timeout_seconds * 1e6)));
   grpc::GenericStub stub(rpc::Dial(o.addr, *creds));
   grpc::CompletionQueue cq;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
@@ -274,8 +291,8 @@ ProbeResult CheckHttp(const ProbeOptions& o) {
     client.set_ca_cert_path(o.tls_ca.c_str());
     client.enable_server_certificate_verification(true);
   }
-  const auto timeout = std::chrono::microseconds(
-      static_cast<int64_t>(o.timeout_seconds * 1e6));
+  const auto timeout =
+      std::chrono::microseconds(static_cast<int64_t>(o.timeout_seconds * 1e6));
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
@@ -283,16 +300,16 @@ ProbeResult CheckHttp(const ProbeOptions& o) {
   if (!res) {
     return {kExitUnhealthy,
             absl::StrCat("GET ", scheme, o.http, "/healthz failed: ",
-                         httplib::to_string(res.error()))};
+                         DescribeHttpError(res.error(), o.timeout_seconds))};
   }
   if (res->status != 200) {
     std::string body = res->body.substr(0, 200);
     while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
       body.pop_back();
     }
-    return {kExitUnhealthy, absl::StrCat("GET ", scheme, o.http,
-                                         "/healthz: HTTP ", res->status, " ",
-                                         body)};
+    return {kExitUnhealthy,
+            absl::StrCat("GET ", scheme, o.http, "/healthz: HTTP ", res->status,
+                         " ", body)};
   }
   return {kExitServing, absl::StrCat("status: SERVING (GET /healthz: 200)")};
 }

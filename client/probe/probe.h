@@ -24,9 +24,9 @@ inline constexpr int kExitUsage = 2;
 inline constexpr double kMaxTimeoutSeconds = 3600;
 
 struct ProbeOptions {
-  std::string addr;     // --addr host:port: gRPC health check
-  std::string http;     // --http host:port: GET /healthz instead
-  std::string service;  // --service: "" = the server as a whole
+  std::string addr;            // --addr host:port: gRPC health check
+  std::string http;            // --http host:port: GET /healthz instead
+  std::string service;         // --service: "" = the server as a whole
   double timeout_seconds = 5;  // --timeout: connect + request, together
   std::string tls_ca;          // --tls-ca: dial TLS trusting this PEM CA
   bool help = false;           // --help

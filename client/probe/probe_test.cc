@@ -55,19 +55,19 @@ TEST(ParseProbeArgsTest, HelpAndVersionNeedNoAddress) {
 }
 
 TEST(ParseProbeArgsTest, UsageErrorsSayWhy) {
-  const std::vector<std::pair<std::vector<std::string>, std::string>> cases =
-      {{{}, "exactly one of --addr"},
-       {{"--addr", "a:1", "--http", "b:2"}, "exactly one of --addr"},
-       {{"--http", "b:2", "--service", "x"}, "--service applies to gRPC"},
-       {{"--addr"}, "--addr needs a value"},
-       {{"--addr", "a:1", "--timeout", "0"}, "--timeout"},
-       {{"--addr", "a:1", "--timeout", "-1"}, "--timeout"},
-       {{"--addr", "a:1", "--timeout", "nan"}, "--timeout"},
-       {{"--addr", "a:1", "--timeout", "3601"}, "--timeout"},
-       {{"--addr", "a:1", "--timeout", "5s"}, "--timeout"},
-       {{"--addr", "a:1", "--bogus"}, "unknown argument --bogus"},
-       {{"--addr", "a:1", "extra"}, "unknown argument extra"},
-       {{"--help=1"}, "unknown argument --help=1"}};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "exactly one of --addr"},
+      {{"--addr", "a:1", "--http", "b:2"}, "exactly one of --addr"},
+      {{"--http", "b:2", "--service", "x"}, "--service applies to gRPC"},
+      {{"--addr"}, "--addr needs a value"},
+      {{"--addr", "a:1", "--timeout", "0"}, "--timeout"},
+      {{"--addr", "a:1", "--timeout", "-1"}, "--timeout"},
+      {{"--addr", "a:1", "--timeout", "nan"}, "--timeout"},
+      {{"--addr", "a:1", "--timeout", "3601"}, "--timeout"},
+      {{"--addr", "a:1", "--timeout", "5s"}, "--timeout"},
+      {{"--addr", "a:1", "--bogus"}, "unknown argument --bogus"},
+      {{"--addr", "a:1", "extra"}, "unknown argument extra"},
+      {{"--help=1"}, "unknown argument --help=1"}};
   for (const auto& [args, why] : cases) {
     auto o = Parse(args);
     ASSERT_FALSE(o.ok()) << why;
