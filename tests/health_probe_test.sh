@@ -2,9 +2,13 @@
 # ctest health_probe_test: seedlm-health-probe against real processes on
 # loopback. A seedlm-coordinator (gRPC health service) -> exit 0; an unknown
 # --service -> 1; a seedlm-worker's /healthz via --http -> 0; a socket that
-# never answers -> 1 within --timeout; after SIGTERM (drain: NOT_SERVING,
+# never answers -> 1 within --timeout; a TLS coordinator -> 0 with --tls-ca
+# and 1 without; after SIGTERM (drain: NOT_SERVING,
 # then the server goes away) -> 1 with the reason; a stopped worker -> 1;
-# usage errors -> 2. Everything started here is stopped by PID.
+# usage errors -> 2; with ../shared/data: seedlm-serve's gRPC health and an
+# attached seedlm-executor's /healthz -> 0 (the data missing skips that
+# part, or fails with SEEDLM_REQUIRE_SHARED_DATA=1). Everything started here
+# is stopped by PID.
 #   tests/health_probe_test.sh BIN_DIR
 set -euo pipefail
 BIN="${1:?usage: $0 BIN_DIR}"
@@ -97,6 +101,20 @@ start=$SECONDS
 probe --http "127.0.0.1:$SPORT" --timeout 1; expect 1 "/healthz failed: no answer within 1s" "silent HTTP port"
 (( SECONDS - start <= 5 )) || fail "silent HTTP port: took $((SECONDS - start)) s with --timeout 1"
 
+# TLS: a coordinator serving a self-signed certificate for 127.0.0.1.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout "$TMP/key.pem" \
+  -out "$TMP/cert.pem" 2>/dev/null || fail "openssl could not make a certificate"
+"$BIN/seedlm-coordinator" --state-dir "$TMP/state-tls" --listen 127.0.0.1:0 \
+  --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" \
+  --ready-file "$TMP/tls.json" 2>"$TMP/tls.log" &
+TLS_COORD=$!
+PIDS+=("$TLS_COORD")
+wait_ready "$TMP/tls.json" "$TLS_COORD"
+TADDR="$(field "$TMP/tls.json" listen)"
+probe --addr "$TADDR" --tls-ca "$TMP/cert.pem"; expect 0 "status: SERVING" "TLS coordinator with --tls-ca"
+probe --addr "$TADDR" --timeout 3; expect 1 "UNAVAILABLE|no answer" "TLS coordinator, plaintext probe"
+
 # SIGTERM: the coordinator drains (health NOT_SERVING) and exits; the probe
 # must turn unhealthy within seconds and say why.
 kill -TERM "$COORD"
@@ -116,4 +134,32 @@ expect 1 "health check of $ADDR failed: UNAVAILABLE: .*Connection refused" "stop
 kill -TERM "$WORKER"
 set +e; timeout 30 tail --pid="$WORKER" -f /dev/null; set -e
 probe --http "$WHTTP" --timeout 2; expect 1 "/healthz failed: cannot connect" "stopped worker"
+
+# seedlm-serve (gRPC health) and an attached seedlm-executor (/healthz), on
+# the real stories260K model from ../shared/data.
+DATA="$(cd "$(dirname "$0")/.." && pwd)/../shared/data/stories260K"
+if [[ ! -f "$DATA/stories260K.bin" ]]; then
+  [[ "${SEEDLM_REQUIRE_SHARED_DATA:-0}" == 1 ]] && fail "$DATA is missing"
+  echo "skip: seedlm-serve and seedlm-executor ($DATA is missing)"
+  echo "PASS"
+  exit 0
+fi
+for b in seedlm-serve seedlm-executor; do
+  [[ -x "$BIN/$b" ]] || fail "$BIN/$b is missing"
+done
+"$BIN/seedlm-serve" --model "$DATA/stories260K.bin" --tokenizer "$DATA/tok512.bin" \
+  --listen 127.0.0.1:0 --http 127.0.0.1:0 --threads 1 \
+  --ready-file "$TMP/serve.json" 2>"$TMP/serve.log" &
+SERVE=$!
+PIDS+=("$SERVE")
+wait_ready "$TMP/serve.json" "$SERVE"
+SADDR="$(field "$TMP/serve.json" listen)"
+probe --addr "$SADDR"; expect 0 "status: SERVING" "seedlm-serve gRPC health"
+"$BIN/seedlm-executor" --server "$SADDR" --http 127.0.0.1:0 \
+  --ready-file "$TMP/executor.json" 2>"$TMP/executor.log" &
+EXECUTOR=$!
+PIDS+=("$EXECUTOR")
+wait_ready "$TMP/executor.json" "$EXECUTOR"
+probe --http "$(field "$TMP/executor.json" http)"
+expect 0 "status: SERVING" "seedlm-executor /healthz"
 echo "PASS"
