@@ -62,8 +62,9 @@ ProbeResult FromRpcError(const grpc::Status& status, const ProbeOptions& o);
 // be read.
 ProbeResult CheckGrpc(const ProbeOptions& o);
 
-// GET /healthz on o.http (https with o.tls_ca when given) within
-// o.timeout_seconds: exit 0 on HTTP 200, else 1.
+// GET /healthz on o.http (https with o.tls_ca when given): exit 0 on HTTP
+// 200, else 1. cpp-httplib has no overall deadline: connecting and reading
+// each get o.timeout_seconds (at most twice that in all).
 ProbeResult CheckHttp(const ProbeOptions& o);
 
 // CheckHttp when o.http is set, else CheckGrpc.

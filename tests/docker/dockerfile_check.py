@@ -2,7 +2,7 @@
 """Lints deploy/docker/Dockerfile offline: the hadolint rules that matter here.
 
 hadolint itself is not obtainable on this machine (not in Debian; the npm
-package `hadolint` is a wrapper that needs the binary or a Docker engine),
+package `hadolint` is a wrapper that downloads the binary from GitHub),
 so this is a documented checklist (deploy/docker/README.md, "Lint"):
 
   DL3006  every FROM of an outside image names an explicit tag or digest
