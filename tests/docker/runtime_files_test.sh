@@ -18,11 +18,11 @@ BIN="${1:?usage: $0 BIN_DIR [DOCKERFILE]}"
 DOCKERFILE="${2:-$ROOT/deploy/docker/Dockerfile}"
 # The build stage's tree: COPY --from=build sources under it come from BIN.
 BUILD_BIN_IN_IMAGE=/src/build/bin
-# What debian:bookworm-slim already holds that the binaries link (its
-# Priority: required set, of which these are shared libraries).
-BASE_PACKAGES=(libc6 libgcc-s1 libstdc++6 zlib1g libzstd1 liblzma5 libbz2-1.0
-  libcrypt1 libselinux1 libpcre2-8-0 libsystemd0 libgcrypt20 libgpg-error0
-  liblz4-1 libcap2 libmd0 libudev1)
+# What debian:bookworm-slim already holds that the binaries link (all four
+# are Priority: required there). Kept to what is needed: a new library from
+# another base package should be a decision (naming it in the apt list is
+# harmless).
+BASE_PACKAGES=(libc6 libgcc-s1 libstdc++6 zlib1g)
 TMP="$(mktemp -d)"
 PIDS=()
 cleanup() {
