@@ -50,7 +50,7 @@ FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
 
-.PHONY: all deps browser-deps deploy-test-deps configure build test demo up down quality bench \
+.PHONY: all deps browser-deps deploy-test-deps configure build test demo up down docker-images quality bench \
   verify bazel \
   fpga-report \
   bazel-core fuzz sanitize format clean
@@ -114,6 +114,19 @@ demo: build
 	$(BUILD)/bin/seedlm generate $(DEMO_OUT) --prompt "Once upon a time" --max-tokens 80
 	@echo
 	SEEDLM_BIN=$(BUILD)/bin deploy/local/tour.sh $(DEMO_MODEL) $(DEMO_OUT) $(DEMO_PRESET)
+
+# The four role images (deploy/docker/; needs a Docker engine, which CI and
+# this machine lack: the Dockerfile is linted and its runtime stage proved
+# complete by ctest instead: dockerfile_check, docker_runtime_files_test).
+VERSION_TAG := $(shell head -1 VERSION)
+GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+docker-images:
+	for t in coordinator:seedlm-coordinator worker:seedlm-worker \
+	    server:seedlm-serve executor:seedlm-executor; do \
+	  docker build -f deploy/docker/Dockerfile --target $${t%%:*} \
+	    --build-arg SEEDLM_GIT_DESCRIBE=$(GIT_DESCRIBE) \
+	    -t $${t#*:}:$(VERSION_TAG) . || exit 1; \
+	done
 
 # The local stack, left running: `make up`, explore (README "As a service"),
 # `make down`. UP_WORKERS workers; SEEDLM_* settings as in deploy/local/up.sh.

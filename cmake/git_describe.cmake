@@ -1,10 +1,18 @@
 # Writes OUT, a header defining SEEDLM_RELEASE_VERSION (the first line of
 # SRC/VERSION) and SEEDLM_GIT_DESCRIBE (`git describe --always --dirty` of
 # SRC), only when its text changes, so that an unchanged tree recompiles
-# nothing. Run at every build by the seedlm_version_header target.
-execute_process(COMMAND git -C "${SRC}" describe --always --dirty
-  OUTPUT_VARIABLE desc OUTPUT_STRIP_TRAILING_WHITESPACE
-  RESULT_VARIABLE rc ERROR_QUIET)
+# nothing. Run at every build by the seedlm_version_header target. A build
+# without the git history (a container build context) names the revision in
+# the environment variable SEEDLM_GIT_DESCRIBE instead.
+if(DEFINED ENV{SEEDLM_GIT_DESCRIBE} AND NOT "$ENV{SEEDLM_GIT_DESCRIBE}" STREQUAL "")
+  set(desc "$ENV{SEEDLM_GIT_DESCRIBE}")
+  string(REGEX REPLACE "[^A-Za-z0-9._+-]" "_" desc "${desc}")
+  set(rc 0)
+else()
+  execute_process(COMMAND git -C "${SRC}" describe --always --dirty
+    OUTPUT_VARIABLE desc OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE rc ERROR_QUIET)
+endif()
 if(NOT rc EQUAL 0 OR desc STREQUAL "")
   set(desc "unknown")
 endif()
