@@ -89,14 +89,19 @@ install(DIRECTORY ${CMAKE_BINARY_DIR}/proto_gen/seedlm
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/proto/seedlm
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
   FILES_MATCHING PATTERN "*.proto")
+# The API guide, where Debian looks for a package's documentation.
+install(FILES ${PROJECT_SOURCE_DIR}/docs/API.md
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/libseedlm-dev COMPONENT dev)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/seedlm COMPONENT runtime)
 
 # --- Debian packages: `cpack -G DEB` in build/ --------------------------------
 set(CPACK_PACKAGE_NAME seedlm)
 set(CPACK_PACKAGE_VENDOR "SeedLM")
 set(CPACK_PACKAGE_CONTACT "SeedLM maintainers <seedlm@localhost>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-  "compresses LLM weights into pseudo-random generator seeds and serves them")
+# No CPACK_PACKAGE_DESCRIPTION_SUMMARY: CPackDeb would put it above both
+# packages' descriptions, whose first lines are their own synopses.
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_GENERATOR DEB)
 set(CPACK_COMPONENTS_ALL runtime dev)
@@ -113,10 +118,12 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION utils)
 # dpkg-shlibdeps turns the binaries' shared libraries into Depends.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
-  "SeedLM command-line tools and services
- seedlm (compress, inspect, verify, generate, submit, ...), the compression
- service (seedlm-coordinator, seedlm-worker) and the inference server
- (seedlm-serve, seedlm-executor), with bash completions.")
+  "SeedLM: LLM weights compressed into pseudo-random generator seeds
+SeedLM compresses the weights of large language models into the seeds of
+pseudo-random generators and runs them. This package has the tools:
+seedlm (compress, inspect, verify, generate, submit, ...), the compression
+service (seedlm-coordinator, seedlm-worker) and the inference server
+(seedlm-serve, seedlm-executor), with bash completions.")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libseedlm-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
@@ -127,9 +134,10 @@ set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
   "seedlm (= ${PROJECT_VERSION}), libabsl-dev, nlohmann-json3-dev, libeigen3-dev, libre2-dev, libicu-dev, libssl-dev, zlib1g-dev, pkg-config | pkgconf, libprotobuf-dev, libgrpc++-dev, protobuf-compiler-grpc")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "SeedLM C++ libraries, headers and CMake package
- find_package(seedlm CONFIG REQUIRED) gives seedlm::core (model readers,
- compression, the Llama runtime; no RPC) and seedlm::client (the typed gRPC
- clients of the compression and inference services).")
+find_package(seedlm CONFIG REQUIRED) gives seedlm::core (model readers,
+compression, the Llama runtime; no RPC) and seedlm::client (the typed gRPC
+clients of the compression and inference services); the examples are in
+/usr/share/doc/libseedlm-dev/API.md.")
 set(CPACK_COMPONENT_DEV_DEPENDS runtime)
 include(CPack)
 

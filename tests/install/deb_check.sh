@@ -76,7 +76,7 @@ version_out="$(seedlm --version 2>&1)" || true
 if [[ "$version_out" == *"unknown command '--version'"* ]]; then
   # Until --version lands in the seedlm CLI.
   echo "WARN: seedlm has no --version yet; checking --help"
-  [[ "$(seedlm --help 2>&1)" == *"seedlm compress"* ]] || fail "seedlm --help"
+  [[ "$(seedlm --help 2>&1)" == *"usage: seedlm <command>"* ]] || fail "seedlm --help"
 else
   echo "$version_out"
   [[ "$version_out" == "seedlm $VERSION "* ]] ||

@@ -72,7 +72,7 @@ missing="$(cd "$P/include" && grep -rhoE '#include "(core|client|proto|seedlm)/[
 if grep -rlF -e "$ROOT" -e "$BUILD" "$P/lib/cmake"; then
   fail "the installed CMake files name the build or source tree (above)"
 fi
-[[ "$("$P/bin/seedlm" --help 2>&1)" == *"seedlm compress"* ]] ||
+[[ "$("$P/bin/seedlm" --help 2>&1)" == *"usage: seedlm <command>"* ]] ||
   fail "the installed seedlm does not run"
 
 step "build the consumer against the prefix"
@@ -89,6 +89,26 @@ timeout 300 ninja -C "$CB" -j2 >"$TMP/consumer-build.log" 2>&1 ||
 if grep -F -e "-I$ROOT" -e "isystem $ROOT" "$CB/build.ninja" | grep -q .; then
   fail "the consumer compiles against the source tree"
 fi
+
+step "COMPONENTS core alone loads no gRPC; an unknown component fails"
+mkdir -p "$TMP/core-only"
+cat >"$TMP/core-only/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.25)
+project(core_only LANGUAGES CXX)
+find_package(seedlm CONFIG REQUIRED COMPONENTS ${COMPS})
+if(NOT TARGET seedlm::core OR TARGET seedlm::client OR TARGET gRPC::grpc++)
+  message(FATAL_ERROR "COMPONENTS core: wrong targets")
+endif()
+EOF
+cmake -S "$TMP/core-only" -B "$TMP/core-only/b1" -DCMAKE_PREFIX_PATH="$P" \
+  -DCOMPS=core >"$TMP/core-only.log" 2>&1 ||
+  { cat "$TMP/core-only.log" >&2; fail "find_package(seedlm COMPONENTS core)"; }
+if cmake -S "$TMP/core-only" -B "$TMP/core-only/b2" -DCMAKE_PREFIX_PATH="$P" \
+    -DCOMPS=bogus >"$TMP/core-only.log" 2>&1; then
+  fail "find_package(seedlm COMPONENTS bogus) succeeded"
+fi
+grep -q "unknown component 'bogus'" "$TMP/core-only.log" ||
+  { cat "$TMP/core-only.log" >&2; fail "no message for an unknown component"; }
 
 if [[ ! -f "$MODEL" ]]; then
   if [[ "${SEEDLM_REQUIRE_SHARED_DATA:-0}" == 1 ]]; then
