@@ -41,8 +41,11 @@ foreach(lib ${SEEDLM_CORE_LIBS} ${SEEDLM_CLIENT_LIBS} seedlm_core)
   string(REGEX REPLACE "^seedlm_" "" short ${lib})
   set_target_properties(${lib} PROPERTIES EXPORT_NAME ${short})
 endforeach()
-# core/util/version.h is a public header: its library belongs to core.
-target_link_libraries(seedlm_core INTERFACE seedlm_version)
+# core/util/version.h is a public header: its library belongs to the
+# installed seedlm::core (only there, so that a new `git describe` does not
+# relink everything that links seedlm_core in the build tree).
+target_link_libraries(seedlm_core INTERFACE
+  $<INSTALL_INTERFACE:seedlm::version>)
 
 install(TARGETS ${SEEDLM_CORE_LIBS} seedlm_core EXPORT seedlmCoreTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
