@@ -24,6 +24,10 @@
 #   make fpga-report  the FPGA engine's cycle table (simulation, about 40
 #                minutes) and Yosys resources at 8 and 32 MACs (about 40 more),
 #                as in fpga/README.md
+#   make install [PREFIX=/usr/local]  cmake --install: binaries, bash
+#                completions, headers, static libraries, the CMake package
+#   make package the Debian packages seedlm and libseedlm-dev in build/
+#   make deb-check  build, dpkg -i (as root), use and purge the packages
 #   make sanitize  ASan+UBSan unit tests and -Wthread-safety (clang tree
 #                build-clang/), TSan on the concurrency tests (build-tsan/)
 #   make format  check clang-format (FIX=1 rewrites the files)
@@ -45,12 +49,13 @@ DEB_PKGS := cmake ninja-build g++ pkg-config ccache libabsl-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev libssl-dev openssl curl python3-jinja2 libcpp-httplib-dev \
   prometheus-cpp-dev libspdlog-dev chromium nodejs prometheus \
-  verilator yosys jq yamllint unzip
+  verilator yosys jq yamllint unzip dpkg-dev
 FUZZ_PKGS := clang libclang-rt-14-dev
 FORMAT_PKGS := clang-format
 BAZEL_PKGS := bazel-bootstrap
 
-.PHONY: all deps browser-deps deploy-test-deps configure build test demo up down docker-images quality bench \
+.PHONY: all deps browser-deps deploy-test-deps configure build test demo up down docker-images install package \
+  deb-check quality bench \
   verify bazel \
   fpga-report \
   bazel-core fuzz sanitize format clean
@@ -114,6 +119,14 @@ demo: build
 	$(BUILD)/bin/seedlm generate $(DEMO_OUT) --prompt "Once upon a time" --max-tokens 80
 	@echo
 	SEEDLM_BIN=$(BUILD)/bin deploy/local/tour.sh $(DEMO_MODEL) $(DEMO_OUT) $(DEMO_PRESET)
+
+PREFIX ?= /usr/local
+install: build
+	$$([ -w "$(PREFIX)" ] || [ "$$(id -u)" = 0 ] || echo sudo) cmake --install $(BUILD) --prefix $(PREFIX)
+package: build
+	cd $(BUILD) && cpack -G DEB
+deb-check: build
+	$$([ "$$(id -u)" = 0 ] || echo sudo) bash tests/install/deb_check.sh $(BUILD)
 
 # The four role images (deploy/docker/; needs a Docker engine, which CI and
 # this machine lack: the Dockerfile is linted and its runtime stage proved
