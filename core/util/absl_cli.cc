@@ -19,10 +19,9 @@ namespace seedlm {
 namespace {
 
 bool IsNumber(const absl::CommandLineFlag& f) {
-  return f.IsOfType<int>() || f.IsOfType<int64_t>() ||
-         f.IsOfType<uint64_t>() || f.IsOfType<uint32_t>() ||
-         f.IsOfType<int16_t>() || f.IsOfType<uint16_t>() ||
-         f.IsOfType<double>() || f.IsOfType<float>();
+  return f.IsOfType<int>() || f.IsOfType<int64_t>() || f.IsOfType<uint64_t>() ||
+         f.IsOfType<uint32_t>() || f.IsOfType<int16_t>() ||
+         f.IsOfType<uint16_t>() || f.IsOfType<double>() || f.IsOfType<float>();
 }
 
 bool EndsWithAny(absl::string_view name,
@@ -47,12 +46,17 @@ FlagDoc DocOf(const absl::CommandLineFlag& f, const AbslCliSpec& spec) {
     d.value_name = f.IsOfType<double>() || f.IsOfType<float>() ? "X" : "N";
   } else if (EndsWithAny(d.name, {"-dir", "-root"})) {
     d.kind = FlagValueKind::kDir;
-  } else if (EndsWithAny(d.name, {"-file", "-cert", "-key", "-ca", "-tokens"}) ||
+  } else if (EndsWithAny(d.name,
+                         {"-file", "-cert", "-key", "-ca", "-tokens"}) ||
              d.name == "model" || d.name == "tokenizer" ||
              d.name == "chat-template") {
     d.kind = FlagValueKind::kFile;
   } else {
     d.kind = FlagValueKind::kText;
+    if (d.name == "http" || d.name == "server" || d.name == "coordinator" ||
+        absl::EndsWith(d.name, "listen")) {
+      d.value_name = "HOST:PORT";
+    }
   }
   return d;
 }
@@ -87,8 +91,7 @@ int Print(const std::string& text) {
 void ConfigureAbsl(const AbslCliSpec& spec) {
   // absl allows one usage message per process.
   static const bool usage_set = [&spec] {
-    absl::SetProgramUsageMessage(
-        absl::StrCat(spec.binary, " ", spec.synopsis));
+    absl::SetProgramUsageMessage(absl::StrCat(spec.binary, " ", spec.synopsis));
     return true;
   }();
   (void)usage_set;

@@ -18,13 +18,13 @@
 namespace seedlm {
 
 struct AbslCliSpec {
-  std::string binary;       // "seedlm-coordinator"
-  std::string synopsis;     // after the binary's name in the usage line
-  std::string description;  // paragraphs for --help
-  std::string main_file;    // __FILE__ of the main.cc that defines the flags
+  std::string binary = "";       // "seedlm-coordinator"
+  std::string synopsis = "";     // after the binary's name in the usage line
+  std::string description = "";  // paragraphs for --help
+  std::string main_file = "";  // __FILE__ of the main.cc that defines the flags
   // Flags whose values are enumerated (dashed name -> the values), for the
   // help and the completion.
-  std::map<std::string, std::vector<std::string>> choices;
+  std::map<std::string, std::vector<std::string>> choices = {};
 };
 
 // The binary's table: every absl flag defined in `spec.main_file`, named
@@ -32,7 +32,8 @@ struct AbslCliSpec {
 // Value kinds: bool -> no value; integers and floating point -> numbers;
 // strings -> the `choices` given, else a directory for names ending in -dir
 // or -root, a file for names ending in -file, -cert, -key, -ca, -tokens or
-// named model, tokenizer, chat-template, else text.
+// named model, tokenizer, chat-template, else text (shown as HOST:PORT for
+// http, server, coordinator and names ending in listen).
 CommandDoc AbslCommandDoc(const AbslCliSpec& spec);
 
 // Call first in main, before absl::ParseCommandLine (argv as given, dashes

@@ -20,8 +20,8 @@ void AppendWrapped(absl::string_view text, absl::string_view indent,
   std::string line;
   for (absl::string_view word :
        absl::StrSplit(text, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (!line.empty() && indent.size() + line.size() + 1 + word.size() >
-                             kWidth) {
+    if (!line.empty() &&
+        indent.size() + line.size() + 1 + word.size() > kWidth) {
       absl::StrAppend(out, indent, line, "\n");
       line.clear();
     }
@@ -129,8 +129,8 @@ void AppendCommandBody(const CommandDoc& cmd,
     case PositionalKind::kNone:
       break;
     case PositionalKind::kFiles:
-      absl::StrAppend(out, indent, "compopt -o filenames 2>/dev/null\n",
-                      indent, "COMPREPLY=( $(compgen -f -- \"$cur\") )\n");
+      absl::StrAppend(out, indent, "compopt -o filenames 2>/dev/null\n", indent,
+                      "COMPREPLY=( $(compgen -f -- \"$cur\") )\n");
       break;
     case PositionalKind::kCommands:
       absl::StrAppend(out, indent, "COMPREPLY=( $(compgen -W \"",
@@ -208,9 +208,12 @@ std::string OverviewText(absl::string_view program, absl::string_view intro,
     AppendWrapped(c.summary, std::string(width + 4, ' '), &line);
     absl::StrAppend(&out, head, line.substr(std::min(line.size(), width + 4)));
   }
-  absl::StrAppend(&out, "\n", program, " <command> --help (or ", program,
-                  " help <command>) shows a command's usage and flags; ",
-                  program, " --version its version.\n");
+  out += "\n";
+  AppendWrapped(absl::StrCat(program, " <command> --help (or ", program,
+                             " help <command>) shows a command's usage and "
+                             "flags; ",
+                             program, " --version its version."),
+                "", &out);
   return out;
 }
 

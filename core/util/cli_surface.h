@@ -25,22 +25,23 @@ enum class FlagValueKind {
 };
 
 struct FlagDoc {
-  std::string name = "";   // without dashes: "preset", "state-dir"
+  std::string name = "";  // without dashes: "preset", "state-dir"
   FlagValueKind kind = FlagValueKind::kNone;
-  std::string value_name = "";  // in the synopsis: "P", "N", "FILE" ("" = kind's)
-  std::string help = "";   // one line (wrapped when printed)
+  std::string value_name =
+      "";                 // in the synopsis: "P", "N", "FILE" ("" = kind's)
+  std::string help = "";  // one line (wrapped when printed)
   std::vector<std::string> choices = {};  // kChoice: the accepted values
-  bool repeated = false;             // may be given more than once
-  std::string default_value = "";    // shown when not empty
+  bool repeated = false;                  // may be given more than once
+  std::string default_value = "";         // shown when not empty
 };
 
 // What positional arguments complete to.
 enum class PositionalKind { kNone, kFiles, kCommands, kChoices };
 
 struct CommandDoc {
-  std::string name = "";    // "compress", or a binary: "seedlm-worker"
-  std::string synopsis = "";  // after the name: "MODEL OUT.seedlm [flags]"
-  std::string summary = "";  // one line for an overview
+  std::string name = "";         // "compress", or a binary: "seedlm-worker"
+  std::string synopsis = "";     // after the name: "MODEL OUT.seedlm [flags]"
+  std::string summary = "";      // one line for an overview
   std::string description = "";  // paragraphs, "\n\n" between them (wrapped)
   std::vector<FlagDoc> flags = {};
   PositionalKind positionals = PositionalKind::kFiles;
@@ -76,9 +77,9 @@ std::string BashCompletionScript(absl::string_view program,
                                  const std::vector<CommandDoc>& subcommands);
 
 // The flags every binary takes besides its own.
-FlagDoc HelpFlagDoc();                // --help (and -h)
-FlagDoc VersionFlagDoc();             // --version
-FlagDoc CompletionBashFlagDoc();      // --completion-bash
+FlagDoc HelpFlagDoc();            // --help (and -h)
+FlagDoc VersionFlagDoc();         // --version
+FlagDoc CompletionBashFlagDoc();  // --completion-bash
 
 }  // namespace seedlm
 

@@ -33,7 +33,9 @@ CommandDoc Compress() {
                      .repeated = true},
                     {.name = "tokenizer",
                      .kind = FlagValueKind::kFile,
-                     .help = absl::StrCat(std::string(30, 'a'), " ", std::string(30, 'b'), " ", std::string(30, 'c'))},
+                     .help = absl::StrCat(std::string(30, 'a'), " ",
+                                          std::string(30, 'b'), " ",
+                                          std::string(30, 'c'))},
                     {.name = "state-dir", .kind = FlagValueKind::kDir},
                     {.name = "threads", .kind = FlagValueKind::kNumber},
                     {.name = "json", .help = "JSON"},
@@ -55,10 +57,9 @@ TEST(CliSurfaceTest, HelpListsEveryFlagWithItsValueChoicesAndDefault) {
   EXPECT_NE(help.find("First paragraph.\n\nSecond paragraph.\n"),
             std::string::npos)
       << help;
-  for (const char* line :
-       {"  --preset P\n", "  --include REGEX (repeatable)\n",
-        "  --tokenizer FILE\n", "  --state-dir DIR\n", "  --threads N\n",
-        "  --json\n", "  --help\n"}) {
+  for (const char* line : {"  --preset P\n", "  --include REGEX (repeatable)\n",
+                           "  --tokenizer FILE\n", "  --state-dir DIR\n",
+                           "  --threads N\n", "  --json\n", "  --help\n"}) {
     EXPECT_NE(help.find(line), std::string::npos) << line << "\n" << help;
   }
   EXPECT_NE(help.find("the preset One of: 4bit, 3bit-t. (default: 4bit)"),
@@ -70,7 +71,8 @@ TEST(CliSurfaceTest, HelpListsEveryFlagWithItsValueChoicesAndDefault) {
 }
 
 TEST(CliSurfaceTest, ChoicesWithoutAValueNameAreTheValueName) {
-  FlagDoc f{.name = "dtype", .kind = FlagValueKind::kChoice,
+  FlagDoc f{.name = "dtype",
+            .kind = FlagValueKind::kChoice,
             .choices = {"bf16", "f32"}};
   EXPECT_EQ(FlagValueName(f), "bf16|f32");
   EXPECT_EQ(FlagValueName(HelpFlagDoc()), "");
@@ -100,8 +102,7 @@ std::vector<std::string> Complete(const std::string& script,
   const std::string cmd = absl::StrCat(
       "cd '", dir, "' && ", cwd_setup, " bash --norc --noprofile -c 'source ",
       path, "; COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); ", fn,
-      "; printf \"%s\\n\" \"${COMPREPLY[@]}\"' _ ",
-      absl::StrJoin(quoted, " "));
+      "; printf \"%s\\n\" \"${COMPREPLY[@]}\"' _ ", absl::StrJoin(quoted, " "));
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -141,14 +142,12 @@ TEST(CliSurfaceTest, CompletionOfSubcommandsFlagsAndValues) {
   const std::string setup = "mkdir -p cs_d && touch cs_f && ";
   EXPECT_EQ(Complete(s, "_seedlm", {"seedlm", "compress", "cs_"}, setup),
             (Words{"cs_d", "cs_f"}));
-  EXPECT_EQ(
-      Complete(s, "_seedlm", {"seedlm", "compress", "--tokenizer", "cs_"},
-               setup),
-      (Words{"cs_d", "cs_f"}));
-  EXPECT_EQ(
-      Complete(s, "_seedlm", {"seedlm", "compress", "--state-dir", "cs_"},
-               setup),
-      (Words{"cs_d"}));
+  EXPECT_EQ(Complete(s, "_seedlm", {"seedlm", "compress", "--tokenizer", "cs_"},
+                     setup),
+            (Words{"cs_d", "cs_f"}));
+  EXPECT_EQ(Complete(s, "_seedlm", {"seedlm", "compress", "--state-dir", "cs_"},
+                     setup),
+            (Words{"cs_d"}));
   // A word that is not plain never reaches the script.
   EXPECT_EQ(s.find("touch"), std::string::npos);
   EXPECT_EQ(Complete(s, "_seedlm", {"seedlm", "completion", ""}),
