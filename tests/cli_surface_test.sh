@@ -15,10 +15,12 @@
 # temporary directory; every command runs under `timeout`.
 set -uo pipefail
 
-BIN="${1:?usage: cli_surface_test.sh BIN_DIR [COMPLETIONS_DIR]}"
-COMPLETIONS="${2:-}"
+BIN="$(realpath "${1:?usage: cli_surface_test.sh BIN_DIR [COMPLETIONS_DIR]}")"
+COMPLETIONS="${2:+$(realpath "$2")}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "${TMP}"' EXIT
+# The binaries run in here, so that even a broken one writes nothing else.
+mkdir -p "${TMP}/cwd"
 failures=0
 checks=0
 
@@ -30,7 +32,7 @@ fail() {
 # run NAME ARGS...: sets rc, out (stdout) and err (stderr).
 run() {
   checks=$((checks + 1))
-  timeout 20 "$@" >"${TMP}/out" 2>"${TMP}/err" </dev/null
+  (cd "${TMP}/cwd" && timeout 20 "$@" >"${TMP}/out" 2>"${TMP}/err" </dev/null)
   rc=$?
   out="$(cat "${TMP}/out")"
   err="$(cat "${TMP}/err")"
@@ -191,10 +193,10 @@ expect() {  # expect "WANT" WORDS...
   [[ "${got}" == "${want}" ]] || fail "complete '$*': got '${got}', want '${want}'"
 }
 
-presets="$("${BIN}/seedlm" compress a b --preset zz 2>&1 |
+presets="$(cd "${TMP}/cwd" && "${BIN}/seedlm" compress a b --preset zz 2>&1 |
   sed 's/.*(presets: \(.*\))/\1/; s/,//g' | words)"
 [[ "$(wc -w <<<"${presets}")" -ge 4 ]] || fail "presets from the error: ${presets}"
-modes="$("${BIN}/seedlm" compress a b --exponent zz 2>&1 |
+modes="$(cd "${TMP}/cwd" && "${BIN}/seedlm" compress a b --exponent zz 2>&1 |
   sed 's/.*(expected \(.*\))/\1/; s/,//g; s/ or / /' | words)"
 
 expect "complete completion compress" seedlm comp
