@@ -7,6 +7,7 @@
 #include "client/cli/compress_flags.h"
 #include "core/search/searcher_factory.h"
 #include "core/util/cli_surface.h"
+#include "core/util/dtype.h"
 
 namespace seedlm::cli {
 namespace {
@@ -123,6 +124,36 @@ CommandDoc Perplexity() {
                     Threads(), Tokenizer(), Json("print the result as JSON")})};
 }
 
+CommandDoc Synth() {
+  return {
+      .name = "synth",
+      .synopsis = "OUT_DIR --arch llama --dim D --hidden H --layers N [flags]",
+      .summary = "write a synthetic full-size checkpoint",
+      .description =
+          "Write a synthetic Hugging Face checkpoint (random "
+          "weights at realistic scales) for speed and memory "
+          "measurements.",
+      .flags =
+          With({{.name = "arch",
+                 .kind = K::kChoice,
+                 .help = "architecture",
+                 .choices = {"llama"},
+                 .default_value = "llama"},
+                Value("dim", K::kNumber, "D", "model dimension"),
+                Value("hidden", K::kNumber, "H", "feed-forward dimension"),
+                Value("layers", K::kNumber, "N", "transformer layers"),
+                Value("heads", K::kNumber, "N", "attention heads"),
+                Value("kv-heads", K::kNumber, "N", "key/value heads"),
+                Value("vocab", K::kNumber, "N", "vocabulary size"),
+                Value("seed", K::kNumber, "S", "random seed", "1"),
+                {.name = "dtype",
+                 .kind = K::kChoice,
+                 .help = "stored type",
+                 .choices = {DTypeName(DType::kBF16), DTypeName(DType::kF16),
+                             DTypeName(DType::kF32)},
+                 .default_value = "bf16"}})};
+}
+
 std::vector<CommandDoc> LocalCommands() {
   return {
       Compress(),
@@ -149,30 +180,7 @@ std::vector<CommandDoc> LocalCommands() {
        .description = "Write every tensor back as float32 (streamed: memory "
                       "stays small whatever the model's size).",
        .flags = With({})},
-      {.name = "synth",
-       .synopsis = "OUT_DIR --arch llama --dim D --hidden H --layers N [flags]",
-       .summary = "write a synthetic full-size checkpoint",
-       .description = "Write a synthetic Hugging Face checkpoint (random "
-                      "weights at realistic scales) for speed and memory "
-                      "measurements.",
-       .flags =
-           With({{.name = "arch",
-                  .kind = K::kChoice,
-                  .help = "architecture",
-                  .choices = {"llama"},
-                  .default_value = "llama"},
-                 Value("dim", K::kNumber, "D", "model dimension"),
-                 Value("hidden", K::kNumber, "H", "feed-forward dimension"),
-                 Value("layers", K::kNumber, "N", "transformer layers"),
-                 Value("heads", K::kNumber, "N", "attention heads"),
-                 Value("kv-heads", K::kNumber, "N", "key/value heads"),
-                 Value("vocab", K::kNumber, "N", "vocabulary size"),
-                 Value("seed", K::kNumber, "S", "random seed", "1"),
-                 {.name = "dtype",
-                  .kind = K::kChoice,
-                  .help = "stored type",
-                  .choices = {"bf16", "f16", "f32"},
-                  .default_value = "bf16"}})},
+      Synth(),
       Generate(),
       Perplexity(),
   };
