@@ -87,7 +87,10 @@ absl::Status RunBuiltin(const std::string& cmd, int argc, char** argv) {
       return seedlm::cli::WriteStdout(seedlm::cli::SeedlmOverview());
     }
     const CommandDoc* doc = seedlm::cli::FindCommandDoc(args.positional[0]);
-    if (args.positional.size() > 1 || doc == nullptr) {
+    if (args.positional.size() > 1) {
+      return absl::InvalidArgumentError("usage: seedlm help [COMMAND]");
+    }
+    if (doc == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "no command '", args.positional[0], "' (try seedlm --help)"));
     }
