@@ -23,6 +23,7 @@
 #include "bench/serve_bench.h"
 #include "bench/tokens_bench.h"
 #include "core/util/cpu_features.h"
+#include "core/util/version.h"
 
 namespace seedlm {
 namespace {
@@ -53,6 +54,7 @@ void PrintUsage(FILE* out) {
   std::fprintf(out,
                "usage: seedlm-bench <subcommand> [flags]\n"
                "       seedlm-bench <subcommand> --help\n"
+               "       seedlm-bench --version\n"
                "subcommands:\n");
   for (const Subcommand& s : kSubcommands) {
     std::fprintf(out, "  %-10s %s\n", s.name, s.summary);
@@ -72,6 +74,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   using seedlm::kSubcommands;
+  if (argc >= 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("%s\n", seedlm::VersionLine("seedlm-bench").c_str());
+    return 0;
+  }
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
     seedlm::PrintUsage(argc < 2 ? stderr : stdout);

@@ -41,6 +41,7 @@
 #include "core/search/trellis_search.h"
 #include "core/util/cpu_features.h"
 #include "core/util/status_macros.h"
+#include "core/util/version.h"
 #include "nlohmann/json.hpp"
 
 namespace seedlm {
@@ -395,6 +396,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   using namespace seedlm;  // NOLINT: a small main
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--version") {
+      std::printf("%s\n", VersionLine("seedlm-verify").c_str());
+      return 0;
+    }
+  }
   VerifyFlags f;
   FlagSet flags;
   flags.AddInt("blocks", &f.blocks, "blocks per preset x mode");
@@ -425,7 +432,8 @@ int main(int argc, char** argv) {
   if (flags.WantsHelp()) {
     std::printf(
         "usage: seedlm-verify [flags]\nCompares the fast seed search with the "
-        "reference, bit for bit, on generated blocks. Flags:\n%s",
+        "reference, bit for bit, on generated blocks. Flags:\n%s"
+        "  --version  print the version line\n",
         flags.Usage().c_str());
     return 0;
   }

@@ -15,16 +15,17 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/absl_cli.h"
 #include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "executor/agent.h"
@@ -57,12 +58,8 @@ ABSL_FLAG(std::string, log_format, "text", "text, json or logfmt");
 
 namespace {
 
-constexpr char kUsage[] =
-    "seedlm-executor --server ADDR [--kind cpu|fpga-sim] [--threads N] "
-    "[--fpga-bytes-per-cycle N] "
-    "[--max-memory BYTES[K|M|G]] [--token T] [--tls-ca F] [--name NAME] "
-    "[--http ADDR] [--ready-file F] [--log-level L] "
-    "[--log-format text|json|logfmt]";
+constexpr char kSynopsis[] =
+    "--server HOST:PORT [--kind cpu|fpga-sim] [--threads N] [flags]";
 
 std::mutex g_mu;
 seedlm::executor::ExecutorAgent* g_agent = nullptr;
@@ -81,7 +78,8 @@ void SignalLoop(sigset_t set) {
 }
 
 int Usage(const std::string& why) {
-  std::fprintf(stderr, "seedlm-executor: %s\nusage: %s\n", why.c_str(), kUsage);
+  std::fprintf(stderr, "seedlm-executor: %s (usage: seedlm-executor %s)\n",
+               why.c_str(), kSynopsis);
   return 2;
 }
 
@@ -134,7 +132,24 @@ std::string KindError(const seedlm::executor::ExecutorAgentOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  std::vector<std::string> kinds = {"cpu"};
+  if (seedlm::executor::kHaveFpgaSim) kinds.push_back("fpga-sim");
+  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+          argc, argv,
+          {.binary = "seedlm-executor",
+           .synopsis = kSynopsis,
+           .description =
+               "Attaches to a seedlm-serve server's ExecutorService and runs "
+               "the model layers it assigns, on the CPU or (--kind fpga-sim, "
+               "builds with Verilator) with the packed linear layers on the "
+               "simulated FPGA engine. SIGTERM stops it (exit 0); a second "
+               "signal exits at once.",
+           .main_file = __FILE__,
+           .choices = {{"kind", kinds},
+                       {"log-level", {"debug", "info", "warn", "error"}},
+                       {"log-format", {"text", "json", "logfmt"}}}})) {
+    return *done;
+  }
   std::vector<std::string> storage;
   std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
   std::vector<char*> rest =

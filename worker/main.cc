@@ -11,12 +11,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/cli_surface.h"
 #include "core/util/file_util.h"
+#include "core/util/version.h"
 #include "server/common/http_endpoint.h"
 #include "server/common/logging.h"
 #include "server/common/metrics.h"
@@ -24,11 +27,77 @@
 
 namespace {
 
-constexpr char kUsage[] =
-    "usage: seedlm-worker --coordinator ADDR [--threads N] [--model-root DIR] "
-    "[--token T] [--tls-ca F] [--name S] [--drain-seconds S] [--http ADDR] "
-    "[--ready-file F] "
-    "[--log-level debug|info|warn|error] [--log-format text|json|logfmt]";
+using seedlm::FlagDoc;
+using K = seedlm::FlagValueKind;
+
+// The worker's table (core/util/cli_surface.h): what the parser accepts,
+// --help lists and --completion-bash completes. Every flag but the last
+// three takes a value.
+const seedlm::CommandDoc& WorkerDoc() {
+  static const seedlm::CommandDoc* doc = new seedlm::CommandDoc{
+      .name = "seedlm-worker",
+      .synopsis = "--coordinator HOST:PORT [flags]",
+      .summary = "runs compression work units for a coordinator",
+      .description =
+          "Registers with a seedlm-coordinator, leases compression work "
+          "units, compresses them on its threads and returns the results; "
+          "reconnects and re-registers through a coordinator restart. The "
+          "first SIGTERM/SIGINT drains (exit 0), a second exits at once.",
+      .flags =
+          {{"coordinator", K::kText, "HOST:PORT",
+            "the coordinator's WorkService address (required)"},
+           {"threads",
+            K::kNumber,
+            "N",
+            "compression threads, 1..4096",
+            {},
+            false,
+            "all cores"},
+           {"model-root", K::kDir, "DIR",
+            "read the rows of units that name a model under here itself"},
+           {"token", K::kText, "T", "bearer token of role worker"},
+           {"tls-ca", K::kFile, "CA.pem", "PEM CA bundle: dial TLS"},
+           {"name", K::kText, "S", "name in the coordinator's listings"},
+           {"drain-seconds",
+            K::kNumber,
+            "S",
+            "how long a drain may take, 0..86400",
+            {},
+            false,
+            "60"},
+           {"testing-corrupt-units", K::kNumber, "N",
+            "tests only: corrupt the results of this many units"},
+           {"http", K::kText, "HOST:PORT",
+            "serve /metrics and /healthz here (port 0 picks a free one)"},
+           {"ready-file", K::kFile, "F",
+            "once started, write {\"http\": \"HOST:PORT\", \"pid\": N} here"},
+           {"log-level",
+            K::kChoice,
+            "L",
+            "the lowest level logged",
+            {"debug", "info", "warn", "error"},
+            false,
+            "info"},
+           {"log-format",
+            K::kChoice,
+            "F",
+            "the log line format",
+            {"text", "json", "logfmt"},
+            false,
+            "text"},
+           seedlm::HelpFlagDoc(),
+           seedlm::VersionFlagDoc(),
+           seedlm::CompletionBashFlagDoc()},
+      .positionals = seedlm::PositionalKind::kNone};
+  return *doc;
+}
+
+bool TakesValue(const std::string& name) {
+  for (const FlagDoc& f : WorkerDoc().flags) {
+    if (f.name == name) return f.kind != K::kNone;
+  }
+  return false;
+}
 
 // The worker the signal thread stops; cleared before it is destroyed.
 std::mutex g_mu;
@@ -50,13 +119,33 @@ void SignalLoop(sigset_t set) {
 }
 
 int Usage(const std::string& why) {
-  std::fprintf(stderr, "seedlm-worker: %s\n%s\n", why.c_str(), kUsage);
+  std::fprintf(stderr, "seedlm-worker: %s (usage: seedlm-worker %s)\n",
+               why.c_str(), WorkerDoc().synopsis.c_str());
   return 2;
+}
+
+// --help / -h, --version, --completion-bash: what to print, or nullopt.
+std::optional<std::string> SurfaceOutput(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      return seedlm::CommandHelpText("seedlm-worker", WorkerDoc());
+    }
+    if (arg == "--version") return seedlm::VersionLine("seedlm-worker") + "\n";
+    if (arg == "--completion-bash") {
+      return seedlm::BashCompletionScript("seedlm-worker", WorkerDoc(), {});
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (const std::optional<std::string> out = SurfaceOutput(argc, argv)) {
+    std::fwrite(out->data(), 1, out->size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
   seedlm::worker::WorkerOptions o;
   std::string threads, drain, corrupt, http, ready_file;
   std::string log_level = "info", log_format = "text";
@@ -75,23 +164,23 @@ int main(int argc, char** argv) {
       {"log-format", &log_format}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::printf("%s\n", kUsage);
-      return 0;
-    }
     if (arg.rfind("--", 0) != 0) return Usage("unexpected argument " + arg);
     std::string name = arg.substr(2), value;
     const size_t eq = name.find('=');
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name.resize(eq);
+    } else if (!TakesValue(name)) {
+      return Usage("unknown flag --" + name);
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
       return Usage("--" + name + " needs a value");
     }
     auto it = flags.find(name);
-    if (it == flags.end()) return Usage("unknown flag --" + name);
+    if (it == flags.end() || !TakesValue(name)) {
+      return Usage("unknown flag --" + name);
+    }
     *it->second = value;
   }
   if (absl::Status s = seedlm::obs::InitLoggingFromFlags("seedlm-worker",

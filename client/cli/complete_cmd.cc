@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "client/cli/complete_args.h"
 #include "client/cli/output.h"
@@ -62,13 +63,7 @@ Json SummaryJson(const v1::GenerateSummary& s) {
 }  // namespace
 
 absl::StatusOr<CompleteCommand> ParseCompleteArgs(int argc, char** argv) {
-  FlagSpec spec;
-  spec.with_value = {"server",     "prompt", "max-tokens",     "temperature",
-                     "top-p",      "seed",   "stop",           "token",
-                     "token-file", "tls-ca", "connect-timeout"};
-  spec.repeated = {"stop"};
-  spec.boolean = {"stream", "json"};
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(const Args args, ParseCommandArgs("complete", argc, argv));
   if (!args.positional.empty()) return absl::InvalidArgumentError(kUsage);
   CompleteCommand cmd;
   client::InferenceClientOptions& c = cmd.connection;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "client/cli/compress_flags.h"
 #include "client/cli/output_paths.h"
@@ -131,11 +132,7 @@ absl::Status CheckChatTemplate(const ModelMetadata& m,
 }  // namespace
 
 absl::Status RunCompress(int argc, char** argv) {
-  FlagSpec spec;
-  spec.with_value = {"threads", "tokenizer", "search", "chat-template"};
-  AddCompressionFlags(&spec);
-  spec.boolean = {"json", "resume"};
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(Args args, ParseCommandArgs("compress", argc, argv));
   if (args.positional.size() != 2) {
     return absl::InvalidArgumentError(
         "usage: seedlm compress MODEL OUT.seedlm [flags] (see seedlm --help)");

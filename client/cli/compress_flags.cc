@@ -1,6 +1,7 @@
 #include "client/cli/compress_flags.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -9,9 +10,44 @@
 
 namespace seedlm::cli {
 
-void AddCompressionFlags(FlagSpec* spec) {
-  spec->with_value.insert({"preset", "exponent", "bias", "include", "exclude"});
-  spec->repeated.insert({"include", "exclude"});
+std::vector<FlagDoc> CompressionFlagDocs() {
+  std::vector<std::string> modes;
+  for (ExponentMode m :
+       {ExponentMode::kSearch, ExponentMode::kFit, ExponentMode::kPaper}) {
+    modes.push_back(ExponentModeName(m));
+  }
+  return {
+      {.name = "preset",
+       .kind = FlagValueKind::kChoice,
+       .value_name = "P",
+       .help = "the codec preset; the seed-trellis presets (-t) have no "
+               "exponent: with them --bias other than 0 and --exponent other "
+               "than search are rejected.",
+       .choices = PresetNames(),
+       .default_value = kDefaultPreset},
+      {.name = "exponent",
+       .kind = FlagValueKind::kChoice,
+       .value_name = "M",
+       .help = "how the encoder picks exponent candidates.",
+       .choices = modes,
+       .default_value = "search"},
+      {.name = "bias",
+       .kind = FlagValueKind::kText,
+       .value_name = "auto|N",
+       .help = "the exponent bias: auto (chosen per tensor) or an integer in "
+               "-128..127",
+       .default_value = "the preset's policy"},
+      {.name = "include",
+       .kind = FlagValueKind::kText,
+       .value_name = "REGEX",
+       .help = "compress the tensors whose names match (RE2)",
+       .repeated = true},
+      {.name = "exclude",
+       .kind = FlagValueKind::kText,
+       .value_name = "REGEX",
+       .help = "keep the tensors whose names match as stored (RE2)",
+       .repeated = true},
+  };
 }
 
 absl::StatusOr<CompressOptions> CompressOptionsFromArgs(const Args& args) {

@@ -5,14 +5,19 @@
 #ifndef SEEDLM_CLIENT_CLI_COMPRESS_FLAGS_H_
 #define SEEDLM_CLIENT_CLI_COMPRESS_FLAGS_H_
 
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "client/cli/args.h"
 #include "core/compress/compress_options.h"
+#include "core/util/cli_surface.h"
 
 namespace seedlm::cli {
 
-// Adds the shared flags to `spec` (--include and --exclude repeat).
-void AddCompressionFlags(FlagSpec* spec);
+// The shared flags' table entries (command_docs.h): --preset and --exponent
+// list the real preset table and exponent modes; --include and --exclude
+// repeat.
+std::vector<FlagDoc> CompressionFlagDocs();
 
 // The options the shared flags ask for: the preset's codec (kDefaultPreset
 // when --preset is absent) with its default bias policy, --exponent (default

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "client/cli/output_paths.h"
 #include "core/format/container.h"
@@ -57,7 +58,7 @@ absl::Status StreamTensor(const ContainerReader& r, size_t i,
 }  // namespace
 
 absl::Status RunDecompress(int argc, char** argv) {
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, FlagSpec{}));
+  ASSIGN_OR_RETURN(Args args, ParseCommandArgs("decompress", argc, argv));
   if (args.positional.size() != 2) {
     return absl::InvalidArgumentError(
         "usage: seedlm decompress IN.seedlm OUT.safetensors");

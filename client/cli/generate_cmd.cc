@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "client/cli/output.h"
 #include "client/cli/runtime_flags.h"
@@ -47,11 +48,7 @@ absl::Status PrintJson(const GenerateResult& r, double tok_s) {
 }  // namespace
 
 absl::Status RunGenerate(int argc, char** argv) {
-  FlagSpec spec;
-  spec.with_value = {"prompt", "max-tokens", "temperature", "top-p",
-                     "seed",   "threads",    "tokenizer"};
-  spec.boolean = {"json"};
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(Args args, ParseCommandArgs("generate", argc, argv));
   if (args.positional.size() != 1) {
     return absl::InvalidArgumentError(
         "usage: seedlm generate MODEL --prompt TEXT [flags] (see seedlm "

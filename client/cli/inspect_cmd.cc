@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "client/cli/output.h"
 #include "core/format/container.h"
@@ -215,10 +216,7 @@ absl::Status PrintJson(const ContainerReader& r) {
 }  // namespace
 
 absl::Status RunInspect(int argc, char** argv) {
-  FlagSpec spec;
-  spec.with_value = {"tensor", "blocks"};
-  spec.boolean = {"json"};
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(Args args, ParseCommandArgs("inspect", argc, argv));
   if (args.positional.size() != 1) {
     return absl::InvalidArgumentError(
         "usage: seedlm inspect FILE.seedlm [--json] [--tensor NAME --blocks "

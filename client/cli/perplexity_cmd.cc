@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "client/cli/output.h"
 #include "client/cli/runtime_flags.h"
@@ -35,10 +36,7 @@ Json ResultJson(const PerplexityResult& r, int ctx) {
 }  // namespace
 
 absl::Status RunPerplexity(int argc, char** argv) {
-  FlagSpec spec;
-  spec.with_value = {"ctx", "max-chars", "reference", "threads", "tokenizer"};
-  spec.boolean = {"json"};
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(Args args, ParseCommandArgs("perplexity", argc, argv));
   if (args.positional.size() != 2) {
     return absl::InvalidArgumentError(
         "usage: seedlm perplexity MODEL TEXT_FILE [flags] (see seedlm "

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/compress_flags.h"
 #include "core/codec/codec.h"
 #include "core/compress/compress_options.h"
@@ -12,11 +13,6 @@
 
 namespace seedlm::cli {
 namespace {
-
-void AddConnectionFlags(FlagSpec* spec) {
-  spec->with_value.insert(
-      {"coordinator", "token", "tls-ca", "connect-timeout"});
-}
 
 absl::StatusOr<client::ClientOptions> ConnectionFromArgs(const Args& args) {
   client::ClientOptions o;
@@ -57,12 +53,7 @@ absl::StatusOr<v1::CompressionOptions> CompressionOptionsFromArgs(
 }
 
 absl::StatusOr<SubmitCommand> ParseSubmitArgs(int argc, char** argv) {
-  FlagSpec spec;
-  AddConnectionFlags(&spec);
-  AddCompressionFlags(&spec);
-  spec.with_value.insert({"tokenizer", "name"});
-  spec.boolean = {"server-path", "detach"};
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(const Args args, ParseCommandArgs("submit", argc, argv));
   if (args.positional.size() != 2) {
     return absl::InvalidArgumentError(
         "usage: seedlm submit --coordinator HOST:PORT MODEL OUT.seedlm "
@@ -97,22 +88,18 @@ absl::StatusOr<SubmitCommand> ParseSubmitArgs(int argc, char** argv) {
 
 absl::StatusOr<JobCommand> ParseJobCommandArgs(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
-  FlagSpec spec;
-  AddConnectionFlags(&spec);
   size_t positionals = 1;
   std::string usage = absl::StrCat("seedlm ", command, " JOB");
   if (command == "jobs") {
-    spec.boolean = {"json"};
     positionals = 0;
     usage = "seedlm jobs [--json]";
   } else if (command == "watch") {
-    spec.boolean = {"json"};
     usage = "seedlm watch JOB [--json]";
   } else if (command == "fetch") {
     positionals = 2;
     usage = "seedlm fetch JOB OUT.seedlm";
   }
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(const Args args, ParseCommandArgs(command, argc, argv));
   if (args.positional.size() != positionals) {
     return absl::InvalidArgumentError(absl::StrCat(
         "usage: ", usage, " --coordinator HOST:PORT [--token T] [--tls-ca F]"));

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "core/model/synth.h"
 #include "core/util/status_macros.h"
@@ -10,10 +11,7 @@
 namespace seedlm::cli {
 
 absl::Status RunSynth(int argc, char** argv) {
-  FlagSpec spec;
-  spec.with_value = {"arch",     "dim",   "hidden", "layers", "heads",
-                     "kv-heads", "vocab", "seed",   "dtype"};
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(Args args, ParseCommandArgs("synth", argc, argv));
   if (args.positional.size() != 1) {
     return absl::InvalidArgumentError(
         "usage: seedlm synth OUT_DIR --arch llama --dim D --hidden H "

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/args.h"
+#include "client/cli/command_docs.h"
 #include "client/cli/commands.h"
 #include "client/cli/output.h"
 #include "core/format/container.h"
@@ -18,9 +19,7 @@
 namespace seedlm::cli {
 
 absl::Status RunVerify(int argc, char** argv) {
-  FlagSpec spec;
-  spec.boolean = {"json"};
-  ASSIGN_OR_RETURN(Args args, ParseArgs(argc, argv, 2, spec));
+  ASSIGN_OR_RETURN(Args args, ParseCommandArgs("verify", argc, argv));
   if (args.positional.size() != 1) {
     return absl::InvalidArgumentError(
         "usage: seedlm verify FILE.seedlm [--json]");

@@ -62,5 +62,5 @@ add_executable(seedlm-fpga-report EXCLUDE_FROM_ALL
 target_compile_definitions(seedlm-fpga-report PRIVATE
   SEEDLM_FPGA_REPORT_ENGINES)
 target_link_libraries(seedlm-fpga-report PRIVATE seedlm_runtime
-  seedlm_fpga_report_models absl::flags absl::flags_parse absl::str_format
-  absl::strings)
+  seedlm_fpga_report_models seedlm_absl_cli absl::flags absl::flags_parse
+  absl::str_format absl::strings)

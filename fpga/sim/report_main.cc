@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@
 #include "core/codec/packed_testing.h"
 #include "core/runtime/kernels.h"
 #include "core/runtime/linear.h"
+#include "core/util/absl_cli.h"
+#include "core/util/dashed_flags.h"
 #include "fpga/sim/cycle_model.h"
 #include "fpga/sim/engine.h"
 
@@ -186,6 +189,30 @@ int Main() {
 }  // namespace seedlm::fpga
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+          argc, argv,
+          {.binary = "seedlm-fpga-report",
+           .synopsis = "[--sizes R1xC1,...] [--ports 64,128] [--clock-mhz 300]",
+           .description =
+               "The cycle table of fpga/README.md, from simulation: one y = "
+               "W x per matrix size and memory-port width through the "
+               "Verilated SeedLM engine and the bf16 baseline engine, both "
+               "checked against the CPU kernels bit for bit, then the cycle "
+               "model for Llama-2-7B- and 70B-shaped models.",
+           .main_file = __FILE__})) {
+    return *done;
+  }
+  // Flags are spelled with dashes (--clock-mhz), as in every binary.
+  std::vector<std::string> storage;
+  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
+  if (rest.size() > 1) {
+    std::fprintf(stderr,
+                 "seedlm-fpga-report: unexpected argument %s (see "
+                 "seedlm-fpga-report --help)\n",
+                 rest[1]);
+    return 2;
+  }
   return seedlm::fpga::Main();
 }

@@ -7,14 +7,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/util/absl_cli.h"
 #include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
@@ -71,10 +72,20 @@ int Fail(const std::string& message, int code = 1) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "seedlm-coordinator --state-dir DIR [--listen ADDR] [--model-root DIR] "
-      "[--worker-listen ADDR] [--lease-timeout S] [--verify-blocks N] "
-      "[--tls-cert F --tls-key F] [--auth-tokens FILE] [--retain-hours H]");
+  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+          argc, argv,
+          {.binary = "seedlm-coordinator",
+           .synopsis = "--state-dir DIR [--listen ADDR] [flags]",
+           .description =
+               "Runs compression jobs over gRPC: CompressionService for "
+               "clients (seedlm submit), WorkService for seedlm-worker "
+               "processes; jobs, leases and results live in --state-dir and "
+               "survive a restart. SIGTERM drains and exits 0.",
+           .main_file = __FILE__,
+           .choices = {{"log-level", {"debug", "info", "warn", "error"}},
+                       {"log-format", {"text", "json", "logfmt"}}}})) {
+    return *done;
+  }
   std::vector<std::string> storage;
   std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
   std::vector<char*> rest =

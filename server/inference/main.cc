@@ -8,17 +8,18 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/runtime/kv_cache.h"
+#include "core/util/absl_cli.h"
 #include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
@@ -129,12 +130,22 @@ absl::StatusOr<seedlm::serve::ServeOptions> ServeOptionsFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "seedlm-serve --model FILE [--listen ADDR] [--http ADDR] [--threads N] "
-      "[--max-batch N] [--max-queue N] [--ctx N] [--model-id NAME] "
-      "[--chat-template FILE] [--tls-cert F --tls-key F] [--auth-tokens F] "
-      "[--executor-timeout SECONDS] [--log-level L] "
-      "[--log-format text|json|logfmt]");
+  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+          argc, argv,
+          {.binary = "seedlm-serve",
+           .synopsis = "--model FILE [--listen ADDR] [--http ADDR] [flags]",
+           .description =
+               "Serves a model (a .seedlm file, run from its packed blocks, "
+               "or anything seedlm generate takes) over gRPC "
+               "(seedlm.v1.InferenceService) and OpenAI-compatible HTTP, "
+               "with continuous batching; seedlm-executor processes may "
+               "attach and take over its layers. SIGTERM drains and exits "
+               "0.",
+           .main_file = __FILE__,
+           .choices = {{"log-level", {"debug", "info", "warn", "error"}},
+                       {"log-format", {"text", "json", "logfmt"}}}})) {
+    return *done;
+  }
   std::vector<std::string> storage;
   std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
   std::vector<char*> rest =
