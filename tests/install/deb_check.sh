@@ -72,16 +72,16 @@ INSTALLED=1
 dpkg -i "$RUN_DEB" "$DEV_DEB" >"$TMP/dpkg.log" 2>&1 ||
   { cat "$TMP/dpkg.log" >&2; fail "dpkg -i (missing dependencies? install the build's apt line)"; }
 [[ "$(command -v seedlm)" == /usr/bin/seedlm ]] || fail "seedlm is not /usr/bin/seedlm"
-version_out="$(seedlm --version 2>&1)" || true
-if [[ "$version_out" == *"unknown command '--version'"* ]]; then
-  # Until --version lands in the seedlm CLI.
-  echo "WARN: seedlm has no --version yet; checking --help"
-  [[ "$(seedlm --help 2>&1)" == *"usage: seedlm <command>"* ]] || fail "seedlm --help"
-else
-  echo "$version_out"
-  [[ "$version_out" == "seedlm $VERSION "* ]] ||
-    fail "seedlm --version says '$version_out', not seedlm $VERSION"
-fi
+version_out="$(seedlm --version 2>&1)" || fail "seedlm --version exits non-zero: $version_out"
+echo "$version_out"
+[[ "$version_out" == "seedlm $VERSION (git "*"; .seedlm format "*")" ]] ||
+  fail "seedlm --version says '$version_out', not 'seedlm $VERSION (git ...; .seedlm format N)'"
+for b in seedlm-coordinator seedlm-worker seedlm-serve seedlm-executor; do
+  "$b" --version | grep -q "^$b $VERSION " || fail "$b --version"
+  "$b" --help >/dev/null || fail "$b --help exits non-zero"
+done
+[[ -f /usr/share/bash-completion/completions/seedlm ]] ||
+  fail "no bash completion for seedlm in /usr/share/bash-completion/completions"
 [[ -f /usr/lib/cmake/seedlm/seedlmConfig.cmake ]] || fail "no CMake package in /usr/lib/cmake/seedlm"
 
 step "the consumer against the system install"
