@@ -88,6 +88,17 @@ int Print(const std::string& text) {
   return std::fflush(stdout) == 0 && !std::ferror(stdout) ? 0 : 1;
 }
 
+// Whether a flag's file (CommandLineFlag::Filename(), which absl's default
+// normalization gives without leading slashes) is `main_file` (__FILE__,
+// absolute in a build without ccache's base-dir rewrite).
+bool IsMainFile(absl::string_view flag_file, absl::string_view main_file) {
+  auto strip = [](absl::string_view f) {
+    const size_t pos = f.find_first_not_of("\\/");
+    return pos == absl::string_view::npos ? absl::string_view() : f.substr(pos);
+  };
+  return strip(flag_file) == strip(main_file);
+}
+
 void ConfigureAbsl(const AbslCliSpec& spec) {
   // absl allows one usage message per process.
   static const bool usage_set = [&spec] {
@@ -98,7 +109,7 @@ void ConfigureAbsl(const AbslCliSpec& spec) {
   absl::FlagsUsageConfig config;
   const std::string file = spec.main_file;
   config.contains_help_flags = [file](absl::string_view f) {
-    return f == file;
+    return IsMainFile(f, file);
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   const std::string binary = spec.binary;
@@ -116,7 +127,9 @@ CommandDoc AbslCommandDoc(const AbslCliSpec& spec) {
   doc.description = spec.description;
   doc.positionals = PositionalKind::kNone;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (flag->Filename() != spec.main_file || flag->IsRetired()) continue;
+    if (!IsMainFile(flag->Filename(), spec.main_file) || flag->IsRetired()) {
+      continue;
+    }
     doc.flags.push_back(DocOf(*flag, spec));
   }
   std::sort(doc.flags.begin(), doc.flags.end(),
@@ -163,7 +176,7 @@ std::optional<int> HandleAbslCliSurface(int argc, char** argv,
       }
       value = argv[++i];
     }
-    if (flag->Filename() != spec.main_file) continue;  // absl's own flags
+    if (!IsMainFile(flag->Filename(), spec.main_file)) continue;  // absl's
     std::string error;
     if (!flag->ParseFrom(*value, &error)) {
       return UsageError(spec, absl::StrCat("--", name, ": ", error));
