@@ -2,7 +2,7 @@
 // name, synopsis, description and flags with their value kinds and one-line
 // help), and what is generated from it — the --help text, the `seedlm --help`
 // overview and the bash completion script. Parsers read the same tables
-// (client/cli/command_spec.h, worker/main.cc, core/util/absl_cli.h), so the
+// (client/cli/command_docs.h, worker/main.cc, core/util/absl_cli.h), so the
 // help, the completion and what is accepted cannot drift apart.
 #ifndef SEEDLM_CORE_UTIL_CLI_SURFACE_H_
 #define SEEDLM_CORE_UTIL_CLI_SURFACE_H_
