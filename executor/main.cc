@@ -21,12 +21,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/absl_cli.h"
-#include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "executor/agent.h"
 #include "server/common/http_endpoint.h"
@@ -134,7 +132,8 @@ std::string KindError(const seedlm::executor::ExecutorAgentOptions& o) {
 int main(int argc, char** argv) {
   std::vector<std::string> kinds = {"cpu"};
   if (seedlm::executor::kHaveFpgaSim) kinds.push_back("fpga-sim");
-  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+  std::vector<std::string> extra;  // positionals: none are taken
+  if (std::optional<int> done = seedlm::ParseAbslCommandLine(
           argc, argv,
           {.binary = "seedlm-executor",
            .synopsis = kSynopsis,
@@ -146,17 +145,12 @@ int main(int argc, char** argv) {
                "signal exits at once.",
            .main_file = __FILE__,
            .choices = {{"kind", kinds},
-                       {"log-level", {"debug", "info", "warn", "error"}},
-                       {"log-format", {"text", "json", "logfmt"}}}})) {
+                       {"log-level", seedlm::obs::LogLevelNames()},
+                       {"log-format", seedlm::obs::LogFormatNames()}}},
+          &extra)) {
     return *done;
   }
-  std::vector<std::string> storage;
-  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
-  std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
-  if (rest.size() > 1) {
-    return Usage("unexpected argument " + std::string(rest[1]));
-  }
+  if (!extra.empty()) return Usage("unexpected argument " + extra[0]);
   if (absl::Status s = seedlm::obs::InitLoggingFromFlags(
           "seedlm-executor", absl::GetFlag(FLAGS_log_level),
           absl::GetFlag(FLAGS_log_format));

@@ -7,12 +7,14 @@
 #include <vector>
 
 #include "absl/flags/commandlineflag.h"
+#include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "core/util/dashed_flags.h"
 #include "core/util/version.h"
 
 namespace seedlm {
@@ -181,6 +183,24 @@ std::optional<int> HandleAbslCliSurface(int argc, char** argv,
     if (!flag->ParseFrom(*value, &error)) {
       return UsageError(spec, absl::StrCat("--", name, ": ", error));
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<int> ParseAbslCommandLine(int argc, char** argv,
+                                        const AbslCliSpec& spec,
+                                        std::vector<std::string>* positionals) {
+  if (std::optional<int> done = HandleAbslCliSurface(argc, argv, spec)) {
+    return done;
+  }
+  std::vector<std::string> storage;
+  std::vector<char*> cargs = UnderscoreFlagNames(argc, argv, &storage);
+  const std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
+  if (positionals != nullptr) {
+    positionals->assign(rest.begin() + 1, rest.end());
+  } else if (rest.size() > 1) {
+    return UsageError(spec, absl::StrCat("unexpected argument ", rest[1]));
   }
   return std::nullopt;
 }

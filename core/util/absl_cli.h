@@ -46,6 +46,16 @@ CommandDoc AbslCommandDoc(const AbslCliSpec& spec);
 std::optional<int> HandleAbslCliSurface(int argc, char** argv,
                                         const AbslCliSpec& spec);
 
+// What a main with absl flags calls instead of absl::ParseCommandLine:
+// HandleAbslCliSurface, then the flags (dashed names rewritten,
+// dashed_flags.h) parsed into absl. Positional arguments go to
+// `*positionals` when it is given, for the caller to judge; without it the
+// first one is a usage error ("unexpected argument X", exit 2). nullopt: the
+// flags are set, run. Otherwise the exit status.
+std::optional<int> ParseAbslCommandLine(
+    int argc, char** argv, const AbslCliSpec& spec,
+    std::vector<std::string>* positionals = nullptr);
+
 }  // namespace seedlm
 
 #endif  // SEEDLM_CORE_UTIL_ABSL_CLI_H_

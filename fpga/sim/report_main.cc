@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -26,7 +25,6 @@
 #include "core/runtime/kernels.h"
 #include "core/runtime/linear.h"
 #include "core/util/absl_cli.h"
-#include "core/util/dashed_flags.h"
 #include "fpga/sim/cycle_model.h"
 #include "fpga/sim/engine.h"
 
@@ -189,7 +187,7 @@ int Main() {
 }  // namespace seedlm::fpga
 
 int main(int argc, char** argv) {
-  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+  if (std::optional<int> done = seedlm::ParseAbslCommandLine(
           argc, argv,
           {.binary = "seedlm-fpga-report",
            .synopsis = "[--sizes R1xC1,...] [--ports 64,128] [--clock-mhz 300]",
@@ -201,18 +199,6 @@ int main(int argc, char** argv) {
                "model for Llama-2-7B- and 70B-shaped models.",
            .main_file = __FILE__})) {
     return *done;
-  }
-  // Flags are spelled with dashes (--clock-mhz), as in every binary.
-  std::vector<std::string> storage;
-  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
-  std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
-  if (rest.size() > 1) {
-    std::fprintf(stderr,
-                 "seedlm-fpga-report: unexpected argument %s (see "
-                 "seedlm-fpga-report --help)\n",
-                 rest[1]);
-    return 2;
   }
   return seedlm::fpga::Main();
 }

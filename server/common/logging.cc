@@ -80,6 +80,13 @@ std::string LogfmtValue(std::string_view v) {
   return out + "\"";
 }
 
+constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kInfo,
+                                LogLevel::kWarn, LogLevel::kError};
+constexpr std::pair<const char*, LogFormat> kFormats[] = {
+    {"text", LogFormat::kText},
+    {"json", LogFormat::kJson},
+    {"logfmt", LogFormat::kLogfmt}};
+
 // Text: control characters would break the one-line rule.
 std::string TextValue(std::string_view v) {
   for (unsigned char c : v) {
@@ -91,8 +98,7 @@ std::string TextValue(std::string_view v) {
 }  // namespace
 
 absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
-  for (LogLevel l :
-       {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+  for (LogLevel l : kLevels) {
     if (name == LevelName(l)) return l;
   }
   return absl::InvalidArgumentError(
@@ -101,11 +107,23 @@ absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
 }
 
 absl::StatusOr<LogFormat> ParseLogFormat(std::string_view name) {
-  if (name == "text") return LogFormat::kText;
-  if (name == "json") return LogFormat::kJson;
-  if (name == "logfmt") return LogFormat::kLogfmt;
+  for (const auto& [n, f] : kFormats) {
+    if (name == n) return f;
+  }
   return absl::InvalidArgumentError(absl::StrCat(
       "log format '", std::string(name), "' is not one of text, json, logfmt"));
+}
+
+std::vector<std::string> LogLevelNames() {
+  std::vector<std::string> names;
+  for (LogLevel l : kLevels) names.push_back(LevelName(l));
+  return names;
+}
+
+std::vector<std::string> LogFormatNames() {
+  std::vector<std::string> names;
+  for (const auto& [n, f] : kFormats) names.push_back(n);
+  return names;
 }
 
 std::string FormatLogLine(LogFormat format, absl::Time time, LogLevel level,

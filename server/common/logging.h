@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -36,6 +37,10 @@ enum class LogFormat { kText, kJson, kLogfmt };
 absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name);
 // "text" | "json" | "logfmt"; INVALID_ARGUMENT otherwise.
 absl::StatusOr<LogFormat> ParseLogFormat(std::string_view name);
+// The names the two parses accept, in that order (for --help and the bash
+// completion of --log-level and --log-format).
+std::vector<std::string> LogLevelNames();
+std::vector<std::string> LogFormatNames();
 
 // One key and its value (a string, an integer, a double or a bool; JSON
 // keeps the type).

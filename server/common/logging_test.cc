@@ -64,5 +64,18 @@ TEST(LoggingTest, LevelFiltersAndParse) {
   InitLogging("seedlm", LogLevel::kInfo, LogFormat::kText);
 }
 
+// The names --help and the completion offer are exactly what parses.
+TEST(LoggingTest, NamesAreWhatParses) {
+  EXPECT_EQ(LogLevelNames(),
+            (std::vector<std::string>{"debug", "info", "warn", "error"}));
+  EXPECT_EQ(LogFormatNames(),
+            (std::vector<std::string>{"text", "json", "logfmt"}));
+  for (const std::string& n : LogLevelNames())
+    EXPECT_TRUE(ParseLogLevel(n).ok());
+  for (const std::string& n : LogFormatNames()) {
+    EXPECT_TRUE(ParseLogFormat(n).ok());
+  }
+}
+
 }  // namespace
 }  // namespace seedlm::obs

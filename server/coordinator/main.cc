@@ -12,11 +12,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/util/absl_cli.h"
-#include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
 #include "server/common/http_endpoint.h"
@@ -72,7 +70,7 @@ int Fail(const std::string& message, int code = 1) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+  if (std::optional<int> done = seedlm::ParseAbslCommandLine(
           argc, argv,
           {.binary = "seedlm-coordinator",
            .synopsis = "--state-dir DIR [--listen ADDR] [flags]",
@@ -82,22 +80,16 @@ int main(int argc, char** argv) {
                "processes; jobs, leases and results live in --state-dir and "
                "survive a restart. SIGTERM drains and exits 0.",
            .main_file = __FILE__,
-           .choices = {{"log-level", {"debug", "info", "warn", "error"}},
-                       {"log-format", {"text", "json", "logfmt"}}}})) {
+           .choices = {{"log-level", seedlm::obs::LogLevelNames()},
+                       {"log-format", seedlm::obs::LogFormatNames()}}})) {
     return *done;
   }
-  std::vector<std::string> storage;
-  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
-  std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
   if (absl::Status s = seedlm::obs::InitLoggingFromFlags(
           "seedlm-coordinator", absl::GetFlag(FLAGS_log_level),
           absl::GetFlag(FLAGS_log_format));
       !s.ok()) {
     return Fail(s.ToString(), 2);
   }
-  if (rest.size() > 1)
-    return Fail("unexpected argument " + std::string(rest[1]), 2);
   if (absl::GetFlag(FLAGS_state_dir).empty())
     return Fail("--state-dir is required", 2);
   const double lease = absl::GetFlag(FLAGS_lease_timeout);

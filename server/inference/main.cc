@@ -14,13 +14,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/runtime/kv_cache.h"
 #include "core/util/absl_cli.h"
-#include "core/util/dashed_flags.h"
 #include "core/util/file_util.h"
 #include "proto/rpc/credentials.h"
 #include "server/common/logging.h"
@@ -130,7 +128,7 @@ absl::StatusOr<seedlm::serve::ServeOptions> ServeOptionsFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (std::optional<int> done = seedlm::HandleAbslCliSurface(
+  if (std::optional<int> done = seedlm::ParseAbslCommandLine(
           argc, argv,
           {.binary = "seedlm-serve",
            .synopsis = "--model FILE [--listen ADDR] [--http ADDR] [flags]",
@@ -142,22 +140,15 @@ int main(int argc, char** argv) {
                "attach and take over its layers. SIGTERM drains and exits "
                "0.",
            .main_file = __FILE__,
-           .choices = {{"log-level", {"debug", "info", "warn", "error"}},
-                       {"log-format", {"text", "json", "logfmt"}}}})) {
+           .choices = {{"log-level", seedlm::obs::LogLevelNames()},
+                       {"log-format", seedlm::obs::LogFormatNames()}}})) {
     return *done;
   }
-  std::vector<std::string> storage;
-  std::vector<char*> cargs = seedlm::UnderscoreFlagNames(argc, argv, &storage);
-  std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
   if (absl::Status s = seedlm::obs::InitLoggingFromFlags(
           "seedlm-serve", absl::GetFlag(FLAGS_log_level),
           absl::GetFlag(FLAGS_log_format));
       !s.ok()) {
     return Fail(s.ToString(), 2);
-  }
-  if (rest.size() > 1) {
-    return Fail("unexpected argument " + std::string(rest[1]), 2);
   }
   if (absl::GetFlag(FLAGS_model).empty()) return Fail("--model is required", 2);
   auto options = ServeOptionsFromFlags();
