@@ -16,18 +16,9 @@ PROBE="$BIN/seedlm-health-probe"
 for b in seedlm-health-probe seedlm-coordinator seedlm-worker; do
   [[ -x "$BIN/$b" ]] || { echo "FAIL: $BIN/$b is missing" >&2; exit 1; }
 done
-TMP="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/lib/procs.sh
+source "$(dirname "$0")/lib/procs.sh"
+procs_init
 
 # Runs the probe (under a deadline); sets RC, OUT, ERR.
 probe() {
@@ -43,15 +34,6 @@ expect() {  # expect RC REGEX-ON-STDOUT+STDERR DESCRIPTION
   [[ "$OUT$ERR" =~ $2 ]] || fail "$3: output '$OUT' '$ERR' does not match /$2/"
   echo "ok: $3 (exit $RC: ${OUT}${ERR})"
 }
-wait_ready() {  # wait_ready FILE PID
-  for _ in $(seq 1 300); do
-    [[ -s "$1" ]] && return 0
-    kill -0 "$2" 2>/dev/null || fail "process $2 died before it was ready"
-    sleep 0.1
-  done
-  fail "no $1 within 30 s"
-}
-field() { sed -n "s/.*\"$2\": \"\\([^\"]*\\)\".*/\\1/p" "$1"; }
 
 # Usage errors and --version.
 probe; expect 2 "exactly one of --addr" "no address"
@@ -65,7 +47,7 @@ probe --version; expect 0 "^seedlm-health-probe [0-9]+\.[0-9]+\.[0-9]+ " "--vers
 COORD=$!
 PIDS+=("$COORD")
 wait_ready "$TMP/coordinator.json" "$COORD"
-ADDR="$(field "$TMP/coordinator.json" listen)"
+ADDR="$(ready_value "$TMP/coordinator.json" listen)"
 [[ "$ADDR" =~ ^127\.0\.0\.1:[0-9]+$ ]] || fail "bad listen address '$ADDR'"
 
 probe --addr "$ADDR" --timeout 5; expect 0 "status: SERVING" "coordinator serving"
@@ -78,7 +60,7 @@ probe --addr "$ADDR" --tls-ca "$TMP/missing.pem"; expect 2 "--tls-ca" "unreadabl
 WORKER=$!
 PIDS+=("$WORKER")
 wait_ready "$TMP/worker.json" "$WORKER"
-WHTTP="$(field "$TMP/worker.json" http)"
+WHTTP="$(ready_value "$TMP/worker.json" http)"
 probe --http "$WHTTP"; expect 0 "status: SERVING" "worker /healthz"
 # A gRPC probe at an HTTP/1 port is not healthy.
 probe --addr "$WHTTP" --timeout 3; expect 1 "." "gRPC probe at an HTTP port"
@@ -111,7 +93,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
 TLS_COORD=$!
 PIDS+=("$TLS_COORD")
 wait_ready "$TMP/tls.json" "$TLS_COORD"
-TADDR="$(field "$TMP/tls.json" listen)"
+TADDR="$(ready_value "$TMP/tls.json" listen)"
 probe --addr "$TADDR" --tls-ca "$TMP/cert.pem"; expect 0 "status: SERVING" "TLS coordinator with --tls-ca"
 probe --addr "$TADDR" --timeout 3; expect 1 "UNAVAILABLE|no answer" "TLS coordinator, plaintext probe"
 
@@ -153,13 +135,13 @@ done
 SERVE=$!
 PIDS+=("$SERVE")
 wait_ready "$TMP/serve.json" "$SERVE"
-SADDR="$(field "$TMP/serve.json" listen)"
+SADDR="$(ready_value "$TMP/serve.json" listen)"
 probe --addr "$SADDR"; expect 0 "status: SERVING" "seedlm-serve gRPC health"
 "$BIN/seedlm-executor" --server "$SADDR" --http 127.0.0.1:0 \
   --ready-file "$TMP/executor.json" 2>"$TMP/executor.log" &
 EXECUTOR=$!
 PIDS+=("$EXECUTOR")
 wait_ready "$TMP/executor.json" "$EXECUTOR"
-probe --http "$(field "$TMP/executor.json" http)"
+probe --http "$(ready_value "$TMP/executor.json" http)"
 expect 0 "status: SERVING" "seedlm-executor /healthz"
 echo "PASS"

@@ -23,18 +23,9 @@ BUILD_BIN_IN_IMAGE=/src/build/bin
 # another base package should be a decision (naming it in the apt list is
 # harmless).
 BASE_PACKAGES=(libc6 libgcc-s1 libstdc++6 zlib1g)
-TMP="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/lib/procs.sh
+source "$ROOT/tests/lib/procs.sh"
+procs_init
 
 # 1. The runtime stage, as the Dockerfile says it.
 python3 "$ROOT/tests/docker/dockerfile_check.py" --runtime-manifest "$DOCKERFILE" \
@@ -151,12 +142,8 @@ mkdir -p "$STATE"
 env -i HOME="$TMP" PATH="$SBIN" "$SBIN/seedlm-coordinator" --state-dir "$STATE/coordinator" \
   --listen 127.0.0.1:0 --ready-file "$TMP/coordinator.json" 2>"$TMP/coordinator.log" &
 PIDS+=("$!")
-for _ in $(seq 1 300); do
-  [[ -s "$TMP/coordinator.json" ]] && break
-  kill -0 "${PIDS[0]}" 2>/dev/null || fail "staged coordinator died: $(cat "$TMP/coordinator.log")"
-  sleep 0.1
-done
-ADDR="$(sed -n 's/.*"listen": "\([^"]*\)".*/\1/p' "$TMP/coordinator.json")"
+wait_ready "$TMP/coordinator.json" "$!" "$TMP/coordinator.log"
+ADDR="$(ready_value "$TMP/coordinator.json" listen)"
 [[ -n "$ADDR" ]] || fail "staged coordinator did not become ready"
 run_staged seedlm-health-probe --addr "$ADDR" --timeout 5
 [[ "$RC" == 0 ]] || fail "staged probe against the staged coordinator: exit $RC: $OUT"
@@ -164,12 +151,8 @@ echo "ok: staged probe -> staged coordinator: $OUT"
 env -i HOME="$TMP" PATH="$SBIN" "$SBIN/seedlm-worker" --coordinator "$ADDR" --threads 1 \
   --http 127.0.0.1:0 --ready-file "$TMP/worker.json" 2>"$TMP/worker.log" &
 PIDS+=("$!")
-for _ in $(seq 1 300); do
-  [[ -s "$TMP/worker.json" ]] && break
-  kill -0 "${PIDS[1]}" 2>/dev/null || fail "staged worker died: $(cat "$TMP/worker.log")"
-  sleep 0.1
-done
-WHTTP="$(sed -n 's/.*"http": "\([^"]*\)".*/\1/p' "$TMP/worker.json")"
+wait_ready "$TMP/worker.json" "$!" "$TMP/worker.log"
+WHTTP="$(ready_value "$TMP/worker.json" http)"
 run_staged seedlm-health-probe --http "$WHTTP" --timeout 5
 [[ "$RC" == 0 ]] || fail "staged probe against the staged worker: exit $RC: $OUT"
 echo "ok: staged probe -> staged worker /healthz: $OUT"

@@ -17,15 +17,9 @@ BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
 BIN="$BUILD/bin"
 MODEL="$ROOT/../shared/data/stories260K/stories260K.bin"
 PROMPT="Once upon a time"
-TMP="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/lib/procs.sh
+source "$ROOT/tests/lib/procs.sh"
+procs_init
 step() { echo "== $* ($(( SECONDS ))s)"; }
 
 step "docs/API.md examples = tests/install/consumer"
@@ -139,14 +133,8 @@ step "a coordinator and a worker on 127.0.0.1:0"
 "$BIN/seedlm-coordinator" --state-dir "$TMP/state" --listen 127.0.0.1:0 \
   --ready-file "$TMP/ready.json" 2>"$TMP/coordinator.log" &
 PIDS+=($!)
-for _ in $(seq 1 300); do
-  [[ -s "$TMP/ready.json" ]] && break
-  kill -0 "${PIDS[0]}" 2>/dev/null ||
-    { cat "$TMP/coordinator.log" >&2; fail "the coordinator exited"; }
-  sleep 0.1
-done
-[[ -s "$TMP/ready.json" ]] || fail "the coordinator was not ready in 30 s"
-ADDR="$(sed -n 's/.*"listen": "\([^"]*\)".*/\1/p' "$TMP/ready.json")"
+wait_ready "$TMP/ready.json" "$!" "$TMP/coordinator.log"
+ADDR="$(ready_value "$TMP/ready.json" listen)"
 [[ "$ADDR" == 127.0.0.1:* ]] || fail "no address in $(cat "$TMP/ready.json")"
 "$BIN/seedlm-worker" --coordinator "$ADDR" --threads 2 --name install-test \
   2>"$TMP/worker.log" &
