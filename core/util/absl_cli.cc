@@ -14,11 +14,28 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "core/util/dashed_flags.h"
 #include "core/util/version.h"
 
 namespace seedlm {
 namespace {
+
+// Copies argv into *storage with '-' -> '_' in the name part of every
+// "--name[=value]" argument (absl's flag names use underscores, the
+// binaries' flags dashes), and returns pointers into *storage for
+// absl::ParseCommandLine.
+std::vector<char*> UnderscoreFlagNames(int argc, char** argv,
+                                       std::vector<std::string>* storage) {
+  storage->assign(argv, argv + argc);
+  std::vector<char*> out;
+  for (std::string& a : *storage) {
+    if (a.rfind("--", 0) == 0) {
+      const size_t end = std::min(a.find('='), a.size());
+      std::replace(a.begin() + 2, a.begin() + static_cast<long>(end), '-', '_');
+    }
+    out.push_back(a.data());
+  }
+  return out;
+}
 
 bool IsNumber(const absl::CommandLineFlag& f) {
   return f.IsOfType<int>() || f.IsOfType<int64_t>() || f.IsOfType<uint64_t>() ||

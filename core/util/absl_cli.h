@@ -47,8 +47,8 @@ std::optional<int> HandleAbslCliSurface(int argc, char** argv,
                                         const AbslCliSpec& spec);
 
 // What a main with absl flags calls instead of absl::ParseCommandLine:
-// HandleAbslCliSurface, then the flags (dashed names rewritten,
-// dashed_flags.h) parsed into absl. Positional arguments go to
+// HandleAbslCliSurface, then the flags (dashed names rewritten to absl's
+// underscores) parsed into absl. Positional arguments go to
 // `*positionals` when it is given, for the caller to judge; without it the
 // first one is a usage error ("unexpected argument X", exit 2). nullopt: the
 // flags are set, run. Otherwise the exit status.
