@@ -16,6 +16,8 @@ PROMPT="Once upon a time"
 PKGS=(libseedlm-dev seedlm)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $* ($(( SECONDS ))s)"; }
+# shellcheck source=tests/install/build_consumer.sh
+source "$ROOT/tests/install/build_consumer.sh"
 
 (( EUID == 0 )) || fail "run as root (it installs the packages into /usr)"
 for p in "${PKGS[@]}"; do
@@ -86,14 +88,7 @@ done
 
 step "the consumer against the system install"
 CB="$TMP/consumer-build"
-env -u CMAKE_PREFIX_PATH timeout 120 cmake -G Ninja \
-  -S "$ROOT/tests/install/consumer" -B "$CB" -DCMAKE_BUILD_TYPE=Release \
-  >"$TMP/consumer-cmake.log" 2>&1 ||
-  { cat "$TMP/consumer-cmake.log" >&2; fail "configuring the consumer"; }
-grep -qxF "seedlm_DIR:PATH=/usr/lib/cmake/seedlm" "$CB/CMakeCache.txt" ||
-  fail "found seedlm elsewhere: $(grep '^seedlm_DIR' "$CB/CMakeCache.txt")"
-timeout 300 ninja -C "$CB" -j2 >"$TMP/consumer-build.log" 2>&1 ||
-  { cat "$TMP/consumer-build.log" >&2; fail "building the consumer"; }
+(unset CMAKE_PREFIX_PATH; build_consumer "$CB" /usr/lib/cmake/seedlm)
 if [[ -f "$MODEL" ]]; then
   # generate takes any model seedlm generate takes: the llama2.c file itself.
   timeout 60 "$CB/generate" "$MODEL" "$PROMPT" 32 >"$TMP/gen_api.txt" 2>/dev/null ||

@@ -19,6 +19,8 @@ MODEL="$ROOT/../shared/data/stories260K/stories260K.bin"
 PROMPT="Once upon a time"
 # shellcheck source=tests/lib/procs.sh
 source "$ROOT/tests/lib/procs.sh"
+# shellcheck source=tests/install/build_consumer.sh
+source "$ROOT/tests/install/build_consumer.sh"
 procs_init
 step() { echo "== $* ($(( SECONDS ))s)"; }
 
@@ -71,14 +73,7 @@ fi
 
 step "build the consumer against the prefix"
 CB="$TMP/consumer-build"
-timeout 120 cmake -G Ninja -S "$ROOT/tests/install/consumer" -B "$CB" \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$P" \
-  >"$TMP/consumer-cmake.log" 2>&1 ||
-  { cat "$TMP/consumer-cmake.log" >&2; fail "configuring the consumer"; }
-grep -qxF "seedlm_DIR:PATH=$P/lib/cmake/seedlm" "$CB/CMakeCache.txt" ||
-  fail "the consumer found seedlm elsewhere: $(grep '^seedlm_DIR' "$CB/CMakeCache.txt")"
-timeout 300 ninja -C "$CB" -j2 >"$TMP/consumer-build.log" 2>&1 ||
-  { cat "$TMP/consumer-build.log" >&2; fail "building the consumer"; }
+build_consumer "$CB" "$P/lib/cmake/seedlm" -DCMAKE_PREFIX_PATH="$P"
 # Their include paths are the prefix's only, never the source tree's.
 if grep -F -e "-I$ROOT" -e "isystem $ROOT" "$CB/build.ninja" | grep -q .; then
   fail "the consumer compiles against the source tree"
